@@ -1,0 +1,64 @@
+"""The one table from an exact Spark class name to the function that loads it.
+
+Entries are "module:function" so optional dependencies load only when a model needs them.
+A class missing here raises UnsupportedStage naming it, the stage path and this list.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from servelib.errors import UnsupportedStage
+
+_FEATURE = "org.apache.spark.ml.feature."
+
+LOADERS: dict[str, str] = {
+    "org.apache.spark.ml.PipelineModel": "servelib.loaders.pipeline:load_pipeline",
+    # categorical encoding (loaders/feature.py) and vector assembly/slicing (loaders/vector.py)
+    _FEATURE + "StringIndexerModel": "servelib.loaders.feature:load_string_indexer",
+    _FEATURE + "IndexToString": "servelib.loaders.feature:load_index_to_string",
+    _FEATURE + "OneHotEncoderModel": "servelib.loaders.feature:load_one_hot_encoder",
+    _FEATURE + "VectorAssembler": "servelib.loaders.vector:load_vector_assembler",
+    _FEATURE + "VectorSlicer": "servelib.loaders.vector:load_vector_slicer",
+    _FEATURE + "VectorIndexerModel": "servelib.loaders.feature:load_vector_indexer",
+    _FEATURE + "VectorSizeHint": "servelib.loaders.vector:load_vector_size_hint",
+    _FEATURE + "Interaction": "servelib.loaders.vector:load_interaction",
+    # scalers and imputer (loaders/scalers.py); other numeric transformers (loaders/numeric.py)
+    _FEATURE + "StandardScalerModel": "servelib.loaders.scalers:load_standard_scaler",
+    _FEATURE + "MinMaxScalerModel": "servelib.loaders.scalers:load_min_max_scaler",
+    _FEATURE + "MaxAbsScalerModel": "servelib.loaders.scalers:load_max_abs_scaler",
+    _FEATURE + "RobustScalerModel": "servelib.loaders.scalers:load_robust_scaler",
+    _FEATURE + "ImputerModel": "servelib.loaders.scalers:load_imputer",
+    _FEATURE + "Bucketizer": "servelib.loaders.numeric:load_bucketizer",
+    _FEATURE + "Binarizer": "servelib.loaders.numeric:load_binarizer",
+    _FEATURE + "Normalizer": "servelib.loaders.numeric:load_normalizer",
+    _FEATURE + "ElementwiseProduct": "servelib.loaders.numeric:load_elementwise_product",
+    _FEATURE + "PolynomialExpansion": "servelib.loaders.numeric:load_polynomial_expansion",
+    _FEATURE + "DCT": "servelib.loaders.numeric:load_dct",
+    # linear and probabilistic models
+    "org.apache.spark.ml.classification.LogisticRegressionModel": (
+        "servelib.loaders.classification:load_logistic_regression"
+    ),
+    "org.apache.spark.ml.classification.LinearSVCModel": "servelib.loaders.classification:load_linear_svc",
+    "org.apache.spark.ml.classification.NaiveBayesModel": "servelib.loaders.classification:load_naive_bayes",
+    "org.apache.spark.ml.regression.LinearRegressionModel": (
+        "servelib.loaders.regression:load_linear_regression"
+    ),
+    "org.apache.spark.ml.regression.GeneralizedLinearRegressionModel": (
+        "servelib.loaders.regression:load_glr"
+    ),
+}
+
+
+def supported_classes() -> list[str]:
+    return sorted(LOADERS)
+
+
+def loader_for(spark_class: str, path: str) -> Callable[..., Any]:
+    target = LOADERS.get(spark_class)
+    if target is None:
+        raise UnsupportedStage(spark_class, path, supported_classes())
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)

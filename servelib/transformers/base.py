@@ -1,0 +1,175 @@
+"""The OnlineTransformer protocol every stage implements, and helpers shared by stages.
+
+A stage implements one scoring function, :meth:`OnlineTransformer.score_columns`, over a
+:class:`~servelib.transformers.batch.Batch`. The three entry points (``score_instance`` for one
+row, ``score_instances`` for a short list, ``transform`` for an Arrow table) all run that same
+function, so online and batch scoring cannot drift (Michelangelo's OnlineTransformer).
+
+Column attributes (Spark's ML attribute metadata: nominal values, vector slot names and sizes) are
+propagated once at load time through :meth:`bind` and :meth:`output_attributes`, the way Spark
+propagates them through ``transformSchema`` at transform time.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import cached_property
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from servelib.errors import InvalidInput, RowSkipped
+from servelib.transformers.attributes import Attrs
+from servelib.transformers.batch import Batch
+from servelib.vectors import VectorColumn
+
+
+class HandleInvalid(enum.Enum):
+    """Spark's handleInvalid param."""
+
+    ERROR = "error"
+    SKIP = "skip"
+    KEEP = "keep"
+
+
+@dataclass
+class Scored:
+    """What a stage's scoring function returns: new columns, and rows to keep (skip mode)."""
+
+    columns: dict[str, Any]
+    keep: np.ndarray | None = None  # bool per row; None keeps all
+    skip_reason: str = "Spark drops this row"
+    skip_column: str | None = None
+
+
+@dataclass(frozen=True)
+class OnlineTransformer:
+    """Base of every servelib stage. Subclasses are frozen dataclasses holding fitted state."""
+
+    uid: str
+    spark_class: ClassVar[str] = ""
+    # Facts for `servelib inspect`, filled by loaders; never used for scoring.
+    info: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False, kw_only=True)
+
+    # ---- what each stage defines ---------------------------------------------------------
+    def input_columns(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def output_columns(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def score_columns(self, batch: Batch) -> Scored:
+        """The one scoring function: read input columns from ``batch``, return new columns."""
+        raise NotImplementedError
+
+    def bind(self, attrs: Attrs) -> OnlineTransformer:
+        """Resolve anything that depends on upstream column attributes; default: nothing."""
+        return self
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        """Attributes this stage attaches to its output columns; default: none."""
+        return {}
+
+    # ---- shared machinery ----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """How errors name this stage: Spark's simple class name and uid."""
+        return f"{self.spark_class.rsplit('.', 1)[-1]}({self.uid})"
+
+    def run(self, batch: Batch) -> None:
+        result = self.score_columns(batch)
+        if result.keep is not None and not result.keep.all():
+            if batch.single:
+                raise RowSkipped(
+                    f"Spark would skip this row: {result.skip_reason}",
+                    column=result.skip_column,
+                    stage=self.name,
+                )
+            batch.keep(result.keep)
+            result.columns = {k: _take(v, result.keep) for k, v in result.columns.items()}
+        for key, col in result.columns.items():
+            batch.set(key, col)
+
+    # ---- the three entry points ----------------------------------------------------------
+    def score_instance(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Score one row; returns the row plus every output column (like Spark's transform)."""
+        batch = Batch.from_rows((row,), single=True)
+        self.run(batch)
+        outputs = batch.outputs()
+        out = dict(row)
+        for key in self._produced:
+            if key in outputs:
+                out[key] = python_value(outputs[key], 0)
+        return out
+
+    def score_instances(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Score a short list of rows at once (vectorised). Rows Spark would skip are dropped."""
+        rows = list(rows)
+        batch = Batch.from_rows(rows)
+        self.run(batch)
+        outputs = batch.outputs()
+        produced = [k for k in self._produced if k in outputs]
+        result = []
+        for i, src in enumerate(batch.row_ids):
+            out = dict(rows[src])
+            for key in produced:
+                out[key] = python_value(outputs[key], i)
+            result.append(out)
+        return result
+
+    def transform(self, table: pa.Table) -> pa.Table:
+        """Score an Arrow table; vector columns use Spark's VectorUDT struct layout."""
+        batch = Batch.from_table(table)
+        self.run(batch)
+        outputs = batch.outputs()
+        if batch.n != table.num_rows:
+            table = table.take(pa.array(batch.row_ids, pa.int64()))
+        for key in self._produced:
+            if key in outputs:
+                arr = arrow_column(outputs[key])
+                if key in table.column_names:
+                    table = table.set_column(table.column_names.index(key), key, arr)
+                else:
+                    table = table.append_column(key, arr)
+        return table
+
+    @cached_property
+    def _produced(self) -> tuple[str, ...]:
+        return tuple(self.all_output_columns())
+
+    def all_output_columns(self) -> Iterable[str]:
+        """Every column this stage (or, for a pipeline, any of its stages) writes."""
+        return self.output_columns()
+
+
+def _take(col: Any, mask: np.ndarray) -> Any:
+    if isinstance(col, VectorColumn):
+        return col.take(np.flatnonzero(mask))
+    return col[mask]
+
+
+def python_value(col: Any, i: int) -> Any:
+    """Row ``i`` of a canonical column as a plain Python value (float, str, vector, None)."""
+    if isinstance(col, VectorColumn):
+        return col.row(i)
+    value = col[i]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def arrow_column(col: Any) -> pa.Array:
+    if isinstance(col, VectorColumn):
+        return col.to_arrow()
+    if col.dtype == object:
+        return pa.array(col.tolist())
+    return pa.array(col)
+
+
+def invalid(message: str, stage: OnlineTransformer, column: str, batch: Batch, i: int | None):
+    """An InvalidInput for row ``i`` of ``batch`` (numbered as in the caller's input)."""
+    row = None if i is None else int(batch.row_ids[i])
+    return InvalidInput(message, column=column, stage=stage.name, row=row)

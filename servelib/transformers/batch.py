@@ -1,0 +1,199 @@
+"""The columnar batch every stage scores: one row (online), a short list, or an Arrow table.
+
+Columns are converted lazily from the source (row dicts or an Arrow table) the first time a stage
+asks for them, through a typed accessor that names the column and the stage when the value has
+the wrong type. Canonical column forms:
+
+* ``np.ndarray`` float64 / int / bool: numbers without nulls;
+* ``np.ndarray`` of dtype object: strings, or any values with ``None`` for null;
+* :class:`~servelib.vectors.VectorColumn`: vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from servelib.errors import InvalidInput
+from servelib.vectors import (
+    VectorColumn,
+    as_vector,
+    column_from_vectors,
+    is_vector_struct,
+    vectors_from_arrow,
+)
+
+_MISSING = object()
+
+
+class Batch:
+    """Rows under scoring. ``n`` is the number of rows still alive (skip may drop some)."""
+
+    __slots__ = ("n", "single", "_cols", "_rows", "_table", "_floats", "_row_ids")
+
+    def __init__(
+        self,
+        n: int,
+        rows: Sequence[Mapping[str, Any]] | None = None,
+        table: pa.Table | None = None,
+        single: bool = False,
+    ) -> None:
+        self.n = n
+        self.single = single  # one online row: a skipped row is an error, not an empty result
+        self._rows = rows
+        self._table = table
+        self._cols: dict[str, Any] = {}
+        self._floats: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self._row_ids = np.arange(n)  # index into the source of each alive row
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]], single: bool = False) -> Batch:
+        return cls(len(rows), rows=rows, single=single)
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> Batch:
+        return cls(table.num_rows, table=table)
+
+    # ---- source access -------------------------------------------------------------------
+    @property
+    def row_ids(self) -> np.ndarray:
+        """For each alive row, its position in the original input."""
+        return self._row_ids
+
+    def has(self, name: str) -> bool:
+        if name in self._cols:
+            return True
+        if self._table is not None:
+            return name in self._table.column_names
+        return self._rows is not None and all(name in r for r in self._rows)
+
+    def column(self, name: str, stage: str | None = None) -> Any:
+        """The canonical column, converted from the source on first use."""
+        col = self._cols.get(name, _MISSING)
+        if col is _MISSING:
+            col = self._from_source(name, stage)
+            self._cols[name] = col
+        return col
+
+    def _from_source(self, name: str, stage: str | None) -> Any:
+        if self._table is not None:
+            if name not in self._table.column_names:
+                raise InvalidInput("missing input column", column=name, stage=stage)
+            arr = self._table.column(name)
+            col = _from_arrow(arr, name, stage)
+        elif self._rows is not None:
+            values = []
+            for i, row in enumerate(self._rows):
+                v = row.get(name, _MISSING)
+                if v is _MISSING:
+                    raise InvalidInput("missing input column", column=name, stage=stage, row=i)
+                values.append(v)
+            col = np.empty(len(values), dtype=object)
+            col[:] = values
+        else:
+            raise InvalidInput("missing input column", column=name, stage=stage)
+        if len(col) != self.n:  # rows were dropped before this column was first read
+            col = _take(col, self._row_ids)
+        return col
+
+    # ---- typed accessors -----------------------------------------------------------------
+    def floats(self, name: str, stage: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A numeric column as float64 and a null mask (None when there are no nulls)."""
+        hit = self._floats.get(name)
+        if hit is not None:
+            return hit
+        col = self.column(name, stage)
+        if isinstance(col, VectorColumn):
+            raise InvalidInput("expected a number, got a vector", column=name, stage=stage)
+        out = to_floats(col, name, stage)
+        self._floats[name] = out
+        return out
+
+    def vectors(self, name: str, stage: str) -> VectorColumn:
+        col = self.column(name, stage)
+        if isinstance(col, VectorColumn):
+            return col
+        try:
+            vecs = [as_vector(v) for v in col]
+            vc = column_from_vectors(vecs)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"expected a vector: {exc}", column=name, stage=stage) from exc
+        self._cols[name] = vc
+        return vc
+
+    def objects(self, name: str, stage: str) -> np.ndarray:
+        """The column as an object array (strings, numbers, None)."""
+        col = self.column(name, stage)
+        if isinstance(col, VectorColumn):
+            raise InvalidInput("expected a scalar, got a vector", column=name, stage=stage)
+        if col.dtype == object:
+            return col
+        out = np.empty(col.shape[0], dtype=object)
+        out[:] = col.tolist()
+        return out
+
+    # ---- mutation by stages --------------------------------------------------------------
+    def set(self, name: str, col: Any) -> None:
+        self._cols[name] = col
+        self._floats.pop(name, None)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the rows where ``mask`` is False (Spark's handleInvalid="skip")."""
+        index = np.flatnonzero(mask)
+        self._cols = {k: _take(v, index) for k, v in self._cols.items()}
+        self._floats = {}
+        self._row_ids = self._row_ids[index]
+        self.n = len(index)
+
+    def outputs(self) -> dict[str, Any]:
+        return self._cols
+
+
+def _take(col: Any, index: np.ndarray) -> Any:
+    if isinstance(col, VectorColumn):
+        return col.take(index)
+    return col[index]
+
+
+def to_floats(col: np.ndarray, name: str, stage: str) -> tuple[np.ndarray, np.ndarray | None]:
+    if col.dtype != object:
+        if col.dtype.kind in "fiub":
+            return col.astype(np.float64, copy=False), None
+        raise InvalidInput(f"expected a number, got {col.dtype}", column=name, stage=stage)
+    n = col.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    null = np.zeros(n, dtype=bool)
+    for i, v in enumerate(col):
+        if v is None:
+            null[i] = True
+            out[i] = np.nan
+        elif isinstance(v, (str, bytes)) or not _is_number(v):
+            raise InvalidInput(
+                f"expected a number, got {type(v).__name__} {v!r}", column=name, stage=stage, row=i
+            )
+        else:
+            out[i] = v
+    return out, (null if null.any() else None)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.number, np.bool_))
+
+
+def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
+    t = arr.type
+    if is_vector_struct(t):
+        try:
+            return column_from_vectors(vectors_from_arrow(arr))
+        except ValueError as exc:
+            raise InvalidInput(str(exc), column=name, stage=stage) from exc
+    if (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)) and (
+        arr.null_count == 0
+    ):
+        return arr.to_numpy()
+    out = np.empty(len(arr), dtype=object)
+    out[:] = arr.to_pylist()
+    return out

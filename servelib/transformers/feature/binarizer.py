@@ -1,0 +1,67 @@
+"""Binarizer: 1.0 where a value is above the threshold, else 0.0; doubles or vectors.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/Binarizer.scala
+Doubles: Spark 4 computes ``when(!isNaN(x) && x > t, 1.0).otherwise(0.0)``, so null and NaN give
+0.0; Spark 3.5 ran a UDF over a primitive double, so null gives null there (``null_gives_null``).
+Vectors: a UDF over the non-zero entries (NaN counts as non-zero); the result is compressed with
+the output's non-zero count, so its dense/sparse form follows Spark's ``compressed`` rule. A null
+vector makes Spark's UDF fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.batch import Batch
+from servelib.vectors import VectorColumn
+
+
+@dataclass(frozen=True)
+class Binarizer(OnlineTransformer):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.feature.Binarizer"
+
+    input_cols: tuple[str, ...] = ()
+    output_cols: tuple[str, ...] = ()
+    thresholds: tuple[float, ...] = ()
+    null_gives_null: bool = False  # Spark < 4.0
+
+    def input_columns(self) -> Sequence[str]:
+        return self.input_cols
+
+    def output_columns(self) -> Sequence[str]:
+        return self.output_cols
+
+    def score_columns(self, batch: Batch) -> Scored:
+        out = {}
+        for src, dst, td in zip(self.input_cols, self.output_cols, self.thresholds):
+            col = batch.column(src, self.name)
+            if isinstance(col, VectorColumn) or (col.dtype == object and _holds_vectors(col)):
+                out[dst] = self._vectors(batch.vectors(src, self.name), td, src, batch)
+            else:
+                values, null = batch.floats(src, self.name)
+                result = (values > td).astype(np.float64)  # NaN > t is False
+                if null is not None and self.null_gives_null:
+                    result = result.astype(object)
+                    result[null] = None
+                out[dst] = result
+        return Scored(out)
+
+    def _vectors(self, col: VectorColumn, td: float, src: str, batch: Batch) -> VectorColumn:
+        if col.null is not None and col.null.any():
+            raise invalid("null vector (Spark's Binarizer UDF fails on null)", self, src, batch,
+                          int(np.argmax(col.null)))
+        dense = col.dense
+        if td >= 0:
+            result = (dense > td).astype(np.float64)
+        else:
+            result = np.where((dense != 0) & (dense <= td), 0.0, 1.0)
+        return VectorColumn.compressed(result)
+
+
+def _holds_vectors(col: np.ndarray) -> bool:
+    return any(v is not None and not isinstance(v, (int, float, np.number)) for v in col)

@@ -1,0 +1,72 @@
+"""PipelineModel: stages run in order over one batch, each appending its output columns.
+
+Column attributes flow through the stages once, when the pipeline is built (Spark does this in
+transformSchema on every transform), so a stage that needs upstream metadata is resolved at load
+time. https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/Pipeline.scala
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from servelib.transformers.attributes import Attrs
+from servelib.transformers.base import OnlineTransformer, Scored
+from servelib.transformers.batch import Batch
+
+
+@dataclass(frozen=True)
+class PipelineModel(OnlineTransformer):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.PipelineModel"
+
+    stages: tuple[OnlineTransformer, ...] = ()
+
+    @classmethod
+    def build(
+        cls, uid: str, stages: Sequence[OnlineTransformer], attrs: Attrs | None = None, **kw
+    ) -> PipelineModel:
+        """A pipeline whose stages are bound to the attributes flowing between them."""
+        return cls(uid, stages=tuple(stages), **kw).bind(attrs or {})
+
+    def bind(self, attrs: Attrs) -> PipelineModel:
+        current = dict(attrs)
+        bound = []
+        for stage in self.stages:
+            stage = stage.bind(current)
+            current.update(stage.output_attributes(current))
+            bound.append(stage)
+        return replace(self, stages=tuple(bound))
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        current = dict(attrs)
+        for stage in self.stages:
+            current.update(stage.output_attributes(current))
+        return {k: v for k, v in current.items() if k not in attrs or attrs[k] is not v}
+
+    def input_columns(self) -> Sequence[str]:
+        """Columns the caller must supply: read by some stage, written by no earlier stage."""
+        produced: set[str] = set()
+        needed: list[str] = []
+        for stage in self.stages:
+            for col in stage.input_columns():
+                if col not in produced and col not in needed:
+                    needed.append(col)
+            produced.update(stage.all_output_columns())
+        return needed
+
+    def output_columns(self) -> Sequence[str]:
+        return list(self.all_output_columns())
+
+    def all_output_columns(self) -> Iterable[str]:
+        seen: dict[str, None] = {}
+        for stage in self.stages:
+            seen.update(dict.fromkeys(stage.all_output_columns()))
+        return seen.keys()
+
+    def run(self, batch: Batch) -> None:
+        for stage in self.stages:
+            stage.run(batch)
+
+    def score_columns(self, batch: Batch) -> Scored:  # pragma: no cover - run() is overridden
+        raise TypeError("a pipeline scores through run()")

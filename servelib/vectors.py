@@ -1,0 +1,231 @@
+"""Spark ML vectors: row objects, a columnar form, and Spark's VectorUDT Arrow layout.
+
+A batch column of vectors is a :class:`VectorColumn`: one dense float64 matrix (rows x size), a
+per-row flag saying whether Spark would hold that row as a SparseVector, and a null mask. The dense
+matrix keeps every stage's math vectorised; the flag keeps Spark's dense/sparse choice, so the
+row objects handed back (``DenseVector``/``SparseVector``) have the same type Spark produces.
+Explicit zeros stored inside a Spark SparseVector are not kept (they never change a value).
+
+VectorUDT layout (org.apache.spark.ml.linalg.VectorUDT.sqlType):
+``struct<type: int8, size: int32, indices: list<int32>, values: list<double>>`` with type 0 =
+sparse, 1 = dense (dense rows leave size and indices null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+VECTOR_ARROW_TYPE = pa.struct(
+    [
+        pa.field("type", pa.int8(), nullable=False),
+        pa.field("size", pa.int32()),
+        pa.field("indices", pa.list_(pa.field("element", pa.int32(), nullable=False))),
+        pa.field("values", pa.list_(pa.field("element", pa.float64(), nullable=False))),
+    ]
+)
+
+
+class DenseVector:
+    """A dense vector; ``toArray()`` gives the float64 NumPy array."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Any) -> None:
+        self.values = np.asarray(values, dtype=np.float64)
+
+    @property
+    def size(self) -> int:
+        return int(self.values.shape[0])
+
+    def toArray(self) -> np.ndarray:  # noqa: N802 - Spark's name
+        return self.values
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (DenseVector, SparseVector)):
+            return self.size == other.size and np.array_equal(
+                self.toArray(), other.toArray(), equal_nan=True
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"DenseVector({self.values.tolist()})"
+
+
+class SparseVector:
+    """A sparse vector with Spark's fields ``size``, ``indices`` (int32) and ``values``."""
+
+    __slots__ = ("size", "indices", "values")
+
+    def __init__(self, size: int, indices: Any, values: Any) -> None:
+        self.size = int(size)
+        self.indices = np.asarray(indices, dtype=np.int32)
+        self.values = np.asarray(values, dtype=np.float64)
+
+    def toArray(self) -> np.ndarray:  # noqa: N802 - Spark's name
+        out = np.zeros(self.size, dtype=np.float64)
+        out[self.indices] = self.values
+        return out
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (DenseVector, SparseVector)):
+            return self.size == other.size and np.array_equal(
+                self.toArray(), other.toArray(), equal_nan=True
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SparseVector({self.size}, {self.indices.tolist()}, {self.values.tolist()})"
+
+
+Vector = DenseVector | SparseVector
+
+
+def compressed_is_sparse(dense: np.ndarray) -> np.ndarray:
+    """Spark's ``Vector.compressed`` choice per row: sparse iff 1.5 * (nnz + 1) < size."""
+    size = dense.shape[1]
+    nnz = np.count_nonzero(dense, axis=1)  # NaN counts as non-zero, as in Spark
+    return 1.5 * (nnz + 1.0) < size
+
+
+@dataclass(frozen=True)
+class VectorColumn:
+    """A column of vectors of one size: dense values, Spark's sparse flag, null rows."""
+
+    dense: np.ndarray  # (rows, size) float64
+    sparse: np.ndarray  # (rows,) bool
+    null: np.ndarray | None = None  # (rows,) bool, True where the row is null
+
+    @property
+    def size(self) -> int:
+        return int(self.dense.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.dense.shape[0])
+
+    @classmethod
+    def of_dense(cls, dense: np.ndarray, null: np.ndarray | None = None) -> VectorColumn:
+        return cls(dense, np.zeros(dense.shape[0], dtype=bool), null)
+
+    @classmethod
+    def of_sparse(cls, dense: np.ndarray, null: np.ndarray | None = None) -> VectorColumn:
+        return cls(dense, np.ones(dense.shape[0], dtype=bool), null)
+
+    @classmethod
+    def compressed(cls, dense: np.ndarray, null: np.ndarray | None = None) -> VectorColumn:
+        return cls(dense, compressed_is_sparse(dense), null)
+
+    def take(self, index: np.ndarray) -> VectorColumn:
+        null = None if self.null is None else self.null[index]
+        return VectorColumn(self.dense[index], self.sparse[index], null)
+
+    def row(self, i: int) -> Vector | None:
+        if self.null is not None and self.null[i]:
+            return None
+        values = self.dense[i]
+        if self.sparse[i]:
+            (idx,) = np.nonzero(values)
+            return SparseVector(values.shape[0], idx, values[idx])
+        return DenseVector(values.copy())
+
+    def to_arrow(self) -> pa.Array:
+        types, sizes, indices, values, valid = [], [], [], [], []
+        for i in range(len(self)):
+            vec = self.row(i)
+            valid.append(vec is not None)
+            if isinstance(vec, SparseVector):
+                types.append(0)
+                sizes.append(vec.size)
+                indices.append(vec.indices.tolist())
+                values.append(vec.values.tolist())
+            else:
+                types.append(1)
+                sizes.append(None)
+                indices.append(None)
+                values.append(None if vec is None else vec.values.tolist())
+        arrays = [
+            pa.array(types, pa.int8()),
+            pa.array(sizes, pa.int32()),
+            pa.array(indices, VECTOR_ARROW_TYPE.field("indices").type),
+            pa.array(values, VECTOR_ARROW_TYPE.field("values").type),
+        ]
+        mask = pa.array([not v for v in valid], pa.bool_())
+        return pa.StructArray.from_arrays(arrays, fields=list(VECTOR_ARROW_TYPE), mask=mask)
+
+
+def is_vector_struct(arrow_type: pa.DataType) -> bool:
+    """True for Arrow structs in Spark's VectorUDT layout (read by field name)."""
+    if not pa.types.is_struct(arrow_type):
+        return False
+    names = {arrow_type.field(i).name for i in range(arrow_type.num_fields)}
+    return {"type", "size", "indices", "values"} <= names
+
+
+def vector_from_struct(item: dict | None) -> Vector | None:
+    """One VectorUDT struct (as a Python dict) to a vector object."""
+    if item is None:
+        return None
+    if item["type"] == 0:
+        return SparseVector(item["size"], item["indices"] or [], item["values"] or [])
+    return DenseVector(item["values"] or [])
+
+
+def vectors_from_arrow(array: pa.Array | pa.ChunkedArray) -> list[Vector | None]:
+    return [vector_from_struct(item) for item in array.to_pylist()]
+
+
+def as_vector(value: Any) -> Vector | None:
+    """Accept what users pass for a vector: our vectors, pyspark vectors, sequences, arrays,
+    or a VectorUDT-shaped dict. Raises TypeError/ValueError for anything else."""
+    if value is None or isinstance(value, (DenseVector, SparseVector)):
+        return value
+    if isinstance(value, dict):
+        return vector_from_struct(value)
+    if hasattr(value, "indices") and hasattr(value, "size") and hasattr(value, "values"):
+        return SparseVector(value.size, value.indices, value.values)  # pyspark SparseVector
+    if hasattr(value, "toArray"):
+        return DenseVector(value.toArray())
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"expected a vector, got {type(value).__name__} {value!r}")
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"expected a one-dimensional vector, got shape {arr.shape}")
+    return DenseVector(arr)
+
+
+def column_from_vectors(vectors: Sequence[Vector | None], size: int | None = None) -> VectorColumn:
+    """Build a VectorColumn; all non-null rows must have one size (``size`` if given).
+
+    Raises ValueError on mixed sizes: callers turn it into InvalidInput naming the column."""
+    n = len(vectors)
+    sizes = {v.size for v in vectors if v is not None}
+    if size is None:
+        size = sizes.pop() if len(sizes) == 1 else (0 if not sizes else -1)
+    if size < 0 or any(s != size for s in sizes):
+        raise ValueError(f"vectors of different sizes {sorted(sizes)} in one column")
+    dense = np.zeros((n, size), dtype=np.float64)
+    sparse = np.zeros(n, dtype=bool)
+    null = np.zeros(n, dtype=bool)
+    for i, vec in enumerate(vectors):
+        if vec is None:
+            null[i] = True
+        elif isinstance(vec, SparseVector):
+            sparse[i] = True
+            dense[i, vec.indices] = vec.values
+        else:
+            dense[i] = vec.values
+    return VectorColumn(dense, sparse, null if null.any() else None)
