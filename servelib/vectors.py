@@ -194,6 +194,8 @@ def as_vector(value: Any) -> Vector | None:
     if value is None or isinstance(value, (DenseVector, SparseVector)):
         return value
     if isinstance(value, dict):
+        if not {"type", "values"} <= value.keys():
+            raise TypeError(f"a vector dict needs Spark's VectorUDT fields, got keys {sorted(value)}")
         return vector_from_struct(value)
     if hasattr(value, "indices") and hasattr(value, "size") and hasattr(value, "values"):
         return SparseVector(value.size, value.indices, value.values)  # pyspark SparseVector

@@ -12,7 +12,7 @@ from servelib.loaders.fs import ModelFS
 from servelib.loaders.metadata import read_metadata
 from servelib.loaders.registry import loader_for
 from servelib.transformers.base import OnlineTransformer
-from servelib.transformers.pipeline import PipelineModel
+from servelib.transformers.pipeline import PipelineModel, PythonPipelineModel
 
 
 def load_stage(mfs: ModelFS, path: str) -> OnlineTransformer:
@@ -34,4 +34,5 @@ def load_pipeline(ctx: StageContext) -> PipelineModel:
         if int(matches[0].split("_", 1)[0]) != index:
             raise ModelLoadError(f"stage {uid} saved at the wrong index {matches[0]}", stages_dir)
         stages.append(ctx.load_stage(ctx.mfs.join(stages_dir, matches[0])))
-    return PipelineModel(ctx.uid, stages=tuple(stages), info=ctx.info())
+    cls = PythonPipelineModel if ctx.meta.spark_class.startswith("pyspark.") else PipelineModel
+    return cls(ctx.uid, stages=tuple(stages), info=ctx.info())

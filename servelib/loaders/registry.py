@@ -16,6 +16,7 @@ _FEATURE = "org.apache.spark.ml.feature."
 
 LOADERS: dict[str, str] = {
     "org.apache.spark.ml.PipelineModel": "servelib.loaders.pipeline:load_pipeline",
+    "pyspark.ml.pipeline.PipelineModel": "servelib.loaders.pipeline:load_pipeline",
     # categorical encoding (loaders/feature.py) and vector assembly/slicing (loaders/vector.py)
     _FEATURE + "StringIndexerModel": "servelib.loaders.feature:load_string_indexer",
     _FEATURE + "IndexToString": "servelib.loaders.feature:load_index_to_string",

@@ -70,3 +70,13 @@ class PipelineModel(OnlineTransformer):
 
     def score_columns(self, batch: Batch) -> Scored:  # pragma: no cover - run() is overridden
         raise TypeError("a pipeline scores through run()")
+
+
+@dataclass(frozen=True)
+class PythonPipelineModel(PipelineModel):
+    """What PySpark writes when a pipeline holds a stage Spark's JVM does not know (a nested
+    PipelineModel, a Python stage): the same layout, with ``"language": "Python"`` in paramMap.
+    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/pipeline.py (PipelineSharedReadWrite)
+    """
+
+    spark_class: ClassVar[str] = "pyspark.ml.pipeline.PipelineModel"

@@ -1,0 +1,149 @@
+"""Checks every servelib stage must pass (in the spirit of scikit-learn's estimator_checks).
+
+Each check takes a loaded model and sample rows (the parity fixture's input rows, which include
+nulls, NaN and unseen values) and returns a list of problems (empty when the check passes):
+
+* single row == short list == Arrow batch, bit for bit;
+* row order does not change any row's result;
+* an empty batch gives an empty result with the output columns;
+* inputs are never mutated;
+* a missing input column, a value of the wrong type, a null or a NaN in any input column give
+  either a result or an InvalidInput naming the column — never any other exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from servelib.errors import InvalidInput, RowSkipped
+from servelib.testing.parity import table_rows, to_table
+from servelib.vectors import DenseVector, SparseVector
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+def identical(a: Any, b: Any) -> bool:
+    if isinstance(a, (DenseVector, SparseVector)):
+        return (
+            type(a) is type(b)
+            and a.size == b.size
+            and a.toArray().tobytes() == b.toArray().tobytes()
+        )
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(identical(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _singles(model, rows: Rows) -> list[dict]:
+    out = []
+    for row in rows:
+        try:
+            out.append(model.score_instance(row))
+        except RowSkipped:
+            pass
+    return out
+
+
+def check_single_equals_batch(model, rows: Rows, schema: Mapping) -> list[str]:
+    singles = _singles(model, rows)
+    many = model.score_instances(rows)
+    batch = table_rows(model.transform(to_table(list(rows), schema)))
+    problems = []
+    if not identical(singles, many):
+        problems.append("score_instance and score_instances disagree")
+    if not identical(many, batch):
+        problems.append("score_instances and transform disagree")
+    return problems
+
+
+def check_order_invariance(model, rows: Rows, schema: Mapping) -> list[str]:
+    forward = model.score_instances(rows)
+    backward = model.score_instances(list(reversed(rows)))
+    if not identical(forward, list(reversed(backward))):
+        return ["reversing the rows changes results"]
+    return []
+
+
+def check_empty_batch(model, rows: Rows, schema: Mapping) -> list[str]:
+    problems = []
+    if model.score_instances([]) != []:
+        problems.append("score_instances([]) is not []")
+    table = model.transform(to_table([], schema))
+    if table.num_rows != 0:
+        problems.append("transform of an empty table returned rows")
+    missing = [c for c in model.output_columns() if c not in table.column_names]
+    if missing:
+        problems.append(f"transform of an empty table lacks output columns {missing}")
+    return problems
+
+
+def check_inputs_not_mutated(model, rows: Rows, schema: Mapping) -> list[str]:
+    before = copy.deepcopy(list(rows))
+    _singles(model, rows)
+    model.score_instances(rows)
+    table = to_table(list(rows), schema)
+    snapshot = table.to_pylist()
+    model.transform(table)
+    problems = []
+    if not identical([dict(r) for r in rows], before):
+        problems.append("scoring mutated the input rows")
+    if table.to_pylist() != snapshot and not _nan_equal(table, snapshot):
+        problems.append("transform mutated the input table")
+    return problems
+
+
+def _nan_equal(table: pa.Table, snapshot: list) -> bool:
+    return identical(table.to_pylist(), snapshot)
+
+
+class _Unconvertible:
+    def __repr__(self) -> str:
+        return "<unconvertible object>"
+
+
+def check_bad_values(model, rows: Rows, schema: Mapping) -> list[str]:
+    """Missing column, wrong type, null, NaN: a result or InvalidInput naming the column."""
+    problems = []
+    if not rows:
+        return ["no sample rows"]
+    base = dict(rows[0])
+    for column in model.input_columns():
+        variants: list[tuple[str, Callable[[dict], None], bool]] = [
+            ("missing", lambda r, c=column: r.pop(c, None), True),
+            ("wrong type", lambda r, c=column: r.__setitem__(c, _Unconvertible()), True),
+            ("null", lambda r, c=column: r.__setitem__(c, None), False),
+            ("NaN", lambda r, c=column: r.__setitem__(c, float("nan")), False),
+        ]
+        for label, mutate, must_fail in variants:
+            row = dict(base)
+            mutate(row)
+            try:
+                model.score_instance(row)
+            except InvalidInput as exc:
+                if exc.column is None and label in ("missing", "wrong type"):
+                    problems.append(f"{label} {column!r}: error does not name a column: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - any other exception is the finding
+                problems.append(f"{label} {column!r}: {type(exc).__name__}: {exc}")
+                continue
+            if must_fail:
+                problems.append(f"{label} {column!r}: scored without an error")
+    return problems
+
+
+CHECKS = (
+    check_single_equals_batch,
+    check_order_invariance,
+    check_empty_batch,
+    check_inputs_not_mutated,
+    check_bad_values,
+)

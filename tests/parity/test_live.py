@@ -1,0 +1,46 @@
+"""servelib against live PySpark: regenerate every parity case with the installed PySpark (3.5 or
+4.x, one tox env each) into a temporary directory, then compare all three entry points.
+
+Runs only with SERVELIB_PARITY_LIVE=1 (the parity tox envs set it); there, a missing PySpark or
+Java is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from servelib.testing.parity import check_fixture
+from tests.parity.cases import load_all
+
+pytestmark = pytest.mark.parity
+LIVE = os.environ.get("SERVELIB_PARITY_LIVE") == "1"
+SCRIPT = Path(__file__).with_name("make_fixtures.py")
+
+
+@pytest.fixture(scope="session")
+def live_root(tmp_path_factory) -> Path:
+    if not LIVE:
+        pytest.skip("set SERVELIB_PARITY_LIVE=1 (tox -e parity-spark35 / parity-spark4)")
+    import pyspark  # noqa: F401 - fail loudly when the parity env lacks PySpark
+
+    out = tmp_path_factory.mktemp("live-fixtures")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(out)],
+        capture_output=True, text=True, timeout=1800,
+    )
+    assert proc.returncode == 0, f"make_fixtures failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    (root,) = list(out.glob("spark-*"))
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(load_all()))
+def test_live_parity(live_root: Path, name: str) -> None:
+    fixture = live_root / name
+    assert (fixture / "model").is_dir(), f"PySpark produced no model for {name}"
+    problems = check_fixture(fixture)
+    assert not problems, "\n".join(problems[:20])

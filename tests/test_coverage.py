@@ -1,0 +1,57 @@
+"""Meta-tests: every Spark class servelib claims to support has a loader, a parity case saved by
+each Spark version, and (through those fixtures) the conformance checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import servelib
+from servelib.loaders.registry import LOADERS, loader_for
+from servelib.transformers.pipeline import PipelineModel
+from tests.parity.cases import load_all
+from tests.parity.test_golden import FIXTURES
+
+VERSIONS = sorted(p.name for p in FIXTURES.glob("spark-*"))
+
+
+def _classes(stage) -> set[str]:
+    found = {stage.spark_class}
+    if isinstance(stage, PipelineModel):
+        for child in stage.stages:
+            found |= _classes(child)
+    return found
+
+
+def _fixture_classes(version_dir: Path) -> set[str]:
+    found: set[str] = set()
+    for model in version_dir.glob("*/model"):
+        found |= _classes(servelib.load(str(model)))
+    return found
+
+
+def test_both_spark_lines_have_fixtures():
+    assert any(v.startswith("spark-3.") for v in VERSIONS), VERSIONS
+    assert any(v.startswith("spark-4.") for v in VERSIONS), VERSIONS
+
+
+@pytest.mark.parametrize("spark_class", sorted(LOADERS))
+def test_every_registered_class_has_a_loader(spark_class):
+    assert callable(loader_for(spark_class, "<meta-test>"))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_registered_class_has_parity_fixtures(version):
+    missing = set(LOADERS) - _fixture_classes(FIXTURES / version)
+    assert not missing, f"{version}: no parity fixture exercises {sorted(missing)}"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fixtures_match_cases(version):
+    committed = {p.name for p in (FIXTURES / version).iterdir() if p.is_dir()}
+    cases = set(load_all())
+    assert committed == cases, (
+        f"{version}: stale fixtures {sorted(committed - cases)}, "
+        f"missing fixtures {sorted(cases - committed)}; run tests/parity/make_fixtures.py"
+    )
