@@ -143,28 +143,79 @@ class VectorColumn:
         return DenseVector(values.copy())
 
     def to_arrow(self) -> pa.Array:
-        types, sizes, indices, values, valid = [], [], [], [], []
-        for i in range(len(self)):
-            vec = self.row(i)
-            valid.append(vec is not None)
-            if isinstance(vec, SparseVector):
-                types.append(0)
-                sizes.append(vec.size)
-                indices.append(vec.indices.tolist())
-                values.append(vec.values.tolist())
-            else:
-                types.append(1)
-                sizes.append(None)
-                indices.append(None)
-                values.append(None if vec is None else vec.values.tolist())
-        arrays = [
-            pa.array(types, pa.int8()),
-            pa.array(sizes, pa.int32()),
-            pa.array(indices, VECTOR_ARROW_TYPE.field("indices").type),
-            pa.array(values, VECTOR_ARROW_TYPE.field("values").type),
+        """Spark's VectorUDT struct array, built column-wise (no per-row Python)."""
+        n, size = self.dense.shape
+        null = np.zeros(n, dtype=bool) if self.null is None else self.null
+        sparse = self.sparse & ~null
+        dense_rows = ~self.sparse & ~null
+        rows, cols = np.nonzero((self.dense != 0) & sparse[:, None]) if n else ((), ())
+        rows = np.asarray(rows, dtype=np.int64)
+        nnz = np.bincount(rows, minlength=n)
+        # values: `size` entries per dense row, nnz per sparse row, in row order
+        counts = np.where(dense_rows, size, np.where(sparse, nnz, 0))
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(counts, out=offsets[1:])
+        # fill flat values in row order; dense and sparse contributions interleave by row
+        flat = np.empty(int(offsets[-1]), dtype=np.float64)
+        drow = np.flatnonzero(dense_rows)
+        if drow.size:
+            pos = offsets[drow][:, None] + np.arange(size)
+            flat[pos.ravel()] = self.dense[drow].ravel()
+        if rows.size:
+            start = offsets[:-1][rows]
+            rank = np.arange(rows.size) - np.repeat(np.cumsum(nnz) - nnz, nnz)[: rows.size]
+            flat[start + rank] = self.dense[rows, cols]
+        ind_counts = np.where(sparse, nnz, 0)
+        ind_offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(ind_counts, out=ind_offsets[1:])
+        children = [
+            pa.array(np.where(self.sparse, 0, 1).astype(np.int8)),
+            pa.array(np.full(n, size, dtype=np.int32), mask=~sparse),
+            pa.ListArray.from_arrays(
+                pa.array(ind_offsets), pa.array(np.asarray(cols, dtype=np.int32)), mask=pa.array(~sparse)
+            ),
+            pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat), mask=pa.array(null)),
         ]
-        mask = pa.array([not v for v in valid], pa.bool_())
-        return pa.StructArray.from_arrays(arrays, fields=list(VECTOR_ARROW_TYPE), mask=mask)
+        children = [c.cast(f.type) for c, f in zip(children, VECTOR_ARROW_TYPE)]
+        return pa.StructArray.from_arrays(
+            children, fields=list(VECTOR_ARROW_TYPE), mask=pa.array(null)
+        )
+
+    @classmethod
+    def from_arrow(cls, array: pa.Array | pa.ChunkedArray) -> VectorColumn:
+        """Decode a VectorUDT struct column; raises ValueError on mixed sizes."""
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks else pa.array([], VECTOR_ARROW_TYPE)
+        n = len(array)
+        null = ~np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        kids = {array.type.field(i).name: k for i, k in enumerate(array.flatten())}
+        sparse = (kids["type"].fill_null(1).to_numpy(zero_copy_only=False) == 0) & ~null
+        vals = kids["values"]
+        v_off = np.asarray(vals.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+        v_flat = np.asarray(vals.values.to_numpy(zero_copy_only=False), dtype=np.float64)
+        lengths = np.diff(v_off)
+        dense_rows = np.flatnonzero(~sparse & ~null)
+        sizes = set(lengths[dense_rows].tolist())
+        if sparse.any():
+            sizes |= set(kids["size"].to_numpy(zero_copy_only=False)[sparse].astype(np.int64).tolist())
+        if len(sizes) > 1:
+            raise ValueError(f"vectors of different sizes {sorted(sizes)} in one column")
+        size = sizes.pop() if sizes else 0
+        dense = np.zeros((n, size), dtype=np.float64)
+        if dense_rows.size and size:
+            dense[dense_rows] = v_flat[v_off[dense_rows][:, None] + np.arange(size)]
+        srows = np.flatnonzero(sparse)
+        if srows.size:
+            inds = kids["indices"]
+            i_off = np.asarray(inds.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+            i_flat = np.asarray(inds.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+            counts = lengths[srows]
+            row_rep = np.repeat(srows, counts)
+            rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            dense[row_rep, i_flat[np.repeat(i_off[srows], counts) + rank]] = v_flat[
+                np.repeat(v_off[srows], counts) + rank
+            ]
+        return cls(dense, sparse, null if null.any() else None)
 
 
 def is_vector_struct(arrow_type: pa.DataType) -> bool:
@@ -182,10 +233,6 @@ def vector_from_struct(item: dict | None) -> Vector | None:
     if item["type"] == 0:
         return SparseVector(item["size"], item["indices"] or [], item["values"] or [])
     return DenseVector(item["values"] or [])
-
-
-def vectors_from_arrow(array: pa.Array | pa.ChunkedArray) -> list[Vector | None]:
-    return [vector_from_struct(item) for item in array.to_pylist()]
 
 
 def as_vector(value: Any) -> Vector | None:

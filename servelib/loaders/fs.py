@@ -5,9 +5,11 @@ Everything goes through one pyarrow.fs.FileSystem, so loaders never care where a
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 from servelib.errors import ModelLoadError
@@ -21,14 +23,15 @@ class ModelFS:
     uri: str  # as the user gave it, for messages
 
     @classmethod
-    def open(cls, path_or_uri: str) -> tuple[ModelFS, str]:
+    def open(cls, path_or_uri: str | os.PathLike) -> tuple[ModelFS, str]:
+        text = os.fspath(path_or_uri)
+        if "://" not in text:
+            return cls(pafs.LocalFileSystem(), text), os.path.abspath(text)
         try:
-            fs, path = pafs.FileSystem.from_uri(str(path_or_uri))
-        except (pafs.ArrowInvalid, ValueError, OSError, TypeError):
-            import os
-
-            fs, path = pafs.LocalFileSystem(), os.path.abspath(str(path_or_uri))
-        return cls(fs, str(path_or_uri)), path.rstrip("/") or "/"
+            fs, path = pafs.FileSystem.from_uri(text)
+        except (pa.ArrowException, ValueError, OSError) as exc:
+            raise ModelLoadError(f"cannot open model URI: {exc}", text) from exc
+        return cls(fs, text), path.rstrip("/") or "/"
 
     def join(self, *parts: str) -> str:
         return posixpath.join(*parts)

@@ -74,7 +74,7 @@ class OnlineTransformer:
         return {}
 
     # ---- shared machinery ----------------------------------------------------------------
-    @property
+    @cached_property
     def name(self) -> str:
         """How errors name this stage: Spark's simple class name and uid."""
         return f"{self.spark_class.rsplit('.', 1)[-1]}({self.uid})"

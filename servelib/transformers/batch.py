@@ -23,7 +23,7 @@ from servelib.vectors import (
     as_vector,
     column_from_vectors,
     is_vector_struct,
-    vectors_from_arrow,
+    vector_from_struct,
 )
 
 _MISSING = object()
@@ -91,8 +91,7 @@ class Batch:
                 if v is _MISSING:
                     raise InvalidInput("missing input column", column=name, stage=stage, row=i)
                 values.append(v)
-            col = np.empty(len(values), dtype=object)
-            col[:] = values
+            col = _typed(values)
         else:
             raise InvalidInput("missing input column", column=name, stage=stage)
         if len(col) != self.n:  # rows were dropped before this column was first read
@@ -152,6 +151,26 @@ class Batch:
         return self._cols
 
 
+_NUMPY_TYPES = {float: np.float64, int: np.int64, bool: np.bool_}
+
+
+def _typed(values: list) -> np.ndarray:
+    """Row values as one typed array when they are all plain floats, ints or bools (the common,
+    fast case); otherwise an object array. ints stay ints: Spark casts 1 and 1.0 to different
+    strings."""
+    kinds = {type(v) for v in values}
+    if len(kinds) == 1:
+        dtype = _NUMPY_TYPES.get(kinds.pop())
+        if dtype is not None:
+            try:
+                return np.array(values, dtype=dtype)
+            except OverflowError:  # ints beyond int64
+                pass
+    col = np.empty(len(values), dtype=object)
+    col[:] = values
+    return col
+
+
 def _take(col: Any, index: np.ndarray) -> Any:
     if isinstance(col, VectorColumn):
         return col.take(index)
@@ -187,9 +206,14 @@ def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
     t = arr.type
     if is_vector_struct(t):
         try:
-            return column_from_vectors(vectors_from_arrow(arr))
-        except ValueError as exc:
-            raise InvalidInput(str(exc), column=name, stage=stage) from exc
+            return VectorColumn.from_arrow(arr)
+        except ValueError:
+            vectors = [vector_from_struct(item) for item in arr.to_pylist()]
+            # Mixed sizes: keep the row vectors (as the row path does) so a stage that filters
+            # by size (VectorSizeHint "skip") can run first; batch.vectors() still raises.
+            out = np.empty(len(vectors), dtype=object)
+            out[:] = vectors
+            return out
     if (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)) and (
         arr.null_count == 0
     ):

@@ -1,0 +1,76 @@
+"""VectorColumn <-> Arrow (Spark's VectorUDT layout) and the user-facing vector conversions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from servelib.vectors import (
+    VECTOR_ARROW_TYPE,
+    DenseVector,
+    SparseVector,
+    VectorColumn,
+    as_vector,
+    column_from_vectors,
+)
+
+
+def _random_column(seed: int, n: int = 40, size: int = 6) -> VectorColumn:
+    rng = np.random.default_rng(seed)
+    dense = rng.normal(size=(n, size))
+    dense[rng.random((n, size)) < 0.6] = 0.0
+    dense[rng.random((n, size)) < 0.05] = np.nan
+    return VectorColumn(dense, rng.random(n) < 0.5, rng.random(n) < 0.1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_arrow_round_trip_matches_row_objects(seed):
+    col = _random_column(seed)
+    arr = col.to_arrow()
+    assert arr.type == VECTOR_ARROW_TYPE
+    for i, item in enumerate(arr.to_pylist()):
+        vec = col.row(i)
+        if vec is None:
+            assert item is None
+        elif isinstance(vec, SparseVector):
+            assert item["type"] == 0 and item["size"] == vec.size
+            assert item["indices"] == vec.indices.tolist()
+            np.testing.assert_array_equal(item["values"], vec.values)
+        else:
+            assert item["type"] == 1 and item["size"] is None and item["indices"] is None
+            np.testing.assert_array_equal(item["values"], vec.values)
+    chunked = pa.chunked_array([arr.slice(0, 7), arr.slice(7)])
+    back = VectorColumn.from_arrow(chunked)
+    keep = ~col.null
+    np.testing.assert_array_equal(back.dense[keep], col.dense[keep])
+    assert (back.sparse == (col.sparse & keep)).all()
+    assert (back.null == col.null).all()
+
+
+def test_mixed_sizes_are_rejected():
+    arr = pa.array(
+        [{"type": 1, "size": None, "indices": None, "values": [1.0]},
+         {"type": 0, "size": 3, "indices": [0], "values": [1.0]}],
+        VECTOR_ARROW_TYPE,
+    )
+    with pytest.raises(ValueError, match="different sizes"):
+        VectorColumn.from_arrow(arr)
+    with pytest.raises(ValueError, match="different sizes"):
+        column_from_vectors([DenseVector([1.0]), SparseVector(3, [0], [1.0])])
+
+
+def test_compressed_uses_sparks_rule():
+    # Spark's Vector.compressed: sparse iff 1.5 * (nnz + 1) < size
+    dense = np.array([[1.0, 0, 0, 0, 0], [1.0, 1.0, 1.0, 0, 0], [np.nan, 0, 0, 0, 0]])
+    assert VectorColumn.compressed(dense).sparse.tolist() == [True, False, True]
+
+
+def test_as_vector_accepts_common_forms():
+    assert as_vector([1, 2]) == DenseVector([1.0, 2.0])
+    assert as_vector(np.array([1.0])) == DenseVector([1.0])
+    assert isinstance(as_vector({"type": 0, "size": 3, "indices": [1], "values": [2.0]}), SparseVector)
+    assert as_vector(None) is None
+    for bad in ("abc", {"a": 1}, [[1.0, 2.0]]):
+        with pytest.raises((TypeError, ValueError)):
+            as_vector(bad)
