@@ -50,6 +50,23 @@ LOADERS: dict[str, str] = {
     "org.apache.spark.ml.regression.GeneralizedLinearRegressionModel": (
         "servelib.loaders.regression:load_glr"
     ),
+    # decision trees and ensembles (loaders/tree.py)
+    "org.apache.spark.ml.classification.DecisionTreeClassificationModel": (
+        "servelib.loaders.tree:load_decision_tree_classifier"
+    ),
+    "org.apache.spark.ml.regression.DecisionTreeRegressionModel": (
+        "servelib.loaders.tree:load_decision_tree_regressor"
+    ),
+    "org.apache.spark.ml.classification.RandomForestClassificationModel": (
+        "servelib.loaders.tree:load_random_forest_classifier"
+    ),
+    "org.apache.spark.ml.regression.RandomForestRegressionModel": (
+        "servelib.loaders.tree:load_random_forest_regressor"
+    ),
+    "org.apache.spark.ml.classification.GBTClassificationModel": (
+        "servelib.loaders.tree:load_gbt_classifier"
+    ),
+    "org.apache.spark.ml.regression.GBTRegressionModel": "servelib.loaders.tree:load_gbt_regressor",
 }
 
 

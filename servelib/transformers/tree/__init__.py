@@ -1,0 +1,1 @@
+"""Flat-array decision trees shared by DT/RF/GBT (and XGBoost)."""
