@@ -29,6 +29,7 @@ class Binarizer(OnlineTransformer):
     output_cols: tuple[str, ...] = ()
     thresholds: tuple[float, ...] = ()
     null_gives_null: bool = False  # Spark < 4.0
+    spark4: bool = True  # Spark 4's dense/sparse rule for the compressed vector output
 
     def input_columns(self) -> Sequence[str]:
         return self.input_cols
@@ -60,7 +61,7 @@ class Binarizer(OnlineTransformer):
             result = (dense > td).astype(np.float64)
         else:
             result = np.where((dense != 0) & (dense <= td), 0.0, 1.0)
-        return VectorColumn.compressed(result)
+        return VectorColumn.compressed(result, spark4=self.spark4)
 
 
 def _holds_vectors(col: np.ndarray) -> bool:
