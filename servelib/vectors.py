@@ -95,10 +95,14 @@ class SparseVector:
 Vector = DenseVector | SparseVector
 
 
-def compressed_is_sparse(dense: np.ndarray) -> np.ndarray:
-    """Spark's ``Vector.compressed`` choice per row: sparse iff 1.5 * (nnz + 1) < size."""
+def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
+    """Spark's ``Vector.compressed`` choice per row. Spark 3.x: sparse iff 1.5 * (nnz + 1) < size.
+    Spark 4.x (``compressedWithNNZ``: ``Vectors.getSparseSize(nnz) < getDenseSize(size)``):
+    sparse iff 12 * nnz + 28 < 8 * size + 12, so e.g. 2 non-zeros of 5 are dense in 4.x only."""
     size = dense.shape[1]
     nnz = np.count_nonzero(dense, axis=1)  # NaN counts as non-zero, as in Spark
+    if spark4:
+        return 12 * nnz + 28 < 8 * size + 12
     return 1.5 * (nnz + 1.0) < size
 
 
@@ -126,8 +130,11 @@ class VectorColumn:
         return cls(dense, np.ones(dense.shape[0], dtype=bool), null)
 
     @classmethod
-    def compressed(cls, dense: np.ndarray, null: np.ndarray | None = None) -> VectorColumn:
-        return cls(dense, compressed_is_sparse(dense), null)
+    def compressed(
+        cls, dense: np.ndarray, null: np.ndarray | None = None, spark4: bool = False
+    ) -> VectorColumn:
+        """Spark's ``compressed`` per row; ``spark4``: the rule of the Spark 4 that wrote the model."""
+        return cls(dense, compressed_is_sparse(dense, spark4), null)
 
     def take(self, index: np.ndarray) -> VectorColumn:
         null = None if self.null is None else self.null[index]

@@ -69,6 +69,12 @@ class OnlineTransformer:
         """Resolve anything that depends on upstream column attributes; default: nothing."""
         return self
 
+    def with_input_types(self, types: Mapping[str, str]) -> OnlineTransformer:
+        """This stage, told the Spark SQL types of input columns (schema JSON names: "double",
+        "float", "integer", ...). Row dicts carry no schema, but some stages' outputs follow the
+        input column's type (Imputer casts back to it); default: nothing to declare."""
+        return self
+
     def output_attributes(self, attrs: Attrs) -> Attrs:
         """Attributes this stage attaches to its output columns; default: none."""
         return {}

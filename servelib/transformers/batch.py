@@ -70,6 +70,15 @@ class Batch:
             return name in self._table.column_names
         return self._rows is not None and all(name in r for r in self._rows)
 
+    def source_type(self, name: str) -> pa.DataType | None:
+        """The Arrow type of ``name`` in the source table; None for row input or no such column.
+
+        For stages whose output type follows the input's Spark type (Imputer) when nulls made the
+        canonical column an object array."""
+        if self._table is None or name not in self._table.column_names:
+            return None
+        return self._table.schema.field(name).type
+
     def column(self, name: str, stage: str | None = None) -> Any:
         """The canonical column, converted from the source on first use."""
         col = self._cols.get(name, _MISSING)

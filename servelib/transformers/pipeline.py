@@ -7,7 +7,7 @@ time. https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apach
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -37,6 +37,9 @@ class PipelineModel(OnlineTransformer):
             current.update(stage.output_attributes(current))
             bound.append(stage)
         return replace(self, stages=tuple(bound))
+
+    def with_input_types(self, types: Mapping[str, str]) -> PipelineModel:
+        return replace(self, stages=tuple(s.with_input_types(types) for s in self.stages))
 
     def output_attributes(self, attrs: Attrs) -> Attrs:
         current = dict(attrs)

@@ -8,6 +8,7 @@ Writes DIR/spark-<major.minor>/<case>/ with
   input.jsonl     test rows (with a ``_row`` id), as servelib receives them
   expected.jsonl  PySpark's transform() output rows (rows Spark skipped are absent)
   bad.jsonl       rows whose transform fails in Spark, with Spark's error (optional)
+  output_schema.json  the transformed DataFrame's schema, with Spark's ML attribute metadata
 Default DIR is tests/parity/fixtures (the committed golden copies).
 """
 
@@ -83,7 +84,10 @@ def make_case(spark, name, make, root: Path) -> None:
     test = case.test.coalesce(1).withColumn("_row", F.monotonically_increasing_id())
     (out / "schema.json").write_text(json.dumps(json.loads(test.schema.json()), indent=1) + "\n")
     write_rows(out / "input.jsonl", test.collect())
-    write_rows(out / "expected.jsonl", model.transform(test).collect())
+    scored = model.transform(test)
+    write_rows(out / "expected.jsonl", scored.collect())
+    # the output schema keeps Spark's ML attributes (column metadata) for attribute checks
+    (out / "output_schema.json").write_text(json.dumps(json.loads(scored.schema.json()), indent=1) + "\n")
     if case.bad is not None:
         with (out / "bad.jsonl").open("w") as f:
             for row in case.bad.collect():

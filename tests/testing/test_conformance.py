@@ -8,16 +8,16 @@ import pytest
 
 import servelib
 from servelib.testing.conformance import CHECKS
-from servelib.testing.parity import read_rows
+from servelib.testing.parity import input_types, read_rows
 from tests.parity.test_golden import CASE_DIRS
 
 
 @pytest.fixture(scope="module", params=CASE_DIRS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def fixture(request):
     path = request.param
-    model = servelib.load(str(path / "model"))
     rows = read_rows(path / "input.jsonl")
     schema = json.loads((path / "schema.json").read_text())
+    model = servelib.load(str(path / "model")).with_input_types(input_types(schema))
     return model, rows, schema
 
 

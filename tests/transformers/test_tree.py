@@ -1,0 +1,194 @@
+"""Trees: the flat representation and its two walkers, Spark's routing rules, summation order,
+and the facts `servelib inspect` shows (compared with what PySpark reported: tree_facts.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import servelib
+from servelib.errors import InvalidInput
+from servelib.transformers.attributes import Attribute, AttributeGroup
+from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
+from servelib.transformers.tree.regressors import DecisionTreeRegressionModel
+from servelib.transformers.tree.scoring import lane_dot
+from tests.parity.test_golden import FIXTURES
+
+FACTS = Path(__file__).parents[1] / "parity" / "tree_facts.json"
+TREE_FIXTURES = sorted(p for p in FIXTURES.glob("spark-*/tree_*") if (p / "model").exists())
+NAN = float("nan")
+
+
+def _random_tree(rng: np.random.Generator, depth: int, width: int) -> TreeNodes:
+    left, right, feat, ncat, vals = [], [], [], [], []
+
+    def grow(d: int) -> int:
+        i = len(left)
+        left.append(-1), right.append(-1), feat.append(-1), ncat.append(-1), vals.append([0.0])
+        if d < depth and rng.random() < 0.85:
+            f = int(rng.integers(width))
+            feat[i] = f
+            if f % 2:  # odd features are categorical with 2..6 categories
+                k = int(rng.integers(2, 7))
+                ncat[i] = k
+                vals[i] = sorted(rng.choice(k, size=int(rng.integers(1, k)), replace=False)
+                                 .astype(float).tolist())
+            else:
+                vals[i] = [float(rng.integers(-3, 4)) / 2]
+            left[i] = grow(d + 1)
+            right[i] = grow(d + 1)
+        return i
+
+    grow(0)
+    return TreeNodes(np.array(left), np.array(right), np.array(feat), np.array(ncat), vals)
+
+
+def _rows(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    """Thresholds hit exactly, categories in and out of range, fractions, NaN, -0.0, inf."""
+    pool = np.array([-1.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 6.0, 7.0,
+                     NAN, np.inf, -np.inf, 0.25])
+    return rng.choice(pool, size=(n, width))
+
+
+def test_single_row_walker_matches_numpy_levels():
+    rng = np.random.default_rng(3)
+    trees = [_random_tree(rng, depth=6, width=5) for _ in range(30)]
+    forest = build_forest(trees)
+    assert forest.walk_one is not None and forest.cat_left is not None
+    x = _rows(rng, 500, 5)
+    batch, bad = forest.leaves(x)
+    assert bad is None and batch.shape == (500, 30)
+    for i in range(x.shape[0]):
+        one, _ = forest.leaves(x[i : i + 1])
+        assert one.tolist() == batch[i : i + 1].tolist()
+    assert forest.is_leaf[batch].all()
+
+
+def _one_split(values, ncat: int) -> Forest:
+    return build_forest([TreeNodes(np.array([1, -1, -1]), np.array([2, -1, -1]),
+                                   np.array([0, -1, -1]), np.array([ncat, -1, -1]),
+                                   [list(values), [], []])])
+
+
+@pytest.mark.parametrize("x, goes_left", [
+    (0.0, True), (-0.0, True), (2.0, True), (1.0, False), (4.0, False),
+    (5.0, True), (7.0, True), (2.5, True), (-1.0, True), (NAN, True),  # in no category
+])
+def test_categorical_split_with_complement_set(x, goes_left):
+    """Left {0, 2, 3} of 5 is more than half: Spark tests "not in {1, 4}"."""
+    forest = _one_split([0.0, 2.0, 3.0], 5)
+    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
+        assert walk(np.array([[x], [x]]))[0, 0] == (1 if goes_left else 2)
+
+
+@pytest.mark.parametrize("x, goes_left", [
+    (1.0, True), (4.0, True), (0.0, False), (5.0, False), (NAN, False), (1.5, False),
+])
+def test_categorical_split_with_left_set(x, goes_left):
+    forest = _one_split([1.0, 4.0], 5)
+    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
+        assert walk(np.array([[x], [x]]))[0, 0] == (1 if goes_left else 2)
+
+
+@pytest.mark.parametrize("x, goes_left", [
+    (0.5, True), (0.4, True), (0.6, False), (NAN, False), (-np.inf, True), (np.inf, False),
+])
+def test_continuous_split(x, goes_left):
+    forest = _one_split([0.5], -1)
+    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
+        assert walk(np.array([[x], [x]]))[0, 0] == (1 if goes_left else 2)
+
+
+def test_short_vectors_fail_only_where_a_visited_split_reads_past_the_end():
+    # root splits on feature 0; its right child splits on feature 3
+    tree = TreeNodes(np.array([1, -1, 3, -1, -1]), np.array([2, -1, 4, -1, -1]),
+                     np.array([0, -1, 3, -1, -1]), np.array([-1] * 5),
+                     [[0.0], [], [1.0], [], []])
+    forest = build_forest([tree])
+    x = np.array([[-1.0, 9.0], [1.0, 9.0]])
+    leaves, bad = forest.leaves(x)
+    assert bad.tolist() == [False, True] and leaves[0, 0] == 1
+    assert forest.leaves(x[:1])[1] is None
+    assert forest.leaves(x[1:])[1].tolist() == [True]
+    model = DecisionTreeRegressionModel("dt", forest=forest, node_prediction=np.arange(5.0),
+                                        node_variance=np.zeros(5))
+    assert model.score_instance({"features": [-1.0]})["prediction"] == 1.0
+    with pytest.raises(InvalidInput, match="size 1"):
+        model.score_instance({"features": [1.0]})
+    with pytest.raises(InvalidInput, match="null feature vector"):
+        model.score_instance({"features": None})
+
+
+def _java11_ddot(p: list[float], w: list[float]) -> float:
+    """netlib Java11BLAS.ddotK's loop structure (without its fused multiply-add)."""
+    s = [0.0, 0.0, 0.0, 0.0]
+    n = len(p) - len(p) % 4
+    for i in range(0, n, 4):
+        for k in range(4):
+            s[k] += p[i + k] * w[i + k]
+    total = 0.0 + (((s[0] + s[1]) + s[2]) + s[3])
+    for i in range(n, len(p)):
+        total += p[i] * w[i]
+    return total
+
+
+@pytest.mark.parametrize("trees", [1, 3, 4, 7, 100])
+def test_lane_dot_follows_the_blas_loop(trees):
+    rng = np.random.default_rng(trees)
+    p = rng.normal(size=trees) * 10.0 ** rng.integers(-8, 8, size=trees)
+    w = np.r_[1.0, np.full(trees - 1, 0.1)]
+    got = lane_dot((p * w)[None, :], 4)[0]
+    assert got == _java11_ddot(p.tolist(), w.tolist())
+
+
+# ---- facts for `servelib inspect` and column attributes, against Spark ----------------------
+def _tree_stages(model):
+    return [s for s in getattr(model, "stages", [model]) if getattr(s, "forest", None) is not None]
+
+
+@pytest.mark.parametrize("fixture", TREE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_inspect_facts_match_pyspark(fixture: Path):
+    facts = json.loads(FACTS.read_text()).get(fixture.parent.name, {}) if FACTS.exists() else {}
+    stages = _tree_stages(servelib.load(str(fixture / "model")))
+    expected = [facts.get(f"{fixture.name}/{s.uid}") for s in stages]
+    if not stages or None in expected:
+        pytest.skip("no PySpark facts recorded (run tests/parity/tree_facts.py)")
+    for stage, spark in zip(stages, expected):
+        info = stage.info
+        assert (info["num_trees"], info["num_nodes"], info["max_depth"]) == (
+            spark["num_trees"], spark["num_nodes"], spark["max_depth"])
+        np.testing.assert_allclose(info["feature_importances"], spark["feature_importances"],
+                                   rtol=1e-9, atol=1e-15)
+        if "tree_weights" in info:
+            assert info["tree_weights"] == spark["tree_weights"]
+
+
+def _spark_attribute(meta: dict):
+    ml = meta.get("ml_attr")
+    if ml is None:
+        return None
+    if "num_attrs" in ml or "attrs" in ml:
+        attrs = ml.get("attrs")
+        if attrs is None:
+            return AttributeGroup(size=ml.get("num_attrs"))
+        slots = {e["idx"]: Attribute(kind, num_values=e.get("num_vals"))
+                 for kind, entries in attrs.items() for e in entries}
+        return AttributeGroup(size=ml["num_attrs"],
+                              attrs=tuple(slots.get(i) for i in range(ml["num_attrs"])))
+    return Attribute(ml.get("type", "numeric"), num_values=ml.get("num_vals"))
+
+
+@pytest.mark.parametrize("fixture", TREE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_leaf_and_regression_attributes_match_spark(fixture: Path):
+    stages = _tree_stages(servelib.load(str(fixture / "model")))
+    schema = json.loads((fixture / "output_schema.json").read_text())
+    meta = {f["name"]: f.get("metadata", {}) for f in schema["fields"]}
+    for stage in stages:
+        ours = stage.output_attributes({})
+        mine = [stage.leaf_col] + ([] if hasattr(stage, "raw_prediction_col") else
+                                   [c for c in stage.output_columns() if c != stage.leaf_col])
+        for col in filter(None, mine):
+            assert ours[col] == _spark_attribute(meta[col]), col
