@@ -127,7 +127,7 @@ def check_bad_values(model, rows: Rows, schema: Mapping) -> list[str]:
             row = dict(base)
             mutate(row)
             try:
-                model.score_instance(row)
+                result = model.score_instance(row)
             except InvalidInput as exc:
                 if exc.column is None and label in ("missing", "wrong type"):
                     problems.append(f"{label} {column!r}: error does not name a column: {exc}")
@@ -135,6 +135,8 @@ def check_bad_values(model, rows: Rows, schema: Mapping) -> list[str]:
             except Exception as exc:  # noqa: BLE001 - any other exception is the finding
                 problems.append(f"{label} {column!r}: {type(exc).__name__}: {exc}")
                 continue
+            if label == "missing" and not set(model.output_columns()) <= result.keys():
+                continue  # the stage left its output out, as Spark's StringIndexerModel does
             if must_fail:
                 problems.append(f"{label} {column!r}: scored without an error")
     return problems

@@ -228,3 +228,26 @@ def test_spark2_labels_branch(tmp_path):
     loaded = servelib.load(str(model))
     assert loaded.stages[0].labels == (tuple(labels),)
     assert loaded.score_instance({"color": labels[1]})["color_idx"] == 1.0
+
+
+def test_vector_indexer_chunked_lookup_matches(monkeypatch):
+    import numpy as np
+
+    from servelib.transformers.feature import vector_indexer
+
+    stage = VectorIndexerModel(
+        "vi", input_col="f", output_col="o", num_features=3, handle_invalid=HandleInvalid.KEEP,
+        category_maps=(CategoryMap.of(0, {0.0: 0, 2.0: 1}), CategoryMap.of(2, {-1.0: 0, 4.0: 1})),
+    )
+    rng = np.random.default_rng(0)
+    cols = zip(rng.integers(0, 3, 50), rng.normal(size=50), rng.choice([-1, 4, 7], 50))
+    rows = [{"f": [float(a), float(b), float(c)]} for a, b, c in cols]
+    whole = stage.score_instances(rows)
+    monkeypatch.setattr(vector_indexer, "_CHUNK", 8)  # a few rows per comparison chunk
+    assert [r["o"] for r in stage.score_instances(rows)] == [r["o"] for r in whole]
+    assert whole[0]["o"].toArray()[1] == rows[0]["f"][1]  # continuous slot untouched
+
+
+def test_vector_indexer_without_categorical_slots():
+    stage = VectorIndexerModel("vi", input_col="f", output_col="o", num_features=2)
+    assert stage.score_instance({"f": [1.5, -2.0]})["o"].toArray().tolist() == [1.5, -2.0]

@@ -1,0 +1,197 @@
+"""StringIndexerModel: each input column's value, cast to string, mapped to its label index.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/StringIndexer.scala
+Semantics copied from Spark (identical in 3.5 and 4.x):
+
+* The input is ``col.cast(StringType)``: strings as they are, integers in decimal, doubles in
+  Java's ``Double.toString`` form (``1.0``, ``1.0E-4``, ``1.5E7``, ``NaN``, ``-0.0``), float32 in
+  ``Float.toString`` form. Booleans are rejected (not a string or numeric type). A Python ``int``
+  is read as an integral column and a ``float`` as a double column, since a row has no schema.
+* Output is a double: the label's index, or ``numLabels`` for invalid values under "keep".
+  Invalid = null or unseen. "error" fails on the first invalid row; "skip" drops a row when any
+  input column is null/NaN (``na.drop``) or unseen.
+* An input column missing from the data is skipped (no output) unless handleInvalid is "skip",
+  where Spark's row filter references every input column and fails.
+* The output column carries a NominalAttribute with the labels, plus ``__unknown`` under "keep".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import numpy as np
+
+from servelib.errors import InvalidInput
+from servelib.transformers.attributes import Attribute, Attrs
+from servelib.transformers.base import HandleInvalid, OnlineTransformer, Scored, invalid
+from servelib.transformers.batch import Batch
+
+NULL_MESSAGE = (
+    "StringIndexer encountered NULL value. To handle or skip NULLS, try setting "
+    "StringIndexer.handleInvalid."
+)
+_NULL, _UNSEEN, _NAN = -1.0, -2.0, -3.0  # sentinels in the index array before handleInvalid
+
+
+@dataclass(frozen=True)
+class StringIndexerModel(OnlineTransformer):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.feature.StringIndexerModel"
+
+    input_cols: tuple[str, ...] = ()
+    output_cols: tuple[str, ...] = ()
+    labels: tuple[tuple[str, ...], ...] = ()
+    handle_invalid: HandleInvalid = HandleInvalid.ERROR
+    # label -> index per column, built once (Spark's labelsToIndexArray)
+    _index: tuple[dict[str, float], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        maps = tuple({lab: float(i) for i, lab in enumerate(labs)} for labs in self.labels)
+        object.__setattr__(self, "_index", maps)
+
+    def input_columns(self) -> Sequence[str]:
+        return self.input_cols
+
+    def output_columns(self) -> Sequence[str]:
+        return self.output_cols
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        extra = ("__unknown",) if self.handle_invalid is HandleInvalid.KEEP else ()
+        return {
+            dst: Attribute(kind="nominal", name=dst, values=labs + extra)
+            for dst, labs in zip(self.output_cols, self.labels)
+        }
+
+    def score_columns(self, batch: Batch) -> Scored:
+        skip = self.handle_invalid is HandleInvalid.SKIP
+        out: dict[str, Any] = {}
+        keep = None
+        first_bad: tuple[int, int] | None = None  # (row, column position) of the first error
+        for pos, (src, dst) in enumerate(zip(self.input_cols, self.output_cols)):
+            if not skip and not batch.has(src):
+                continue  # Spark skips a missing input column
+            index = self._lookup(batch, src, pos)
+            bad = index < 0
+            if skip:
+                good = ~bad
+                keep = good if keep is None else keep & good
+            elif self.handle_invalid is HandleInvalid.KEEP:
+                index[bad] = float(len(self.labels[pos]))
+            elif bad.any():
+                row = int(np.argmax(bad))
+                if first_bad is None or row < first_bad[0]:
+                    first_bad = (row, pos)
+            out[dst] = index
+        if first_bad is not None:
+            row, pos = first_bad
+            raise self._error(batch, row, pos)
+        if skip:
+            return Scored(out, keep=keep, skip_reason="null or unseen label")
+        return Scored(out)
+
+    def _lookup(self, batch: Batch, src: str, pos: int) -> np.ndarray:
+        """Index per row, or a negative sentinel for null / NaN (skip mode) / unseen."""
+        get = self._index[pos].get
+        skip = self.handle_invalid is HandleInvalid.SKIP
+        col = batch.column(src, self.name)
+        if isinstance(col, np.ndarray) and col.dtype != object:  # numbers from Arrow
+            result = np.array([get(lab, _UNSEEN) for lab in _numeric_strings(col, src, self.name)],
+                              dtype=np.float64)
+            if skip and col.dtype.kind == "f":
+                result[np.isnan(col)] = _NAN  # na.drop drops NaN even if "NaN" is a label
+            return result
+        col = batch.objects(src, self.name)
+        try:  # strings take the fast path; anything else is cast as Spark casts it
+            return np.array(
+                [get(v, _UNSEEN) if v.__class__ is str else _other(v, get, skip) for v in col],
+                dtype=np.float64,
+            )
+        except TypeError as exc:
+            raise InvalidInput(str(exc), column=src, stage=self.name) from exc
+
+    def _error(self, batch: Batch, row: int, pos: int) -> InvalidInput:
+        src = self.input_cols[pos]
+        value = batch.column(src, self.name)[row]
+        if value is None:
+            return invalid(NULL_MESSAGE, self, src, batch, row)
+        label = _spark_string(value)
+        return invalid(
+            f"Unseen label: {label}. To handle unseen labels, set Param handleInvalid to keep.",
+            self, src, batch, row,
+        )
+
+
+def _other(value: Any, get: Any, skip: bool) -> float:
+    if value is None:
+        return _NULL
+    if skip and isinstance(value, float) and value != value:
+        return _NAN
+    return get(_spark_string(value), _UNSEEN)
+
+
+def _numeric_strings(col: np.ndarray, src: str, stage: str) -> list[str]:
+    kind = col.dtype.kind
+    if kind in "iu":
+        return [str(v) for v in col.tolist()]
+    if kind == "f":
+        fmt = java_float_str if col.dtype == np.float32 else java_double_str
+        return [fmt(v) for v in col.tolist()]
+    raise InvalidInput(
+        f"expected a string or number, got {col.dtype} (Spark rejects this column type)",
+        column=src, stage=stage,
+    )
+
+
+def _spark_string(value: Any) -> str | None:
+    """``cast(StringType)`` of one value; TypeError for values Spark's StringIndexer rejects."""
+    if value is None or value.__class__ is str:
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"expected a string or number, got boolean {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, np.float32):
+        return java_float_str(float(value))
+    if isinstance(value, (float, np.floating)):
+        return java_double_str(float(value))
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"expected a string or number, got {type(value).__name__} {value!r}")
+
+
+def java_double_str(x: float) -> str:
+    """Java's ``Double.toString`` (what Spark's cast to string and string interpolation print).
+
+    Uses the shortest round-trip digits (Python's repr); JDK < 19 occasionally prints one more
+    digit than the shortest (JDK-4511638), e.g. ``4.9E-324`` for the smallest subnormal."""
+    return _java_layout(x, repr(x))
+
+
+def java_float_str(x: float) -> str:
+    """Java's ``Float.toString`` for a float32 value (shortest float32 digits)."""
+    return _java_layout(x, str(np.float32(x)))
+
+
+def _java_layout(x: float, shortest: str) -> str:
+    if x != x:
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0.0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    _, digit_tuple, exp = Decimal(shortest).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
+    assert isinstance(exp, int)
+    sci = len("".join(map(str, digit_tuple))) - 1 + exp  # value = d.ddd x 10^sci
+    sign = "-" if x < 0 else ""
+    if 1e-3 <= abs(x) < 1e7:
+        if sci >= 0:
+            whole = digits[: sci + 1].ljust(sci + 1, "0")
+            frac = digits[sci + 1 :] or "0"
+            return f"{sign}{whole}.{frac}"
+        return f"{sign}0.{'0' * (-sci - 1)}{digits}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{sci}"
+

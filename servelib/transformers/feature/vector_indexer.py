@@ -1,0 +1,186 @@
+"""VectorIndexerModel: categorical slots of a vector mapped to 0-based category indices.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/VectorIndexer.scala
+Semantics copied from Spark's ``transformFunc`` (identical in 3.5 and 4.x):
+
+* Continuous slots pass through. A categorical slot's value is looked up in its category map
+  (numeric equality: -0.0 finds 0.0, NaN finds nothing). Unseen values: "error" fails, "keep"
+  writes the map's size, "skip" drops the row.
+* Dense rows stay dense and every categorical slot is looked up. Sparse rows stay sparse and only
+  their stored entries are looked up: an implicit zero stays 0 even when 0.0 is not a category.
+  servelib does not keep explicit zeros stored in an input SparseVector, so such an entry is
+  read as implicit (Spark would look 0.0 up) -- the only case where the result could differ.
+* A null vector fails (the UDF dereferences it) in every mode; so does a vector whose length is
+  not numFeatures.
+* Output attributes (prepOutputField): a categorical slot gets its map's keys sorted by value and
+  printed as Java doubles (plus ``__unknown`` under "keep"), as a binary attribute when that makes
+  exactly two values (not under "keep"), else nominal; continuous slots are numeric. When the
+  input column has slot attributes, categorical slots keep their names and continuous slots keep
+  the input attribute itself.
+  Before SPARK-58293 (first in Spark 4.3) those attributes were computed in the constructor,
+  while handleInvalid still held its default "error": no ``__unknown`` and binary attributes even
+  under "keep" (``eager_attributes``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import numpy as np
+
+from servelib.errors import ModelLoadError
+from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
+from servelib.transformers.base import HandleInvalid, OnlineTransformer, Scored, invalid
+from servelib.transformers.batch import Batch
+from servelib.transformers.feature.string_indexer import java_double_str
+from servelib.vectors import VectorColumn
+
+
+@dataclass(frozen=True)
+class CategoryMap:
+    """One categorical slot: its original values sorted ascending, and each one's index."""
+
+    feature: int
+    keys: np.ndarray  # float64, sorted
+    indices: np.ndarray  # float64, the category index of keys[i]
+
+    @classmethod
+    def of(cls, feature: int, mapping: Mapping[float, int]) -> CategoryMap:
+        if not mapping:
+            raise ValueError(f"empty category map for feature {feature}")
+        items = sorted(mapping.items(), key=lambda kv: _java_order(kv[0]))
+        keys = np.array([k for k, _ in items], dtype=np.float64)
+        return cls(feature, keys, np.array([v for _, v in items], dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class VectorIndexerModel(OnlineTransformer):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.feature.VectorIndexerModel"
+
+    input_col: str = ""
+    output_col: str = ""
+    num_features: int = 0
+    category_maps: tuple[CategoryMap, ...] = ()  # sorted by feature index
+    handle_invalid: HandleInvalid = HandleInvalid.ERROR
+    eager_attributes: bool = False  # Spark < 4.3: attributes ignore handleInvalid, see docstring
+    # every categorical slot's keys and indices as (k, m) arrays padded with NaN (NaN equals
+    # nothing), so one broadcast comparison looks up all slots at once
+    _lookup: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        maps = self.category_maps
+        width = max((len(cm.keys) for cm in maps), default=0)
+        keys = np.full((len(maps), width), np.nan)
+        values = np.zeros((len(maps), width))
+        for j, cm in enumerate(maps):
+            keys[j, : len(cm.keys)] = cm.keys
+            values[j, : len(cm.keys)] = cm.indices
+        features = np.array([cm.feature for cm in maps], dtype=np.intp)
+        sizes = np.array([len(cm.keys) for cm in maps], dtype=np.float64)
+        lookup = (features, keys, values, sizes, np.arange(len(maps)))
+        object.__setattr__(self, "_lookup", lookup)
+
+    def input_columns(self) -> Sequence[str]:
+        return (self.input_col,)
+
+    def output_columns(self) -> Sequence[str]:
+        return (self.output_col,)
+
+    def bind(self, attrs: Attrs) -> VectorIndexerModel:
+        self._output_group(attrs.get(self.input_col))  # Spark checks input metadata up front
+        return self
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        return {self.output_col: self._output_group(attrs.get(self.input_col))}
+
+    def _output_group(self, source: object) -> AttributeGroup:
+        partial = self._partial_attributes()
+        if isinstance(source, AttributeGroup):
+            known = len(source.attrs) if source.attrs is not None else source.size
+            if known is not None and known != self.num_features:
+                raise ModelLoadError(
+                    f"{self.name}: VectorIndexerModel expected {self.num_features} features, but "
+                    f"input column {self.input_col} had metadata specifying {known} features."
+                )
+            if source.attrs is not None:
+                partial = tuple(
+                    a if orig.name is None else replace(a, name=orig.name)
+                    if a.kind != "numeric" else orig
+                    for orig, a in zip(source.attrs, partial)
+                )
+        return AttributeGroup(size=self.num_features, attrs=partial)
+
+    def _partial_attributes(self) -> tuple[Attribute, ...]:
+        keep = self.handle_invalid is HandleInvalid.KEEP and not self.eager_attributes
+        attrs = [Attribute(kind="numeric")] * self.num_features
+        for cm in self.category_maps:
+            values = tuple(java_double_str(float(k)) for k in cm.keys)
+            if keep:
+                values += ("__unknown",)
+            kind = "binary" if len(values) == 2 and not keep else "nominal"
+            attrs[cm.feature] = Attribute(kind=kind, values=values)
+        return tuple(attrs)
+
+    def score_columns(self, batch: Batch) -> Scored:
+        col = batch.vectors(self.input_col, self.name)
+        n = len(col)
+        if n == 0:
+            return Scored({self.output_col: col})
+        if col.null is not None and col.null.any():
+            raise invalid("null vector (Spark's VectorIndexer UDF fails on null)", self,
+                          self.input_col, batch, int(np.argmax(col.null)))
+        if col.size != self.num_features:
+            raise invalid(
+                f"VectorIndexerModel expected vector of length {self.num_features} but found "
+                f"length {col.size}", self, self.input_col, batch, 0,
+            )
+        features, keys, values, sizes, slots = self._lookup
+        if not len(features):
+            return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
+        x = col.dense[:, features]  # (n, k) categorical slots
+        found, pos = _find(x, keys)
+        implicit = col.sparse[:, None] & (x == 0.0)  # a sparse row's implicit 0 is not looked up
+        found |= implicit
+        mapped = np.where(found, values[slots, pos], sizes)  # unseen -> the map's size ("keep")
+        mapped[implicit] = 0.0
+        dense = col.dense.copy()
+        dense[:, features] = mapped
+        bad_rows = ~found.all(axis=1)
+        if self.handle_invalid is HandleInvalid.ERROR and bad_rows.any():
+            row = int(np.argmax(bad_rows))
+            feature = int(features[np.argmin(found[row])])
+            value = java_double_str(float(col.dense[row, feature]))
+            raise invalid(
+                f"VectorIndexer encountered invalid value {value} on feature index {feature}. To "
+                "handle or skip invalid value, try setting VectorIndexer.handleInvalid.",
+                self, self.input_col, batch, row,
+            )
+        out = VectorColumn(dense, col.sparse.copy(), None)
+        if self.handle_invalid is HandleInvalid.SKIP and bad_rows.any():
+            return Scored({self.output_col: out}, keep=~bad_rows,
+                          skip_reason="invalid categorical value", skip_column=self.input_col)
+        return Scored({self.output_col: out})
+
+
+def _find(x: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each (row, slot): is x a key of that slot, and where. Rows go in chunks so the
+    (rows, k, m) comparison stays small."""
+    found = np.empty(x.shape, dtype=bool)
+    pos = np.empty(x.shape, dtype=np.intp)
+    step = max(1, _CHUNK // keys.size)
+    for start in range(0, x.shape[0], step):
+        hit = x[start : start + step, :, None] == keys  # -0.0 finds 0.0, NaN finds nothing
+        found[start : start + step] = hit.any(axis=2)
+        pos[start : start + step] = hit.argmax(axis=2)
+    return found, pos
+
+
+_CHUNK = 1 << 20  # elements of one (rows, k, m) comparison
+
+
+def _java_order(x: float) -> tuple[bool, float, float]:
+    """java.lang.Double.compare: -0.0 before 0.0, NaN after everything."""
+    return (x != x, 0.0 if x != x else x, math.copysign(1.0, x))
