@@ -1,0 +1,194 @@
+"""What Spark's ClassificationModel and ProbabilisticClassificationModel do for every classifier.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/Classifier.scala
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/ProbabilisticClassifier.scala
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/impl/Utils.scala (softmax)
+
+transform() appends rawPrediction, then probability, then prediction; a column whose param is ""
+is skipped (all three "" makes transform a no-op). prediction comes from rawPrediction when that
+column is produced, else from probability, else from ``predict(features)`` -- models override
+these three differently (LogisticRegression's binomial threshold), so each path is kept.
+Without thresholds the prediction is ``Vector.argmax`` (first maximum; a NaN never wins unless it
+is entry 0); with thresholds it is the first maximum of ``p / t`` (``p / 0`` is +inf, or NaN when
+p == 0, and NaN never wins). A null feature vector fails Spark's UDF (NPE): InvalidInput.
+Sums over features run left to right (``np.cumsum``): that is Spark's order for sparse features
+and sparse coefficients, and it gives the same bits for one row as for a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
+from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.batch import Batch
+from servelib.vectors import VectorColumn
+
+MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
+_CHUNK = 1 << 20  # doubles per temporary (rows x classes x features) block
+
+
+def linear_sums(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    stored: np.ndarray | None = None,
+    b_first: bool = False,
+) -> np.ndarray:
+    """``b + w @ x`` per row, summed left to right like Spark's sparse BLAS loops.
+
+    ``stored`` masks the coefficients a sparse Spark matrix/vector holds: only those take part,
+    so a NaN/inf feature facing an unstored coefficient is ignored, as in Spark. ``b_first``:
+    a column-major sparse matrix (CSC) adds every product onto the intercept in turn; other
+    layouts sum the products, then add the intercept."""
+    n, d = x.shape
+    c = w.shape[0]
+    out = np.empty((n, c))
+    if d == 0:
+        out[:] = b
+        return out
+    step = max(1, _CHUNK // (c * d))
+    for start in range(0, n, step):
+        prod = x[start : start + step, None, :] * w  # (rows, classes, features)
+        if stored is not None:
+            prod[:, ~stored] = 0.0
+        if b_first:
+            prod[:, :, 0] += b
+        np.add.accumulate(prod, axis=2, out=prod)
+        out[start : start + step] = prod[:, :, -1] if b_first else prod[:, :, -1] + b
+    return out
+
+
+def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two columns side by side (cheaper than np.stack for the one-row path)."""
+    out = np.empty((a.shape[0], 2))
+    out[:, 0] = a
+    out[:, 1] = b
+    return out
+
+
+def spark_argmax(m: np.ndarray) -> np.ndarray:
+    """DenseVector.argmax per row: first index whose value beats all before it (``>``)."""
+    nan = np.isnan(m)
+    if not nan.any():
+        return np.argmax(m, axis=1).astype(np.float64)
+    idx = np.argmax(np.where(nan, -np.inf, m), axis=1)
+    idx[nan[:, 0]] = 0  # NaN at entry 0 is never beaten
+    return idx.astype(np.float64)
+
+
+def threshold_argmax(p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """probability2prediction with thresholds: first maximum of p / t, strictly above -inf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = p / thresholds
+    scaled[np.isnan(scaled)] = -np.inf
+    return np.argmax(scaled, axis=1).astype(np.float64)  # all -inf -> 0, as Spark's argMax
+
+
+def softmax(raw: np.ndarray) -> np.ndarray:
+    """Utils.softmax: max from Double.MinValue ignoring NaN, exp(x - max), times 1/sum."""
+    mx = np.fmax.reduce(raw, axis=1, initial=MIN_DOUBLE)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(raw - mx[:, None])
+        total = np.add.accumulate(e, axis=1)[:, -1]  # left to right, like Spark's loop
+        out = e * (1.0 / total)[:, None]
+        inf = np.isposinf(raw)
+        if inf.any():  # Spark scales the row by 0.0 and puts 1.0 at the first +inf
+            rows = np.flatnonzero(inf.any(axis=1))
+            out[rows] = raw[rows] * 0.0
+            out[rows, np.argmax(inf[rows], axis=1)] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class ClassificationModel(OnlineTransformer):
+    """Columns and prediction rules shared by Spark's classifiers; subclasses give the math."""
+
+    features_col: str = "features"
+    prediction_col: str = "prediction"
+    raw_prediction_col: str = "rawPrediction"
+    probability_col: str = ""  # "" for classifiers without probabilities (LinearSVC)
+    num_classes: int = 2
+    num_features: int = 0
+    thresholds: tuple[float, ...] | None = None  # the thresholds param, when defined
+
+    # ---- what each model defines -----------------------------------------------------------
+    def predict_raw(self, x: np.ndarray, batch: Batch) -> np.ndarray:
+        raise NotImplementedError
+
+    def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
+        if self.thresholds is None:
+            return spark_argmax(raw)
+        return self.probability_to_prediction(self.raw_to_probability(raw))
+
+    def probability_to_prediction(self, prob: np.ndarray) -> np.ndarray:
+        if self.thresholds is None:
+            return spark_argmax(prob)
+        return threshold_argmax(prob, np.asarray(self.thresholds, dtype=np.float64))
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        """predict(features) when neither rawPrediction nor probability is produced."""
+        return self.raw_to_prediction(raw)
+
+    def accepts_size(self, size: int) -> bool:
+        return size == self.num_features
+
+    # ---- shared machinery ------------------------------------------------------------------
+    def input_columns(self) -> Sequence[str]:
+        return (self.features_col,)
+
+    def output_columns(self) -> Sequence[str]:
+        cols = (self.raw_prediction_col, self.probability_col, self.prediction_col)
+        return tuple(c for c in cols if c)
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        out: dict[str, Any] = {}
+        for col in (self.raw_prediction_col, self.probability_col):
+            if col:
+                out[col] = AttributeGroup(size=self.num_classes)
+        if self.prediction_col:
+            out[self.prediction_col] = Attribute(
+                "nominal", name=self.prediction_col, num_values=self.num_classes
+            )
+        return out
+
+    def features(self, batch: Batch) -> np.ndarray:
+        col = batch.vectors(self.features_col, self.name)
+        if col.null is not None and col.null.any():
+            raise invalid("null feature vector", self, self.features_col, batch,
+                          int(np.argmax(col.null)))
+        if len(col) and not self.accepts_size(col.size):
+            raise invalid(
+                f"feature vector has size {col.size} but the model expects {self.num_features}",
+                self, self.features_col, batch, 0,
+            )
+        return col.dense
+
+    def score_columns(self, batch: Batch) -> Scored:
+        if not (self.raw_prediction_col or self.probability_col or self.prediction_col):
+            batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
+            return Scored({})
+        raw = self.predict_raw(self.features(batch), batch)
+        out: dict[str, Any] = {}
+        prob = None
+        if self.raw_prediction_col:
+            out[self.raw_prediction_col] = VectorColumn.of_dense(raw)
+        if self.probability_col:
+            prob = self.raw_to_probability(raw)
+            out[self.probability_col] = VectorColumn.of_dense(prob)
+        if self.prediction_col:
+            if self.raw_prediction_col:
+                pred = self.raw_to_prediction(raw)
+            elif prob is not None:
+                pred = self.probability_to_prediction(prob)
+            else:
+                pred = self.predict(raw)
+            out[self.prediction_col] = pred
+        return Scored(out)

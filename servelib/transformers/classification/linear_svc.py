@@ -1,0 +1,34 @@
+"""LinearSVCModel: rawPrediction [-m, m] with m = x . coefficients + intercept; no probability.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/LinearSVC.scala
+prediction is 1.0 when ``m > threshold`` (default 0.0; NaN margin gives 0.0), whether it comes
+from the rawPrediction column or from ``predict(features)``. Spark may store the coefficients
+as a sparse vector (``compressed``); only its stored entries take part in the dot product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from servelib.transformers.batch import Batch
+from servelib.transformers.classification.common import ClassificationModel, linear_sums, pair
+
+
+@dataclass(frozen=True)
+class LinearSVCModel(ClassificationModel):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.classification.LinearSVCModel"
+
+    coefficients: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)), compare=False)
+    intercepts: np.ndarray = field(default_factory=lambda: np.zeros(1), compare=False)
+    stored: np.ndarray | None = field(default=None, compare=False)  # sparse coefficient pattern
+    threshold: float = 0.0
+
+    def predict_raw(self, x: np.ndarray, batch: Batch) -> np.ndarray:
+        m = linear_sums(x, self.coefficients, self.intercepts, self.stored)[:, 0]
+        return pair(-m, m)
+
+    def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
+        return (raw[:, 1] > self.threshold).astype(np.float64)

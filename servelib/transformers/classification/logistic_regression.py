@@ -1,0 +1,73 @@
+"""LogisticRegressionModel: binomial (sigmoid of one margin) and multinomial (softmax of margins).
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/LogisticRegression.scala
+Binomial: margin m = x . coefficients + intercept, rawPrediction = [-m, m],
+probability = [p0, 1 - p0] with p0 = 1 / (1 + exp(m)). The prediction ignores the generic
+thresholds rule; Spark caches ``getThreshold`` t (from ``thresholds`` as 1 / (1 + t0 / t1) when
+that is set) and predicts 1.0 when, depending on which columns are produced:
+rawPrediction -> ``m > log(t / (1 - t))`` (-inf for t = 0, +inf for t = 1);
+probability only -> ``p1 > t``; neither -> ``1 / (1 + exp(-m)) > t``.
+Multinomial (isMultinomial, also for 2 classes): rawPrediction = intercepts + coefficients @ x,
+probability = softmax, prediction by the shared argmax / thresholds rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from servelib.transformers.batch import Batch
+from servelib.transformers.classification.common import (
+    ClassificationModel,
+    linear_sums,
+    pair,
+    softmax,
+)
+
+
+@dataclass(frozen=True)
+class LogisticRegressionModel(ClassificationModel):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.classification.LogisticRegressionModel"
+
+    probability_col: str = "probability"
+    multinomial: bool = False
+    # (rows, features): one row for binomial, one per class for multinomial
+    coefficients: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)), compare=False)
+    intercepts: np.ndarray = field(default_factory=lambda: np.zeros(1), compare=False)
+    stored: np.ndarray | None = field(default=None, compare=False)  # sparse coefficient pattern
+    intercept_first: bool = False  # column-major sparse matrix (multinomial gemv order)
+    threshold: float = 0.5  # binomial getThreshold
+    margin_threshold: float = 0.0  # binomial log(t / (1 - t))
+
+    def predict_raw(self, x: np.ndarray, batch: Batch) -> np.ndarray:
+        if self.multinomial:
+            return linear_sums(x, self.coefficients, self.intercepts, self.stored,
+                               self.intercept_first)
+        m = linear_sums(x, self.coefficients, self.intercepts, self.stored)[:, 0]
+        return pair(-m, m)
+
+    def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
+        if self.multinomial:
+            return softmax(raw)
+        with np.errstate(over="ignore"):
+            p0 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        return pair(p0, 1.0 - p0)
+
+    def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
+        if self.multinomial:
+            return super().raw_to_prediction(raw)
+        return (raw[:, 1] > self.margin_threshold).astype(np.float64)
+
+    def probability_to_prediction(self, prob: np.ndarray) -> np.ndarray:
+        if self.multinomial:
+            return super().probability_to_prediction(prob)
+        return (prob[:, 1] > self.threshold).astype(np.float64)
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        if self.multinomial:
+            return super().predict(raw)
+        with np.errstate(over="ignore"):
+            score = 1.0 / (1.0 + np.exp(-raw[:, 1]))
+        return (score > self.threshold).astype(np.float64)
