@@ -50,13 +50,16 @@ def _ctx(params: dict, defaults: dict | None = None) -> StageContext:
         ({"family": "gamma", "link": "LOG"}, (Projection.TWEEDIE, Link.LOG)),
         # linkPower only counts for tweedie; link only for the other families
         ({"family": "poisson", "linkPower": 0.5}, (Projection.TWEEDIE, Link.LOG)),
-        ({"family": "tweedie", "link": "log", "variancePower": 1.5}, (Projection.TWEEDIE, Link.POWER)),
+        ({"family": "tweedie", "link": "log", "variancePower": 1.5},
+         (Projection.TWEEDIE, Link.POWER)),
         # tweedie with variancePower 0/1/2 is Spark's Gaussian/Poisson/Gamma, default link too
         ({"family": "tweedie"}, (Projection.GAUSSIAN, Link.IDENTITY)),
         ({"family": "tweedie", "variancePower": 1.0}, (Projection.TWEEDIE, Link.LOG)),
         ({"family": "tweedie", "variancePower": 2.0}, (Projection.TWEEDIE, Link.INVERSE)),
-        ({"family": "tweedie", "variancePower": 0.0, "linkPower": 0.0}, (Projection.GAUSSIAN, Link.LOG)),
-        ({"family": "tweedie", "variancePower": 1.5, "linkPower": -1.0}, (Projection.TWEEDIE, Link.INVERSE)),
+        ({"family": "tweedie", "variancePower": 0.0, "linkPower": 0.0},
+         (Projection.GAUSSIAN, Link.LOG)),
+        ({"family": "tweedie", "variancePower": 1.5, "linkPower": -1.0},
+         (Projection.TWEEDIE, Link.INVERSE)),
     ],
 )
 def test_family_and_link_resolution(params, expected):
@@ -139,12 +142,11 @@ def test_probit_is_breeze_expression_not_an_accurate_cdf():
 
 def test_projection_clamps():
     mu = np.array([-np.inf, np.inf, 0.0, 1.0, np.nan])
-    np.testing.assert_array_equal(
-        project(Projection.GAUSSIAN, mu), [-np.finfo(float).max, np.finfo(float).max, 0.0, 1.0, np.nan])
+    big = np.finfo(float).max
+    np.testing.assert_array_equal(project(Projection.GAUSSIAN, mu), [-big, big, 0.0, 1.0, np.nan])
     np.testing.assert_array_equal(
         project(Projection.BINOMIAL, mu), [1e-16, 1.0 - 1e-16, 1e-16, 1.0 - 1e-16, np.nan])
-    np.testing.assert_array_equal(
-        project(Projection.TWEEDIE, mu), [1e-16, np.finfo(float).max, 1e-16, 1.0, np.nan])
+    np.testing.assert_array_equal(project(Projection.TWEEDIE, mu), [1e-16, big, 1e-16, 1.0, np.nan])
 
 
 def test_null_offset_gives_null_outputs_without_checking_the_vector():
