@@ -62,18 +62,49 @@ class DenseVector:
 
 
 class SparseVector:
-    """A sparse vector with Spark's fields ``size``, ``indices`` (int32) and ``values``."""
+    """A sparse vector with Spark's fields ``size``, ``indices`` (int32) and ``values``.
 
-    __slots__ = ("size", "indices", "values")
+    Vectors handed out by scoring are made from a dense row and find their non-zeros only when
+    ``indices``/``values`` are first read: most callers read a prediction, not every vector."""
+
+    __slots__ = ("size", "_indices", "_values", "_row")
 
     def __init__(self, size: int, indices: Any, values: Any) -> None:
         self.size = int(size)
-        self.indices = np.asarray(indices, dtype=np.int32)
-        self.values = np.asarray(values, dtype=np.float64)
+        self._indices = np.asarray(indices, dtype=np.int32)
+        self._values = np.asarray(values, dtype=np.float64)
+        self._row: np.ndarray | None = None
+
+    @classmethod
+    def _of_row(cls, row: np.ndarray) -> SparseVector:
+        vec = object.__new__(cls)
+        vec.size = row.shape[0]
+        vec._row = row
+        vec._indices = vec._values = None
+        return vec
+
+    def _split(self) -> None:
+        (idx,) = np.nonzero(self._row)
+        self._indices = idx.astype(np.int32)
+        self._values = self._row[idx]
+
+    @property
+    def indices(self) -> np.ndarray:
+        if self._indices is None:
+            self._split()
+        return self._indices
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            self._split()
+        return self._values
 
     def toArray(self) -> np.ndarray:  # noqa: N802 - Spark's name
+        if self._row is not None:
+            return self._row
         out = np.zeros(self.size, dtype=np.float64)
-        out[self.indices] = self.values
+        out[self._indices] = self._values
         return out
 
     def __len__(self) -> int:
@@ -143,11 +174,12 @@ class VectorColumn:
     def row(self, i: int) -> Vector | None:
         if self.null is not None and self.null[i]:
             return None
-        values = self.dense[i]
+        # Views of the batch's matrix: the batch is discarded after scoring, so no copy is needed.
         if self.sparse[i]:
-            (idx,) = np.nonzero(values)
-            return SparseVector(values.shape[0], idx, values[idx])
-        return DenseVector(values.copy())
+            return SparseVector._of_row(self.dense[i])
+        vec = object.__new__(DenseVector)
+        vec.values = self.dense[i]
+        return vec
 
     def to_arrow(self) -> pa.Array:
         """Spark's VectorUDT struct array, built column-wise (no per-row Python)."""
