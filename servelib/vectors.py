@@ -101,10 +101,8 @@ class SparseVector:
         return self._values
 
     def toArray(self) -> np.ndarray:  # noqa: N802 - Spark's name
-        if self._row is not None:
-            return self._row
         out = np.zeros(self.size, dtype=np.float64)
-        out[self._indices] = self._values
+        out[self.indices] = self.values  # not the dense row itself: a -0.0 there is no entry
         return out
 
     def __len__(self) -> int:
