@@ -111,7 +111,7 @@ def test_short_vectors_fail_only_where_a_visited_split_reads_past_the_end():
     x = np.array([[-1.0, 9.0], [1.0, 9.0]])
     leaves, bad = forest.leaves(x)
     assert bad.tolist() == [False, True] and leaves[0, 0] == 1
-    assert forest.leaves(x[:1])[1] is None
+    assert not forest.leaves(x[:1])[1].any()
     assert forest.leaves(x[1:])[1].tolist() == [True]
     model = DecisionTreeRegressionModel("dt", forest=forest, node_prediction=np.arange(5.0),
                                         node_variance=np.zeros(5))
@@ -142,6 +142,9 @@ def test_lane_dot_follows_the_blas_loop(trees):
     w = np.r_[1.0, np.full(trees - 1, 0.1)]
     got = lane_dot((p * w)[None, :], 4)[0]
     assert got == _java11_ddot(p.tolist(), w.tolist())
+    rows = rng.normal(size=(5, trees))
+    got = lane_dot(rows * w, 4)
+    assert got.tolist() == [_java11_ddot(r.tolist(), w.tolist()) for r in rows]
 
 
 # ---- facts for `servelib inspect` and column attributes, against Spark ----------------------
@@ -166,7 +169,13 @@ def test_inspect_facts_match_pyspark(fixture: Path):
             assert info["tree_weights"] == spark["tree_weights"]
 
 
+def _attribute(kind: str, entry: dict) -> Attribute:
+    values = tuple(entry["vals"]) if "vals" in entry else None
+    return Attribute(kind, name=entry.get("name"), values=values, num_values=entry.get("num_vals"))
+
+
 def _spark_attribute(meta: dict):
+    """Spark's ml_attr column metadata as servelib attributes."""
     ml = meta.get("ml_attr")
     if ml is None:
         return None
@@ -174,21 +183,22 @@ def _spark_attribute(meta: dict):
         attrs = ml.get("attrs")
         if attrs is None:
             return AttributeGroup(size=ml.get("num_attrs"))
-        slots = {e["idx"]: Attribute(kind, num_values=e.get("num_vals"))
-                 for kind, entries in attrs.items() for e in entries}
-        return AttributeGroup(size=ml["num_attrs"],
-                              attrs=tuple(slots.get(i) for i in range(ml["num_attrs"])))
-    return Attribute(ml.get("type", "numeric"), num_values=ml.get("num_vals"))
+        slots = {e["idx"]: _attribute(kind, e) for kind, entries in attrs.items() for e in entries}
+        return AttributeGroup(size=ml["num_attrs"], attrs=tuple(
+            slots.get(i, Attribute("numeric")) for i in range(ml["num_attrs"])))
+    return _attribute(ml.get("type", "numeric"), ml)
 
 
 @pytest.mark.parametrize("fixture", TREE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_leaf_and_regression_attributes_match_spark(fixture: Path):
-    stages = _tree_stages(servelib.load(str(fixture / "model")))
+    model = servelib.load(str(fixture / "model"))
+    inputs = json.loads((fixture / "schema.json").read_text())["fields"]
+    attrs = {f["name"]: a for f in inputs if (a := _spark_attribute(f.get("metadata", {})))}
+    ours = model.output_attributes(attrs)
     schema = json.loads((fixture / "output_schema.json").read_text())
     meta = {f["name"]: f.get("metadata", {}) for f in schema["fields"]}
-    for stage in stages:
-        ours = stage.output_attributes({})
+    for stage in _tree_stages(model):
         mine = [stage.leaf_col] + ([] if hasattr(stage, "raw_prediction_col") else
                                    [c for c in stage.output_columns() if c != stage.leaf_col])
         for col in filter(None, mine):
-            assert ours[col] == _spark_attribute(meta[col]), col
+            assert ours.get(col) == _spark_attribute(meta[col]), col

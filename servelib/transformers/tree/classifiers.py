@@ -1,0 +1,178 @@
+"""DecisionTree, RandomForest and GBT classification models over flat trees.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/DecisionTreeClassifier.scala
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/RandomForestClassifier.scala
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/GBTClassifier.scala
+rawPrediction:
+
+* DecisionTree: the leaf's impurityStats (weighted class counts);
+* RandomForest: per tree, the leaf's counts divided by their sum (trees whose leaf sums to 0
+  add nothing), summed over trees in order;
+* GBT: ``[-m, m]`` with margin ``m`` = ddot(tree predictions, tree weights) (scoring.lane_dot).
+
+probability: counts normalised by their left-to-right sum (all-zero stays zero); GBT:
+``p0 = 1 / (1 + exp(-2 * raw0))`` (LogLoss.computeProbability of ``-m``), ``p1 = 1 - p0``.
+prediction follows ProbabilisticClassificationModel (common.py): from rawPrediction when that
+column is produced (argmax, or thresholds over the probability), else from probability, else
+``predict(features)``: DecisionTree returns the leaf's stored prediction and ignores thresholds;
+GBT returns ``m > 0`` unless thresholds are set; RandomForest goes through rawPrediction.
+leafCol: each tree's leaf number in pre-order (treeModels.scala ``predictLeaf``).
+Spark never checks the vector size: only the features a row's splits read must exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from servelib.transformers.attributes import Attrs
+from servelib.transformers.base import Scored
+from servelib.transformers.batch import Batch
+from servelib.transformers.classification.common import ClassificationModel
+from servelib.transformers.tree.flat import Forest
+from servelib.transformers.tree.scoring import (
+    find_leaves,
+    lane_dot,
+    leaf_attribute,
+    leaf_column,
+    sequential_sum,
+)
+from servelib.vectors import VectorColumn
+
+
+_SIGNS = np.array([-1.0, 1.0])
+
+
+def normalize(raw: np.ndarray) -> np.ndarray:
+    """ProbabilisticClassificationModel.normalizeToProbabilitiesInPlace, row by row: divide by
+    the left-to-right sum unless it is 0."""
+    total = sequential_sum(raw)[:, None]
+    return np.divide(raw, total, out=raw.copy(), where=total != 0)
+
+
+def class_distribution(stats: np.ndarray) -> np.ndarray:
+    """Per node, RandomForest's vote: the class counts over their left-to-right sum (a zero
+    sum votes nothing)."""
+    total = sequential_sum(stats)[:, None]
+    return np.divide(stats, total, out=np.zeros_like(stats), where=total != 0)
+
+
+@dataclass(frozen=True)
+class TreeClassificationModel(ClassificationModel):
+    """Column handling shared by the tree classifiers (leafCol on top of Spark's three)."""
+
+    probability_col: str = "probability"
+    leaf_col: str = ""
+    forest: Forest | None = field(default=None, compare=False, repr=False)
+
+    single_tree: ClassVar[bool] = False
+
+    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """``predict(features)``: used when neither rawPrediction nor probability is produced."""
+        return self.raw_to_prediction(raw)
+
+    def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
+        return normalize(raw)
+
+    def accepts_size(self, size: int) -> bool:
+        return True  # Spark's trees read only the features their splits test
+
+    def output_columns(self) -> Sequence[str]:
+        return (*super().output_columns(), *((self.leaf_col,) if self.leaf_col else ()))
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        out = dict(super().output_attributes(attrs))
+        if self.leaf_col:
+            out[self.leaf_col] = leaf_attribute(self.forest, self.single_tree)
+        return out
+
+    def score_columns(self, batch: Batch) -> Scored:
+        if not (self.raw_prediction_col or self.probability_col or self.prediction_col
+                or self.leaf_col):
+            batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
+            return Scored({})
+        leaves = find_leaves(self, self.forest, batch, self.features_col)
+        out: dict[str, Any] = {}
+        if self.raw_prediction_col or self.probability_col or self.prediction_col:
+            raw = self.raw_from_leaves(leaves)
+            prob = None
+            if self.raw_prediction_col:
+                out[self.raw_prediction_col] = VectorColumn.of_dense(raw)
+            if self.probability_col:
+                prob = self.raw_to_probability(raw)
+                out[self.probability_col] = VectorColumn.of_dense(prob)
+            if self.prediction_col:
+                if self.raw_prediction_col:
+                    out[self.prediction_col] = self.raw_to_prediction(raw)
+                elif prob is not None:
+                    out[self.prediction_col] = self.probability_to_prediction(prob)
+                else:
+                    out[self.prediction_col] = self.predict_from_leaves(leaves, raw)
+        if self.leaf_col:
+            out[self.leaf_col] = leaf_column(self.forest, leaves, self.single_tree)
+        return Scored(out)
+
+
+@dataclass(frozen=True)
+class DecisionTreeClassificationModel(TreeClassificationModel):
+    spark_class: ClassVar[str] = (
+        "org.apache.spark.ml.classification.DecisionTreeClassificationModel")
+    single_tree: ClassVar[bool] = True
+
+    stats: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), compare=False, repr=False)
+    node_prediction: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
+                                        repr=False)
+
+    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
+        return self.stats[leaves[:, 0]]
+
+    def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        return self.node_prediction[leaves[:, 0]]
+
+
+@dataclass(frozen=True)
+class RandomForestClassificationModel(TreeClassificationModel):
+    spark_class: ClassVar[str] = (
+        "org.apache.spark.ml.classification.RandomForestClassificationModel")
+
+    # per node: its class counts divided by their sum (0 where the sum is 0)
+    distribution: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), compare=False,
+                                     repr=False)
+
+    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
+        return sequential_sum(self.distribution[leaves])
+
+
+@dataclass(frozen=True)
+class GBTClassificationModel(TreeClassificationModel):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.classification.GBTClassificationModel"
+
+    weighted: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
+    dot_lanes: int = 4  # see scoring.lane_dot
+
+    def margin(self, leaves: np.ndarray) -> np.ndarray:
+        return lane_dot(self.weighted[leaves], self.dot_lanes)
+
+    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
+        return self.margin(leaves)[:, None] * _SIGNS  # [-m, m]; one call beats np.stack
+
+    def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            p0 = 1.0 / (1.0 + np.exp(-2.0 * raw[:, :1]))
+        return np.concatenate((p0, 1.0 - p0), axis=1)
+
+    def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
+        if self.thresholds is not None:
+            return super().raw_to_prediction(raw)
+        return (raw[:, 1] > raw[:, 0]) * 1.0  # Vector.argmax of [-m, m]: a tie (m = 0) is 0
+
+    def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        if self.thresholds is not None:
+            return self.raw_to_prediction(raw)
+        return (raw[:, 1] > 0.0) * 1.0

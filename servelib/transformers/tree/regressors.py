@@ -1,0 +1,144 @@
+"""DecisionTree, RandomForest and GBT regression models over flat trees.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/regression/DecisionTreeRegressor.scala
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/regression/RandomForestRegressor.scala
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/regression/GBTRegressor.scala
+prediction: DecisionTree the leaf's prediction; RandomForest the left-to-right sum of the trees'
+predictions divided by the number of trees; GBT ``ddot(tree predictions, tree weights)`` in
+netlib's order (scoring.lane_dot). DecisionTree's varianceCol is the leaf's impurity
+(``Variance.calculate(count, sum, sumSquares)`` of its stats), leafCol each tree's leaf number in
+pre-order. An empty predictionCol drops that column; with no output column transform is a no-op.
+Spark never checks the vector size: only the features a row's splits read must exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from servelib.transformers.attributes import Attribute, Attrs
+from servelib.transformers.base import OnlineTransformer, Scored
+from servelib.transformers.batch import Batch
+from servelib.transformers.tree.flat import Forest
+from servelib.transformers.tree.scoring import (
+    find_leaves,
+    lane_dot,
+    leaf_attribute,
+    leaf_column,
+    sequential_sum,
+)
+
+
+def leaf_variance(stats: np.ndarray) -> np.ndarray:
+    """Per node, Variance.calculate(count, sum, sumSquares) of its impurity stats."""
+    count, total, squares = stats[:, 0], stats[:, 1], stats[:, 2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count == 0, 0.0, (squares - (total * total) / count) / count)
+
+
+@dataclass(frozen=True)
+class TreeRegressionModel(OnlineTransformer):
+    """Columns shared by the tree regressors."""
+
+    features_col: str = "features"
+    prediction_col: str = "prediction"
+    leaf_col: str = ""
+    num_features: int = 0
+    forest: Forest | None = field(default=None, compare=False, repr=False)
+
+    single_tree: ClassVar[bool] = False
+
+    def predict(self, leaves: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def extra_columns(self, leaves: np.ndarray) -> dict[str, Any]:
+        return {}
+
+    def extra_names(self) -> tuple[str, ...]:
+        return ()
+
+    def input_columns(self) -> Sequence[str]:
+        return (self.features_col,)
+
+    def output_columns(self) -> Sequence[str]:
+        names = (self.prediction_col, *self.extra_names(), self.leaf_col)
+        return tuple(n for n in names if n)
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        # updateNumeric: a default numeric attribute (Spark writes no name into the metadata)
+        out: dict[str, Any] = {n: Attribute("numeric")
+                               for n in (self.prediction_col, *self.extra_names()) if n}
+        if self.leaf_col:
+            out[self.leaf_col] = leaf_attribute(self.forest, self.single_tree)
+        return out
+
+    def score_columns(self, batch: Batch) -> Scored:
+        if not self.output_columns():
+            batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
+            return Scored({})
+        leaves = find_leaves(self, self.forest, batch, self.features_col)
+        out: dict[str, Any] = {}
+        if self.prediction_col:
+            out[self.prediction_col] = self.predict(leaves)
+        out.update(self.extra_columns(leaves))
+        if self.leaf_col:
+            out[self.leaf_col] = leaf_column(self.forest, leaves, self.single_tree)
+        return Scored(out)
+
+
+@dataclass(frozen=True)
+class DecisionTreeRegressionModel(TreeRegressionModel):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.regression.DecisionTreeRegressionModel"
+    single_tree: ClassVar[bool] = True
+
+    variance_col: str = ""
+    node_prediction: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
+                                        repr=False)
+    node_variance: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
+                                      repr=False)
+
+    def predict(self, leaves: np.ndarray) -> np.ndarray:
+        return self.node_prediction[leaves[:, 0]]
+
+    def extra_names(self) -> tuple[str, ...]:
+        return (self.variance_col,) if self.variance_col else ()
+
+    def extra_columns(self, leaves: np.ndarray) -> dict[str, Any]:
+        if not self.variance_col:
+            return {}
+        return {self.variance_col: self.node_variance[leaves[:, 0]]}
+
+
+@dataclass(frozen=True)
+class RandomForestRegressionModel(TreeRegressionModel):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.regression.RandomForestRegressionModel"
+
+    node_prediction: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
+                                        repr=False)
+
+    def predict(self, leaves: np.ndarray) -> np.ndarray:
+        return sequential_sum(self.node_prediction[leaves]) / leaves.shape[1]
+
+
+@dataclass(frozen=True)
+class GBTRegressionModel(TreeRegressionModel):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.regression.GBTRegressionModel"
+
+    weighted: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
+    dot_lanes: int = 4  # see scoring.lane_dot
+    # Spark 3.x aliased the prediction column with the features column's metadata
+    prediction_has_features_metadata: bool = False
+
+    def predict(self, leaves: np.ndarray) -> np.ndarray:
+        return lane_dot(self.weighted[leaves], self.dot_lanes)
+
+    def output_attributes(self, attrs: Attrs) -> Attrs:
+        out = dict(super().output_attributes(attrs))
+        if self.prediction_col and self.prediction_has_features_metadata:
+            out.pop(self.prediction_col)
+            if self.features_col in attrs:
+                out[self.prediction_col] = attrs[self.features_col]
+        return out
