@@ -67,6 +67,27 @@ LOADERS: dict[str, str] = {
         "servelib.loaders.tree:load_gbt_classifier"
     ),
     "org.apache.spark.ml.regression.GBTRegressionModel": "servelib.loaders.tree:load_gbt_regressor",
+    # XGBoost: xgboost.spark's Python models (loaders/xgboost.py); XGBoost4J-Spark: see REFUSED
+    "xgboost.spark.estimator.SparkXGBClassifierModel": "servelib.loaders.xgboost:load_xgb_classifier",
+    "xgboost.spark.estimator.SparkXGBRegressorModel": "servelib.loaders.xgboost:load_xgb_regressor",
+    "xgboost.spark.estimator.SparkXGBRankerModel": "servelib.loaders.xgboost:load_xgb_ranker",
+}
+
+
+_XGBOOST4J = (
+    "XGBoost4J-Spark models have no verified reader: the booster sits in data/model (UBJSON by "
+    "default) and scoring differs from xgboost.spark (a SparseVector's implicit zeros are "
+    "missing, probabilities come from the booster, thresholds apply), none of which could be "
+    "checked against a real save; retrain with xgboost.spark (SparkXGBClassifier/Regressor) "
+    "to serve with servelib (see servelib/loaders/xgboost.py)"
+)
+
+# Classes servelib knowingly refuses (not in LOADERS, so nothing claims to score them): the
+# reason joins the UnsupportedStage message.
+REFUSED: dict[str, str] = {
+    "ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel": _XGBOOST4J,
+    "ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel": _XGBOOST4J,
+    "ml.dmlc.xgboost4j.scala.spark.XGBoostRankerModel": _XGBOOST4J,
 }
 
 
@@ -77,6 +98,6 @@ def supported_classes() -> list[str]:
 def loader_for(spark_class: str, path: str) -> Callable[..., Any]:
     target = LOADERS.get(spark_class)
     if target is None:
-        raise UnsupportedStage(spark_class, path, supported_classes())
+        raise UnsupportedStage(spark_class, path, supported_classes(), REFUSED.get(spark_class))
     module, func = target.split(":")
     return getattr(importlib.import_module(module), func)

@@ -57,6 +57,9 @@ def write_rows(path: Path, rows) -> None:
 
 def spark_session():
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
+    # Python UDF workers (xgboost.spark's pandas UDFs) must run this venv's interpreter, not the
+    # first `python3` on PATH, which lacks the venv's packages
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     return (
