@@ -1,0 +1,253 @@
+"""servelib next to PySpark, in one run, on the committed parity fixtures.
+
+    python benchmarks/compare_pyspark.py [--quick] [--json OUT]     (or: tox -e bench)
+
+Needs servelib and PySpark (with Java 17) in the same Python. Uses the fixtures saved by the
+installed PySpark's line (tests/parity/fixtures/spark-<major.minor>/), and prints:
+
+(a) load time: servelib.load vs pyspark.ml.PipelineModel.load on a warm JVM, for every fixture
+    that is a saved PipelineModel (median of --load-repeats loads each);
+(b) one-row latency on demo_lr_pipeline: servelib score_instance p50/p99 over a bounded loop,
+    and PySpark's per-row path (a 1-row DataFrame through transform() and collect());
+(c) batch throughput on --rows rows: servelib transform(Arrow table) vs PySpark transform()
+    written to Spark's "noop" sink on local[2]. The noop sink computes every output column; a bare
+    count() would let Catalyst prune the stages' columns away and time nothing.
+
+Every loop is bounded in calls and in seconds. Nothing here is a test; see BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+import servelib  # noqa: E402
+
+DEMO = "demo_lr_pipeline"
+DEMO_ROW = {"amount": 12.5, "age": 34.0, "city": "paris"}
+CITIES = ["paris", "london", "berlin", "madrid", "rome", "tokyo", ""]
+
+
+def percentile(sorted_samples: list[float], q: float) -> float:
+    return sorted_samples[min(len(sorted_samples) - 1, int(len(sorted_samples) * q))]
+
+
+def timed_loop(call: Callable[[], object], max_calls: int, max_seconds: float) -> list[float]:
+    """Seconds per call, over at most ``max_calls`` calls or ``max_seconds`` seconds."""
+    samples: list[float] = []
+    deadline = time.perf_counter() + max_seconds
+    while len(samples) < max_calls and time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - t0)
+    return sorted(samples)
+
+
+def median_time(call: Callable[[], object], repeats: int) -> float:
+    return statistics.median(timed_loop(call, repeats, max_seconds=600.0))
+
+
+def demo_table(n: int) -> pa.Table:
+    """Deterministic demo-shaped rows (known and unseen cities)."""
+    i = np.arange(n)
+    amount = 5.0 + (i * 37 % 1013) * 0.97
+    age = (18 + i * 13 % 53).astype("float64")
+    city = [CITIES[k] for k in (i * 7 % len(CITIES))]
+    return pa.table({"amount": amount, "age": age, "city": city})
+
+
+def fixture_root() -> Path:
+    import pyspark
+
+    version = ".".join(pyspark.__version__.split(".")[:2])
+    root = ROOT / "tests/parity/fixtures" / f"spark-{version}"
+    if not (root / DEMO / "model").is_dir():
+        raise SystemExit(f"no {DEMO} fixture under {root}: run tests/parity/make_fixtures.py --only {DEMO}")
+    return root
+
+
+def is_pipeline(model_dir: Path) -> bool:
+    meta = next((model_dir / "metadata").glob("part-*"))
+    return json.loads(meta.read_text().splitlines()[0])["class"] == "org.apache.spark.ml.PipelineModel"
+
+
+def spark_session():
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("servelib-bench")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "2g")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# ---- (a) load ----------------------------------------------------------------------------------
+def bench_load(root: Path, repeats: int, limit: int | None) -> list[dict]:
+    from pyspark.ml import PipelineModel as SparkPipelineModel
+
+    models = sorted(p for p in root.glob("*/model") if is_pipeline(p))
+    if limit:
+        models = models[:limit]
+    for path in models:  # warm-up: servelib's imports, the JVM's class loading and JIT
+        servelib.load(str(path))
+        SparkPipelineModel.load(str(path))
+    results = []
+    for path in models:
+        ours = median_time(lambda: servelib.load(str(path)), repeats)
+        theirs = median_time(lambda: SparkPipelineModel.load(str(path)), repeats)
+        stages = len(servelib.load(str(path)).stages)
+        results.append({"case": path.parent.name, "stages": stages, "servelib_s": ours,
+                        "pyspark_s": theirs, "speedup": theirs / ours})
+    return results
+
+
+# ---- (b) one row ---------------------------------------------------------------------------------
+def bench_row(spark, root: Path, calls: int, seconds: float, spark_calls: int) -> dict:
+    from pyspark.ml import PipelineModel as SparkPipelineModel
+
+    path = str(root / DEMO / "model")
+    model = servelib.load(path)
+    for _ in range(1000):
+        model.score_instance(DEMO_ROW)
+    gc.collect()
+    ours = timed_loop(lambda: model.score_instance(DEMO_ROW), calls, seconds)
+
+    spark_model = SparkPipelineModel.load(path)
+    schema = "amount double, age double, city string"
+    values = tuple(DEMO_ROW.values())
+
+    def one_row():
+        return spark_model.transform(spark.createDataFrame([values], schema)).collect()
+
+    for _ in range(5):
+        one_row()
+    theirs = timed_loop(one_row, spark_calls, seconds)
+    return {
+        "servelib_p50_us": percentile(ours, 0.5) * 1e6,
+        "servelib_p99_us": percentile(ours, 0.99) * 1e6,
+        "servelib_calls": len(ours),
+        "pyspark_p50_ms": percentile(theirs, 0.5) * 1e3,
+        "pyspark_p99_ms": percentile(theirs, 0.99) * 1e3,
+        "pyspark_calls": len(theirs),
+    }
+
+
+# ---- (c) batch -------------------------------------------------------------------------------------
+def bench_batch(spark, root: Path, rows: int, repeats: int) -> dict:
+    from pyspark.ml import PipelineModel as SparkPipelineModel
+
+    path = str(root / DEMO / "model")
+    table = demo_table(rows)
+    model = servelib.load(path)
+    model.transform(table.slice(0, 1000))
+    ours = median_time(lambda: model.transform(table), repeats)
+
+    spark_model = SparkPipelineModel.load(path)
+    df = spark.createDataFrame(table.to_pandas()).cache()
+    df.count()  # materialise the input so only the pipeline is timed
+
+    def spark_batch():
+        spark_model.transform(df).write.format("noop").mode("overwrite").save()
+
+    spark_batch()
+    theirs = median_time(spark_batch, repeats)
+    return {"rows": rows, "servelib_s": ours, "pyspark_s": theirs,
+            "servelib_rows_per_s": rows / ours, "pyspark_rows_per_s": rows / theirs,
+            "speedup": theirs / ours}
+
+
+# ---- report ----------------------------------------------------------------------------------------
+def report(res: dict) -> None:
+    env = res["env"]
+    print(f"servelib {env['servelib']} vs PySpark {env['pyspark']} ({env['fixtures']}), "
+          f"Python {env['python']}, {env['cpus']} CPUs, {env['machine']}")
+    loads = res["load"]
+    print(f"\n(a) load time, median of {res['args']['load_repeats']} loads, warm JVM")
+    print(f"  {'case':<40} {'stages':>6} {'servelib ms':>12} {'PySpark ms':>11} {'speedup':>8}")
+    for r in loads:
+        print(f"  {r['case']:<40} {r['stages']:>6} {r['servelib_s'] * 1e3:>12.2f} "
+              f"{r['pyspark_s'] * 1e3:>11.1f} {r['speedup']:>7.0f}x")
+    if loads:
+        speedups = sorted(r["speedup"] for r in loads)
+        print(f"  {len(loads)} pipelines: speedup min {speedups[0]:.0f}x, "
+              f"median {statistics.median(speedups):.0f}x, max {speedups[-1]:.0f}x")
+    row = res["row"]
+    print(f"\n(b) one row through {DEMO} (6 stages)")
+    print(f"  servelib score_instance          p50 {row['servelib_p50_us'] / 1e3:9.3f} ms   "
+          f"p99 {row['servelib_p99_us'] / 1e3:9.3f} ms   ({row['servelib_calls']} calls)")
+    print(f"  PySpark 1-row transform+collect  p50 {row['pyspark_p50_ms']:9.3f} ms   "
+          f"p99 {row['pyspark_p99_ms']:9.3f} ms   ({row['pyspark_calls']} calls)")
+    print(f"  speedup at p50: {row['pyspark_p50_ms'] * 1e3 / row['servelib_p50_us']:.0f}x")
+    b = res["batch"]
+    print(f"\n(c) batch, {b['rows']} rows through {DEMO}, median of {res['args']['batch_repeats']}")
+    print(f"  servelib transform(Arrow table)      {b['servelib_s'] * 1e3:9.1f} ms  "
+          f"{b['servelib_rows_per_s']:12,.0f} rows/s")
+    print(f"  PySpark transform -> noop, local[2]  {b['pyspark_s'] * 1e3:9.1f} ms  "
+          f"{b['pyspark_rows_per_s']:12,.0f} rows/s")
+    print(f"  speedup: {b['speedup']:.1f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller loops, for a smoke run")
+    parser.add_argument("--load-repeats", type=int, default=5)
+    parser.add_argument("--load-limit", type=int, default=None, help="at most this many pipelines")
+    parser.add_argument("--calls", type=int, default=20000, help="score_instance calls (bounded)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time bound per latency loop")
+    parser.add_argument("--spark-calls", type=int, default=200, help="PySpark 1-row calls (bounded)")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--batch-repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.load_repeats, args.load_limit, args.calls = 2, 3, 2000
+        args.seconds, args.spark_calls, args.rows, args.batch_repeats = 3.0, 20, 10_000, 1
+
+    import pyspark
+
+    root = fixture_root()
+    spark = spark_session()
+    try:
+        res = {
+            "env": {"servelib": servelib.__version__, "pyspark": pyspark.__version__,
+                    "fixtures": root.name, "python": platform.python_version(),
+                    "cpus": os.cpu_count(), "machine": platform.machine()},
+            "args": vars(args) | {"json": None},
+            "load": bench_load(root, args.load_repeats, args.load_limit),
+            "row": bench_row(spark, root, args.calls, args.seconds, args.spark_calls),
+            "batch": bench_batch(spark, root, args.rows, args.batch_repeats),
+        }
+    finally:
+        spark.stop()
+    report(res)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

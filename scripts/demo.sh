@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up .venv with servelib and run the in-process demo (examples/demo.py). No JVM needed.
+#   bash scripts/demo.sh [demo.py args, e.g. --calls 20000]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/_env.sh
+
+ensure_venv
+install_servelib
+say "python examples/demo.py $*"
+exec "$VENV/bin/python" examples/demo.py "$@"
