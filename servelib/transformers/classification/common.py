@@ -17,7 +17,7 @@ and sparse coefficients, and it gives the same bits for one row as for a batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +176,14 @@ class ClassificationModel(OnlineTransformer):
             batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
             return Scored({})
         raw = self.predict_raw(self.features(batch), batch)
+        return Scored(self.columns_from_raw(raw, self.predict))
+
+    def columns_from_raw(
+        self, raw: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]
+    ) -> dict[str, Any]:
+        """rawPrediction, probability and prediction columns, as Spark's
+        ProbabilisticClassificationModel.transform derives them; ``predict(raw)`` is used only
+        when neither raw nor probability is produced."""
         out: dict[str, Any] = {}
         prob = None
         if self.raw_prediction_col:
@@ -189,6 +197,6 @@ class ClassificationModel(OnlineTransformer):
             elif prob is not None:
                 pred = self.probability_to_prediction(prob)
             else:
-                pred = self.predict(raw)
+                pred = predict(raw)
             out[self.prediction_col] = pred
-        return Scored(out)
+        return out

@@ -40,7 +40,6 @@ from servelib.transformers.tree.scoring import (
     leaf_column,
     sequential_sum,
 )
-from servelib.vectors import VectorColumn
 
 
 _SIGNS = np.array([-1.0, 1.0])
@@ -101,19 +100,7 @@ class TreeClassificationModel(ClassificationModel):
         out: dict[str, Any] = {}
         if self.raw_prediction_col or self.probability_col or self.prediction_col:
             raw = self.raw_from_leaves(leaves)
-            prob = None
-            if self.raw_prediction_col:
-                out[self.raw_prediction_col] = VectorColumn.of_dense(raw)
-            if self.probability_col:
-                prob = self.raw_to_probability(raw)
-                out[self.probability_col] = VectorColumn.of_dense(prob)
-            if self.prediction_col:
-                if self.raw_prediction_col:
-                    out[self.prediction_col] = self.raw_to_prediction(raw)
-                elif prob is not None:
-                    out[self.prediction_col] = self.probability_to_prediction(prob)
-                else:
-                    out[self.prediction_col] = self.predict_from_leaves(leaves, raw)
+            out.update(self.columns_from_raw(raw, lambda r: self.predict_from_leaves(leaves, r)))
         if self.leaf_col:
             out[self.leaf_col] = leaf_column(self.forest, leaves, self.single_tree)
         return Scored(out)
