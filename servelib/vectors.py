@@ -182,6 +182,8 @@ class VectorColumn:
     def to_arrow(self) -> pa.Array:
         """Spark's VectorUDT struct array, built column-wise (no per-row Python)."""
         n, size = self.dense.shape
+        if self.null is None and not self.sparse.any():
+            return self._dense_to_arrow(n, size)
         null = np.zeros(n, dtype=bool) if self.null is None else self.null
         sparse = self.sparse & ~null
         dense_rows = ~self.sparse & ~null
@@ -217,6 +219,18 @@ class VectorColumn:
         return pa.StructArray.from_arrays(
             children, fields=list(VECTOR_ARROW_TYPE), mask=pa.array(null)
         )
+
+    def _dense_to_arrow(self, n: int, size: int) -> pa.Array:
+        """The common case (every row dense, none null): the matrix is the values buffer."""
+        offsets = pa.array(np.arange(n + 1, dtype=np.int32) * np.int32(size))
+        values = pa.ListArray.from_arrays(offsets, pa.array(self.dense.ravel()))
+        children = [
+            pa.array(np.ones(n, dtype=np.int8)),
+            pa.nulls(n, pa.int32()),
+            pa.nulls(n, VECTOR_ARROW_TYPE.field("indices").type),
+            values.cast(VECTOR_ARROW_TYPE.field("values").type),
+        ]
+        return pa.StructArray.from_arrays(children, fields=list(VECTOR_ARROW_TYPE))
 
     @classmethod
     def from_arrow(cls, array: pa.Array | pa.ChunkedArray) -> VectorColumn:

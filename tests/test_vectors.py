@@ -74,3 +74,14 @@ def test_as_vector_accepts_common_forms():
     for bad in ("abc", {"a": 1}, [[1.0, 2.0]]):
         with pytest.raises((TypeError, ValueError)):
             as_vector(bad)
+
+
+def test_all_dense_fast_path_equals_general_path():
+    dense = np.arange(12.0).reshape(4, 3)
+    dense[1, 2] = np.nan
+    fast = VectorColumn.of_dense(dense).to_arrow()
+    general = VectorColumn(dense, np.zeros(4, bool), np.zeros(4, bool)).to_arrow()
+    assert fast.type == general.type == VECTOR_ARROW_TYPE
+    assert str(fast.to_pylist()) == str(general.to_pylist())
+    empty = VectorColumn.of_dense(np.zeros((0, 3))).to_arrow()
+    assert len(empty) == 0 and empty.type == VECTOR_ARROW_TYPE
