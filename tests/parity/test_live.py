@@ -31,7 +31,7 @@ def live_root(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("live-fixtures")
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--out", str(out)],
-        capture_output=True, text=True, timeout=1800,
+        capture_output=True, text=True, timeout=3000,  # ~30 min for both lines in parallel on 2 cores
     )
     assert proc.returncode == 0, f"make_fixtures failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     (root,) = list(out.glob("spark-*"))
