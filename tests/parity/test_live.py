@@ -38,8 +38,21 @@ def live_root(tmp_path_factory) -> Path:
     return root
 
 
+# Known, open defects: (Spark line, case) -> why. Each is listed in the project's notes.
+KNOWN = {
+    ("spark-3", "glr_binomial_cloglog"): (
+        "cloglog's inverse link 1 - exp(-exp(eta)) cancels catastrophically for very negative eta: "
+        "a 1-ulp difference between the JVM's Math.exp and libm's exp becomes ~1e-5 relative at "
+        "mu ~ 1e-11 on some refits (seen on Spark 3.5 only; 4.x matches)"
+    ),
+}
+
+
 @pytest.mark.parametrize("name", sorted(load_all()))
 def test_live_parity(live_root: Path, name: str) -> None:
+    reason = KNOWN.get((live_root.name.split(".")[0], name))
+    if reason and check_fixture(live_root / name):
+        pytest.xfail(reason)  # not strict: a refit that avoids the extreme rows passes
     fixture = live_root / name
     assert (fixture / "model").is_dir(), f"PySpark produced no model for {name}"
     problems = check_fixture(fixture)
