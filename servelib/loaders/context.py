@@ -40,6 +40,16 @@ class StageContext:
         except ValueError as exc:
             raise self.error(f"unknown handleInvalid {value!r}") from exc
 
+    def in_out_cols(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Spark's getInOutCols: inputCol/outputCol when inputCol is set, else
+        inputCols/outputCols (Spark's param validation forbids setting both)."""
+        if self.meta.is_set("inputCol"):
+            return (self.param("inputCol"),), (self.param("outputCol"),)
+        inputs, outputs = tuple(self.param("inputCols")), tuple(self.param("outputCols"))
+        if len(inputs) != len(outputs):
+            raise self.error(f"{len(inputs)} inputCols but {len(outputs)} outputCols")
+        return inputs, outputs
+
     def data(self, folder: str = "data") -> pa.Table:
         return read_data(self.mfs, self.path, folder)
 

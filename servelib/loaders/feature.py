@@ -14,19 +14,9 @@ from servelib.transformers.feature.string_indexer import StringIndexerModel
 from servelib.transformers.feature.vector_indexer import CategoryMap, VectorIndexerModel
 
 
-def _in_out_cols(ctx: StageContext) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Spark's getInOutCols: inputCol/outputCol when inputCol is set, else inputCols/outputCols."""
-    if ctx.meta.is_set("inputCol"):
-        return (ctx.param("inputCol"),), (ctx.param("outputCol"),)
-    inputs, outputs = tuple(ctx.param("inputCols")), tuple(ctx.param("outputCols"))
-    if len(inputs) != len(outputs):
-        raise ctx.error(f"{len(inputs)} inputCols but {len(outputs)} outputCols")
-    return inputs, outputs
-
-
 # ---- StringIndexerModel -----------------------------------------------------------------------
 def load_string_indexer(ctx: StageContext) -> StringIndexerModel:
-    inputs, outputs = _in_out_cols(ctx)
+    inputs, outputs = ctx.in_out_cols()
     data = ctx.data_row()
     if ctx.meta.version < (3, 0) or ("labelsArray" not in data and "labels" in data):
         labels = _labels_spark2(ctx, data)
@@ -73,7 +63,7 @@ def load_one_hot_encoder(ctx: StageContext) -> OneHotEncoderModel:
     handle = ctx.handle_invalid()
     if handle is HandleInvalid.SKIP:
         raise ctx.error("OneHotEncoder supports handleInvalid 'error' or 'keep', not 'skip'")
-    inputs, outputs = _in_out_cols(ctx)
+    inputs, outputs = ctx.in_out_cols()
     sizes = tuple(int(s) for s in field(ctx.data_row(), "categorySizes", ctx.path))
     if len(sizes) != len(inputs):
         raise ctx.error(f"{len(sizes)} categorySizes for {len(inputs)} input columns")

@@ -14,16 +14,11 @@ from servelib.transformers.feature.polynomial_expansion import PolynomialExpansi
 
 
 def load_binarizer(ctx: StageContext) -> Binarizer:
-    if ctx.meta.is_set("inputCols"):
-        inputs = tuple(ctx.param("inputCols"))
-        outputs = tuple(ctx.param("outputCols"))
-        if ctx.meta.is_set("thresholds"):
-            thresholds = tuple(float(t) for t in ctx.param("thresholds"))
-        else:
-            thresholds = (float(ctx.param("threshold")),) * len(inputs)
+    inputs, outputs = ctx.in_out_cols()
+    if ctx.meta.is_set("thresholds"):
+        thresholds = tuple(float(t) for t in ctx.param("thresholds"))
     else:
-        inputs, outputs = (ctx.param("inputCol"),), (ctx.param("outputCol"),)
-        thresholds = (float(ctx.param("threshold")),)
+        thresholds = (float(ctx.param("threshold")),) * len(inputs)
     return Binarizer(
         ctx.uid,
         input_cols=inputs,
@@ -41,13 +36,11 @@ def _double(value: object) -> float:
 
 
 def load_bucketizer(ctx: StageContext) -> Bucketizer:
-    if ctx.meta.is_set("inputCols"):
-        inputs = tuple(ctx.param("inputCols"))
-        outputs = tuple(ctx.param("outputCols"))
-        splits = tuple(tuple(_double(s) for s in arr) for arr in ctx.param("splitsArray"))
-    else:
-        inputs, outputs = (ctx.param("inputCol"),), (ctx.param("outputCol"),)
+    inputs, outputs = ctx.in_out_cols()
+    if ctx.meta.is_set("inputCol"):
         splits = (tuple(_double(s) for s in ctx.param("splits")),)
+    else:
+        splits = tuple(tuple(_double(s) for s in arr) for arr in ctx.param("splitsArray"))
     if len(splits) != len(inputs) or len(outputs) != len(inputs):
         raise ctx.error(f"{len(inputs)} input columns, {len(outputs)} output columns and "
                         f"{len(splits)} split arrays")
