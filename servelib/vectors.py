@@ -124,6 +124,47 @@ class SparseVector:
 Vector = DenseVector | SparseVector
 
 
+class RowVector:
+    """A vector inside the one-row fast path (``OnlineTransformer.row_kernel``): plain Python
+    floats and Spark's dense/sparse choice. It never leaves scoring: :meth:`finish` turns it into
+    the DenseVector/SparseVector the batch path hands out for the same row."""
+
+    __slots__ = ("values", "sparse")
+
+    def __init__(self, values: list[float], sparse: bool) -> None:
+        self.values = values
+        self.sparse = sparse
+
+    def finish(self) -> Vector:
+        row = np.array(self.values, dtype=np.float64)
+        if self.sparse:
+            return SparseVector._of_row(row)
+        vec = object.__new__(DenseVector)
+        vec.values = row
+        return vec
+
+
+def row_values(value: Any) -> list[float] | None:
+    """A row-path vector's values as a list: from a RowVector or one of our vector objects;
+    None for anything else (the caller hands the row to the batch path)."""
+    cls = value.__class__
+    if cls is RowVector:
+        return value.values
+    if cls is DenseVector:
+        return value.values.tolist()
+    if cls is SparseVector:
+        return value.toArray().tolist()
+    return None
+
+
+def compressed_row_is_sparse(values: list[float], spark4: bool = False) -> bool:
+    """:func:`compressed_is_sparse` for one row of Python floats."""
+    nnz = len(values) - values.count(0.0)  # NaN != 0.0: counted, as in Spark
+    if spark4:
+        return 12 * nnz + 28 < 8 * len(values) + 12
+    return 1.5 * (nnz + 1.0) < len(values)
+
+
 def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
     """Spark's ``Vector.compressed`` choice per row. Spark 3.x: sparse iff 1.5 * (nnz + 1) < size.
     Spark 4.x (``compressedWithNNZ``: ``Vectors.getSparseSize(nnz) < getDenseSize(size)``):

@@ -5,6 +5,15 @@ A stage implements one scoring function, :meth:`OnlineTransformer.score_columns`
 row, ``score_instances`` for a short list, ``transform`` for an Arrow table) all run that same
 function, so online and batch scoring cannot drift (Michelangelo's OnlineTransformer).
 
+One row through NumPy costs a microsecond or more per array call, tens of calls per stage. So a
+stage may also offer a *row kernel* (:meth:`OnlineTransformer.row_kernel`): plain Python over
+one row dict, built once from the same fitted state, that scores only the clean, common case
+(the right types, no value that needs handleInvalid) and hands every other row back to
+``score_columns``. A pipeline uses kernels only when every stage has one, and starts the row over
+on the batch path the moment one kernel declines, so errors, skips and odd types always come
+from the one scoring function. A kernel must give the batch path's bits: the conformance suite
+compares ``score_instance`` with ``score_instances`` on every parity fixture's rows.
+
 Column attributes (Spark's ML attribute metadata: nominal values, vector slot names and sizes) are
 propagated once at load time through :meth:`bind` and :meth:`output_attributes`, the way Spark
 propagates them through ``transformSchema`` at transform time.
@@ -14,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from functools import cached_property
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,7 +33,12 @@ import pyarrow as pa
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attrs
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn
+
+# Scores one row dict in place (plain Python values, vectors as RowVector); False: not the
+# kernel's case, the row goes to score_columns (what the kernel wrote is thrown away).
+RowKernel = Callable[[dict[str, Any]], bool]
+ABSENT = object()  # what a kernel's ``values.get(column, ABSENT)`` gives for a missing column
 
 
 class HandleInvalid(enum.Enum):
@@ -79,6 +93,11 @@ class OnlineTransformer:
         """Attributes this stage attaches to its output columns; default: none."""
         return {}
 
+    def row_kernel(self) -> RowKernel | None:
+        """The one-row fast path for the common case (see the module docstring); default:
+        none, every row goes through score_columns."""
+        return None
+
     # ---- shared machinery ----------------------------------------------------------------
     @cached_property
     def name(self) -> str:
@@ -100,8 +119,21 @@ class OnlineTransformer:
             batch.set(key, col)
 
     # ---- the three entry points ----------------------------------------------------------
+    @cached_property
+    def _kernel(self) -> RowKernel | None:
+        return self.row_kernel()
+
     def score_instance(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Score one row; returns the row plus every output column (like Spark's transform)."""
+        kernel = self._kernel
+        if kernel is not None:
+            values = dict(row)
+            if kernel(values):
+                for key in self._produced:
+                    value = values.get(key)
+                    if value.__class__ is RowVector:
+                        values[key] = value.finish()
+                return values
         batch = Batch.from_rows((row,), single=True)
         self.run(batch)
         outputs = batch.outputs()

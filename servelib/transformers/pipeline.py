@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from servelib.transformers.attributes import Attrs
-from servelib.transformers.base import OnlineTransformer, Scored
+from servelib.transformers.base import OnlineTransformer, RowKernel, Scored
 from servelib.transformers.batch import Batch
 
 
@@ -70,6 +70,20 @@ class PipelineModel(OnlineTransformer):
     def run(self, batch: Batch) -> None:
         for stage in self.stages:
             stage.run(batch)
+
+    def row_kernel(self) -> RowKernel | None:
+        """Every stage's kernel in turn; none when a stage has none (see base.py)."""
+        kernels = tuple(stage._kernel for stage in self.stages)
+        if not kernels or None in kernels:
+            return None
+
+        def run(values: dict) -> bool:
+            for kernel in kernels:
+                if not kernel(values):
+                    return False
+            return True
+
+        return run
 
     def score_columns(self, batch: Batch) -> Scored:  # pragma: no cover - run() is overridden
         raise TypeError("a pipeline scores through run()")

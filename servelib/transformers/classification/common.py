@@ -81,6 +81,27 @@ def spark_argmax(m: np.ndarray) -> np.ndarray:
     return idx.astype(np.float64)
 
 
+def row_argmax(values: list[float]) -> float:
+    """:func:`spark_argmax` of one row of Python floats (NaN compares False, so it never wins)."""
+    best = 0
+    top = values[0]
+    if top != top:
+        return 0.0  # NaN at entry 0 is never beaten
+    for i in range(1, len(values)):
+        if values[i] > top:
+            best, top = i, values[i]
+    return float(best)
+
+
+def exp_row(x: float) -> float:
+    """NumPy's exp of one Python float (the batch path's bits, which libm's may not be);
+    overflow gives inf quietly, as the batch path's ``errstate`` does."""
+    if x < 700.0:
+        return float(np.exp(x))
+    with np.errstate(over="ignore"):
+        return float(np.exp(x))
+
+
 def threshold_argmax(p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """probability2prediction with thresholds: first maximum of p / t, strictly above -inf."""
     with np.errstate(divide="ignore", invalid="ignore"):

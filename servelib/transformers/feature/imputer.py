@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from servelib.errors import InvalidInput
-from servelib.transformers.base import OnlineTransformer, Scored
+from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored
 from servelib.transformers.batch import Batch
 from servelib.vectors import VectorColumn
 
@@ -98,6 +98,29 @@ class ImputerModel(OnlineTransformer):
                 self._check_range(result, dtype, src, sur, in_range)
             out[dst] = result if dtype is _DOUBLE else result.astype(dtype)  # ints: truncated
         return Scored(out)
+
+    def row_kernel(self) -> RowKernel | None:
+        """Double columns (a float or None, not declared otherwise) imputed in plain Python;
+        other types take score_columns (their casts back)."""
+        declared = self.declared or (None,) * len(self.input_cols)
+        if any(d is not None and d is not _DOUBLE for d in declared):
+            return None
+        plan = tuple(zip(self.input_cols, self.output_cols, self.surrogates))
+        mv = self.missing_value
+        mv_nan = math.isnan(mv)
+
+        def impute(values: dict) -> bool:
+            for src, dst, sur in plan:
+                x = values.get(src, ABSENT)
+                if x is None:
+                    values[dst] = sur  # null is always imputed
+                elif x.__class__ is float:
+                    values[dst] = sur if (x != x if mv_nan else x == mv) else x
+                else:
+                    return False
+            return True
+
+        return impute
 
     def _read(self, batch: Batch, src: str, declared: np.dtype | None):
         """Values as float64 (NaN where null), the null mask, the column's dtype, and whether

@@ -28,10 +28,10 @@ import numpy as np
 
 from servelib.errors import ModelLoadError
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,32 @@ class OneHotEncoderModel(OnlineTransformer):
             dense = (slot.astype(np.intp)[:, None] == slots).astype(np.float64)
             out[dst] = VectorColumn.of_sparse(dense, null)
         return Scored(out)
+
+    def row_kernel(self) -> RowKernel:
+        """A double index (invalid ones under "keep") encoded in plain Python; null, other
+        types and invalid values under "error" take score_columns."""
+        keep = self.keep_invalid
+        plan = tuple((src, dst, float(size), len(slots)) for src, dst, size, slots
+                     in zip(self.input_cols, self.output_cols, self.category_sizes, self._slots))
+
+        def encode(values: dict) -> bool:
+            for src, dst, size, length in plan:
+                x = values.get(src, ABSENT)
+                if x.__class__ is not float:
+                    return False
+                if 0.0 <= x < size:  # False for NaN
+                    slot = int(x)
+                elif keep:
+                    slot = int(size)
+                else:
+                    return False
+                vec = [0.0] * length
+                if slot < length:
+                    vec[slot] = 1.0
+                values[dst] = RowVector(vec, True)
+            return True
+
+        return encode
 
     def _error(self, batch: Batch, src: str, x: np.ndarray, row: int) -> Exception:
         value = java_double_str(float(x[row]))

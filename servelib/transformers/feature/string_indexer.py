@@ -27,7 +27,14 @@ import numpy as np
 
 from servelib.errors import InvalidInput
 from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import HandleInvalid, OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    HandleInvalid,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 
 NULL_MESSAGE = (
@@ -91,6 +98,31 @@ class StringIndexerModel(OnlineTransformer):
         if skip:
             return Scored(out, keep=keep, skip_reason="null or unseen label")
         return Scored(out)
+
+    def row_kernel(self) -> RowKernel:
+        """Strings (and null under "keep") indexed in plain Python; numbers, which Spark casts
+        to strings, and invalid values under "error"/"skip" take score_columns."""
+        keep = self.handle_invalid is HandleInvalid.KEEP
+        plan = tuple((src, dst, index.get, float(len(labels))) for src, dst, index, labels
+                     in zip(self.input_cols, self.output_cols, self._index, self.labels))
+
+        def index(values: dict) -> bool:
+            for src, dst, get, unknown in plan:
+                v = values.get(src, ABSENT)
+                if v.__class__ is str:
+                    i = get(v)
+                    if i is None:
+                        if not keep:
+                            return False
+                        i = unknown
+                elif v is None and keep:
+                    i = unknown
+                else:
+                    return False
+                values[dst] = i
+            return True
+
+        return index
 
     def _lookup(self, batch: Batch, src: str, pos: int) -> np.ndarray:
         """Index per row, or a negative sentinel for null / NaN (skip mode) / unseen."""

@@ -25,6 +25,7 @@ sizes from the first row of the whole DataFrame; here each batch must hold one s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
@@ -34,9 +35,16 @@ import numpy as np
 
 from servelib.errors import ModelLoadError
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import HandleInvalid, OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    HandleInvalid,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, compressed_row_is_sparse, row_values
 
 NAN_MESSAGE = (
     'Encountered NaN while assembling a row with handleInvalid = "error". Consider removing '
@@ -51,6 +59,7 @@ KEEP_MESSAGE = (
     "to add metadata for columns: [{}]."
 )
 _SCALARS = (int, float, np.number, np.bool_, str, bytes)
+_INT64 = 1 << 63
 
 
 def group_size(group: AttributeGroup) -> int | None:
@@ -210,6 +219,39 @@ class VectorAssembler(OnlineTransformer):
             return self._scored(out)
         drop = nan if bad is None else (bad if nan is None else bad | nan)
         return self._scored(out, keep=None if drop is None else ~drop)
+
+    def row_kernel(self) -> RowKernel:
+        """Floats, ints, vectors (and nulls under "keep") assembled in plain Python; nulls and
+        NaN numbers under "error"/"skip", and anything the batch path must look at, take
+        score_columns."""
+        keep = self.handle_invalid is HandleInvalid.KEEP
+        plan = tuple(zip(self.input_cols, self.vector, self.widths))
+        spark4 = self.spark4
+
+        def assemble(values: dict) -> bool:
+            out: list[float] = []
+            for name, is_vector, width in plan:
+                v = values.get(name, ABSENT)
+                cls = v.__class__
+                if cls is float and not is_vector:
+                    if v != v and not keep:
+                        return False
+                    out.append(v)
+                elif cls is int and not is_vector and -_INT64 <= v < _INT64:
+                    out.append(float(v))  # int64 -> double rounds as Python does
+                elif v is None:
+                    if not keep:
+                        return False
+                    out.extend([math.nan] * (width if is_vector else 1))
+                else:
+                    vec = row_values(v)
+                    if vec is None or is_vector is False or (is_vector is None and keep):
+                        return False
+                    out.extend(vec)
+            values[self.output_col] = RowVector(out, compressed_row_is_sparse(out, spark4))
+            return True
+
+        return assemble
 
     def _scored(self, out: np.ndarray, keep: np.ndarray | None = None) -> Scored:
         column = VectorColumn.compressed(out, spark4=self.spark4)

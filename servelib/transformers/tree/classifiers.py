@@ -22,17 +22,20 @@ Spark never checks the vector size: only the features a row's splits read must e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
 from servelib.transformers.attributes import Attrs
-from servelib.transformers.base import Scored
+from servelib.transformers.base import RowKernel, Scored
 from servelib.transformers.batch import Batch
-from servelib.transformers.classification.common import ClassificationModel
+from servelib.transformers.classification.common import ClassificationModel, exp_row, row_argmax
+from servelib.transformers.tree.compile import compile_sum, compile_sums
 from servelib.transformers.tree.flat import Forest
+from servelib.vectors import RowVector, row_values
 from servelib.transformers.tree.scoring import (
     find_leaves,
     lane_dot,
@@ -50,6 +53,14 @@ def normalize(raw: np.ndarray) -> np.ndarray:
     the left-to-right sum unless it is 0."""
     total = sequential_sum(raw)[:, None]
     return np.divide(raw, total, out=raw.copy(), where=total != 0)
+
+
+def normalize_row(raw: list[float]) -> list[float]:
+    """:func:`normalize` of one row of Python floats."""
+    total = raw[0]
+    for value in raw[1:]:
+        total += value
+    return [value / total for value in raw] if total != 0 else list(raw)
 
 
 def class_distribution(stats: np.ndarray) -> np.ndarray:
@@ -91,6 +102,75 @@ class TreeClassificationModel(ClassificationModel):
             out[self.leaf_col] = leaf_attribute(self.forest, self.single_tree)
         return out
 
+    # ---- the row kernel: the same columns for one row of Python floats ----------------------
+    def row_sums(self) -> tuple[list[list[float]], int]:
+        """What rawPrediction sums over trees: per-node value lists, and ddot lanes (0: left
+        to right)."""
+        raise NotImplementedError
+
+    def raw_from_sums(self, sums: list[float]) -> list[float]:
+        return sums
+
+    def probability_row(self, raw: list[float]) -> list[float]:
+        return normalize_row(raw)
+
+    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float]) -> float:
+        """predict_from_leaves for one row (``leaves`` None unless leafCol is produced)."""
+        return row_argmax(raw)
+
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
+        """features -> (leaf ids if ``ids``, rawPrediction); the sums are taken at the leaves
+        when the ids are not needed (compile.py)."""
+        values, lanes = self.row_sums()
+        raw_from_sums = self.raw_from_sums
+        if ids:
+            walk = self.forest.walk_one
+            total = compile_sum(values, self.forest.num_trees, lanes)
+
+            def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
+                leaves = walk(x)
+                return leaves, raw_from_sums(total(leaves))
+        else:
+            sums = compile_sums(self.forest, values, lanes)
+
+            def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
+                return None, raw_from_sums(sums(x))
+
+        return scorer
+
+    def row_kernel(self) -> RowKernel | None:
+        """Compiled walk and sums (compile.py); thresholds take score_columns."""
+        forest = self.forest
+        if forest is None or forest.walk_one is None or self.thresholds is not None:
+            return None
+        width, ranks = forest.width, forest.leaf_rank.tolist()
+        features, raw_col, prob_col = self.features_col, self.raw_prediction_col, self.probability_col
+        pred_col, leaf_col, single = self.prediction_col, self.leaf_col, self.single_tree
+        if not (raw_col or prob_col or pred_col or leaf_col):
+            return None
+        scorer = self.row_scorer(bool(leaf_col))
+
+        def score(values: dict) -> bool:
+            x = row_values(values.get(features))
+            if x is None or len(x) < width:
+                return False
+            leaves, raw = scorer(x)
+            prob = None
+            if raw_col:
+                values[raw_col] = RowVector(raw, False)
+            if prob_col:
+                prob = self.probability_row(raw)
+                values[prob_col] = RowVector(prob, False)
+            if pred_col:
+                values[pred_col] = (row_argmax(raw) if raw_col else row_argmax(prob)
+                                    if prob is not None else self.predict_row(leaves, raw))
+            if leaf_col:
+                leaf = [ranks[i] for i in leaves]
+                values[leaf_col] = leaf[0] if single else RowVector(leaf, False)
+            return True
+
+        return score
+
     def score_columns(self, batch: Batch) -> Scored:
         if not (self.raw_prediction_col or self.probability_col or self.prediction_col
                 or self.leaf_col):
@@ -122,6 +202,22 @@ class DecisionTreeClassificationModel(TreeClassificationModel):
     def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
         return self.node_prediction[leaves[:, 0]]
 
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
+        walk, stats = self.forest.walk_one, self.stats.tolist()
+
+        def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
+            leaves = walk(x)
+            return leaves, list(stats[leaves[0]])
+
+        return scorer
+
+    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float]) -> float:
+        return self._node_predictions[leaves[0]]
+
+    @cached_property
+    def _node_predictions(self) -> list[float]:
+        return self.node_prediction.tolist()
+
 
 @dataclass(frozen=True)
 class RandomForestClassificationModel(TreeClassificationModel):
@@ -134,6 +230,9 @@ class RandomForestClassificationModel(TreeClassificationModel):
 
     def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
         return sequential_sum(self.distribution[leaves])
+
+    def row_sums(self) -> tuple[list[list[float]], int]:
+        return self.distribution.T.tolist(), 0
 
 
 @dataclass(frozen=True)
@@ -153,6 +252,19 @@ class GBTClassificationModel(TreeClassificationModel):
         with np.errstate(over="ignore"):
             p0 = 1.0 / (1.0 + np.exp(-2.0 * raw[:, :1]))
         return np.concatenate((p0, 1.0 - p0), axis=1)
+
+    def row_sums(self) -> tuple[list[list[float]], int]:
+        return [self.weighted.tolist()], self.dot_lanes
+
+    def raw_from_sums(self, sums: list[float]) -> list[float]:
+        return [-sums[0], sums[0]]
+
+    def probability_row(self, raw: list[float]) -> list[float]:
+        p0 = 1.0 / (1.0 + exp_row(-2.0 * raw[0]))
+        return [p0, 1.0 - p0]
+
+    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float]) -> float:
+        return 1.0 if raw[1] > 0.0 else 0.0
 
     def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
         if self.thresholds is not None:

@@ -24,10 +24,13 @@ with NumPy. Both give the same leaves (tests/transformers/test_tree.py).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from servelib.transformers.tree.compile import compile_walker
 
 _COMPILE_LIMIT = 50_000  # nodes; bigger models walk single rows with NumPy too
 # batches up to this many rows use the compiled walker: per row it costs about what NumPy's
@@ -64,7 +67,7 @@ class Forest:
     num_leaves: tuple[int, ...]  # per tree
     depths: tuple[int, ...]  # per tree (0 for a single leaf)
     width: int  # features the splits read: max split feature + 1 (0 without splits)
-    walk_one: Callable[[list], bytes] | None = field(default=None, repr=False)
+    walk_one: Callable[[list], tuple[int, ...]] | None = field(default=None, repr=False)
 
     @property
     def num_trees(self) -> int:
@@ -90,7 +93,9 @@ class Forest:
         if width >= self.width:
             if n <= _COMPILED_ROWS and self.walk_one is not None:
                 walk = self.walk_one
-                packed = b"".join([walk(row) for row in x.tolist()])
+                # struct packing + np.frombuffer is ~3x cheaper than np.array(list of tuples)
+                pack = struct.Struct(f"={self.num_trees}q").pack
+                packed = b"".join([pack(*walk(row)) for row in x.tolist()])
                 return np.frombuffer(packed, np.int64).reshape(n, self.num_trees), None
             return self._walk(x, None)
         padded = np.full((n, self.width), np.nan)
@@ -181,9 +186,7 @@ def build_forest(trees: Sequence[TreeNodes]) -> Forest:
         width=int(splits.max()) + 1 if splits.size else 0,
     )
     if total <= _COMPILE_LIMIT:
-        from servelib.transformers.tree.compile import compile_walker
-
-        object.__setattr__(forest, "walk_one", compile_walker(trees, offsets))
+        object.__setattr__(forest, "walk_one", compile_walker(forest))
     return forest
 
 

@@ -321,6 +321,26 @@ def tree_gbt_classifier_100(spark):
     return _pipeline(_vi_stages(), est, spark)
 
 
+@case("tree_gbt_onehot_pipeline")
+def tree_gbt_onehot_pipeline(spark):
+    """The benchmark pipeline (benchmarks/compare_onnx.py): Imputer + StringIndexer +
+    OneHotEncoder + VectorAssembler + GBT of 100 trees of depth 5; the one-hot slots are binary
+    attributes, which Spark's trees split on as 2-category features."""
+    from pyspark.ml.feature import Imputer, OneHotEncoder, StringIndexer, VectorAssembler
+
+    stages = [
+        Imputer(inputCols=["x0", "x1"], outputCols=["x0_imp", "x1_imp"], strategy="mean"),
+        StringIndexer(inputCol="color", outputCol="color_idx", handleInvalid="keep"),
+        OneHotEncoder(inputCols=["color_idx"], outputCols=["color_vec"], handleInvalid="keep"),
+        VectorAssembler(inputCols=["x0_imp", "x1_imp", "x2", "color_vec"], outputCol="features",
+                        handleInvalid="keep"),
+    ]
+    from pyspark.ml.classification import GBTClassifier
+
+    est = GBTClassifier(maxIter=100, maxDepth=5, stepSize=0.1, subsamplingRate=0.8, seed=23)
+    return _pipeline(stages, est, spark)
+
+
 @case("tree_gbt_classifier_paths")
 def tree_gbt_classifier_paths(spark):
     """Each prediction path: raw argmax, thresholds over probability, margin > 0 (predict)."""
