@@ -8,7 +8,9 @@ nulls, NaN and unseen values) and returns a list of problems (empty when the che
 * an empty batch gives an empty result with the output columns;
 * inputs are never mutated;
 * a missing input column, a value of the wrong type, a null or a NaN in any input column give
-  either a result or an InvalidInput naming the column — never any other exception.
+  either a result or an InvalidInput naming the column — never any other exception — and the
+  same outcome for the row alone (``score_instance``, a stage's row kernel when it has one) as
+  in a list (``score_instances``, always the batch path).
 """
 
 from __future__ import annotations
@@ -126,6 +128,9 @@ def check_bad_values(model, rows: Rows, schema: Mapping) -> list[str]:
         for label, mutate, must_fail in variants:
             row = dict(base)
             mutate(row)
+            if _outcome(lambda: [model.score_instance(row)]) != _outcome(
+                    lambda: model.score_instances([row])):
+                problems.append(f"{label} {column!r}: score_instance and score_instances disagree")
             try:
                 result = model.score_instance(row)
             except InvalidInput as exc:
@@ -140,6 +145,32 @@ def check_bad_values(model, rows: Rows, schema: Mapping) -> list[str]:
             if must_fail:
                 problems.append(f"{label} {column!r}: scored without an error")
     return problems
+
+
+def _outcome(score: Callable[[], list]) -> tuple:
+    """What scoring a row came to, comparably: its result (rows as identical() sees them), a
+    skip, or the error's type and column."""
+    try:
+        rows = score()
+    except RowSkipped:
+        return ("skipped",)
+    except InvalidInput as exc:
+        return ("error", type(exc).__name__, exc.column)
+    except Exception as exc:  # noqa: BLE001 - reported by the caller's own run
+        return ("error", type(exc).__name__, None)
+    return ("skipped",) if not rows else ("result", _Same(rows[0]))
+
+
+class _Same:
+    """Compares as equal to another result that identical() accepts."""
+
+    def __init__(self, row: dict) -> None:
+        self.row = row
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and identical(self.row, other.row)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 CHECKS = (

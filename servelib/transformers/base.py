@@ -22,9 +22,9 @@ propagates them through ``transformSchema`` at transform time.
 from __future__ import annotations
 
 import enum
-from functools import cached_property
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np

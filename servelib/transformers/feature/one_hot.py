@@ -28,10 +28,19 @@ import numpy as np
 
 from servelib.errors import ModelLoadError
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 from servelib.vectors import RowVector, VectorColumn
+
+
+_INT64 = 1 << 63
 
 
 @dataclass(frozen=True)
@@ -115,8 +124,8 @@ class OneHotEncoderModel(OnlineTransformer):
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:
-        """A double index (invalid ones under "keep") encoded in plain Python; null, other
-        types and invalid values under "error" take score_columns."""
+        """A double or int index (invalid ones under "keep") encoded in plain Python; null,
+        other types and invalid values under "error" take score_columns."""
         keep = self.keep_invalid
         plan = tuple((src, dst, float(size), len(slots)) for src, dst, size, slots
                      in zip(self.input_cols, self.output_cols, self.category_sizes, self._slots))
@@ -124,7 +133,9 @@ class OneHotEncoderModel(OnlineTransformer):
         def encode(values: dict) -> bool:
             for src, dst, size, length in plan:
                 x = values.get(src, ABSENT)
-                if x.__class__ is not float:
+                if x.__class__ is int and -_INT64 <= x < _INT64:
+                    x = float(x)  # an integer column, cast to double as NumPy casts int64
+                elif x.__class__ is not float:
                     return False
                 if 0.0 <= x < size:  # False for NaN
                     slot = int(x)

@@ -44,7 +44,12 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn, compressed_row_is_sparse, row_values
+from servelib.vectors import (
+    RowVector,
+    VectorColumn,
+    compressed_row_is_sparse,
+    row_values,
+)
 
 NAN_MESSAGE = (
     'Encountered NaN while assembling a row with handleInvalid = "error". Consider removing '

@@ -32,18 +32,23 @@ import numpy as np
 from servelib.transformers.attributes import Attrs
 from servelib.transformers.base import RowKernel, Scored
 from servelib.transformers.batch import Batch
-from servelib.transformers.classification.common import ClassificationModel, exp_row, row_argmax
-from servelib.transformers.tree.compile import compile_sum, compile_sums
+from servelib.transformers.classification.common import (
+    ClassificationModel,
+    exp_row,
+    row_argmax,
+)
 from servelib.transformers.tree.flat import Forest
-from servelib.vectors import RowVector, row_values
 from servelib.transformers.tree.scoring import (
     find_leaves,
     lane_dot,
     leaf_attribute,
     leaf_column,
+    leaf_row,
+    row_features,
     sequential_sum,
+    sum_scorer,
 )
-
+from servelib.vectors import RowVector
 
 _SIGNS = np.array([-1.0, 1.0])
 
@@ -119,31 +124,22 @@ class TreeClassificationModel(ClassificationModel):
         return row_argmax(raw)
 
     def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
-        """features -> (leaf ids if ``ids``, rawPrediction); the sums are taken at the leaves
-        when the ids are not needed (compile.py)."""
-        values, lanes = self.row_sums()
+        """features -> (leaf ids if ``ids``, rawPrediction)."""
+        scorer = sum_scorer(self.forest, *self.row_sums(), ids)
         raw_from_sums = self.raw_from_sums
-        if ids:
-            walk = self.forest.walk_one
-            total = compile_sum(values, self.forest.num_trees, lanes)
 
-            def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
-                leaves = walk(x)
-                return leaves, raw_from_sums(total(leaves))
-        else:
-            sums = compile_sums(self.forest, values, lanes)
+        def score(x: list) -> tuple[tuple[int, ...] | None, list]:
+            leaves, sums = scorer(x)
+            return leaves, raw_from_sums(sums)
 
-            def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
-                return None, raw_from_sums(sums(x))
-
-        return scorer
+        return score
 
     def row_kernel(self) -> RowKernel | None:
         """Compiled walk and sums (compile.py); thresholds take score_columns."""
         forest = self.forest
         if forest is None or forest.walk_one is None or self.thresholds is not None:
             return None
-        width, ranks = forest.width, forest.leaf_rank.tolist()
+        ranks = forest.leaf_rank.tolist()
         features, raw_col, prob_col = self.features_col, self.raw_prediction_col, self.probability_col
         pred_col, leaf_col, single = self.prediction_col, self.leaf_col, self.single_tree
         if not (raw_col or prob_col or pred_col or leaf_col):
@@ -151,8 +147,8 @@ class TreeClassificationModel(ClassificationModel):
         scorer = self.row_scorer(bool(leaf_col))
 
         def score(values: dict) -> bool:
-            x = row_values(values.get(features))
-            if x is None or len(x) < width:
+            x = row_features(values, features, forest)
+            if x is None:
                 return False
             leaves, raw = scorer(x)
             prob = None
@@ -165,8 +161,7 @@ class TreeClassificationModel(ClassificationModel):
                 values[pred_col] = (row_argmax(raw) if raw_col else row_argmax(prob)
                                     if prob is not None else self.predict_row(leaves, raw))
             if leaf_col:
-                leaf = [ranks[i] for i in leaves]
-                values[leaf_col] = leaf[0] if single else RowVector(leaf, False)
+                values[leaf_col] = leaf_row(ranks, leaves, single)
             return True
 
         return score

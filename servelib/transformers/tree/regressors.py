@@ -13,14 +13,15 @@ Spark never checks the vector size: only the features a row's splits read must e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored
+from servelib.transformers.base import OnlineTransformer, RowKernel, Scored
 from servelib.transformers.batch import Batch
 from servelib.transformers.tree.flat import Forest
 from servelib.transformers.tree.scoring import (
@@ -28,7 +29,10 @@ from servelib.transformers.tree.scoring import (
     lane_dot,
     leaf_attribute,
     leaf_column,
+    leaf_row,
+    row_features,
     sequential_sum,
+    sum_scorer,
 )
 
 
@@ -75,6 +79,52 @@ class TreeRegressionModel(OnlineTransformer):
             out[self.leaf_col] = leaf_attribute(self.forest, self.single_tree)
         return out
 
+    # ---- the row kernel: the same columns for one row of Python floats ----------------------
+    def row_sums(self) -> tuple[list[list[float]], int]:
+        """What the prediction sums over trees: per-node values, ddot lanes (0: in order)."""
+        raise NotImplementedError
+
+    def prediction_from_sum(self, total: float) -> float:
+        return total
+
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, float]]:
+        """features -> (leaf ids if ``ids``, prediction)."""
+        scorer = sum_scorer(self.forest, *self.row_sums(), ids)
+        finish = self.prediction_from_sum
+
+        def score(x: list) -> tuple[tuple[int, ...] | None, float]:
+            leaves, sums = scorer(x)
+            return leaves, finish(sums[0])
+
+        return score
+
+    def extra_row(self, leaves: tuple[int, ...], values: dict) -> None:
+        """extra_columns for one row."""
+
+    def row_kernel(self) -> RowKernel | None:
+        """Compiled walk and sums (compile.py), as score_columns."""
+        forest = self.forest
+        if forest is None or forest.walk_one is None or not self.output_columns():
+            return None
+        ranks, features, pred_col = forest.leaf_rank.tolist(), self.features_col, self.prediction_col
+        leaf_col, single, extra = self.leaf_col, self.single_tree, bool(self.extra_names())
+        scorer = self.row_scorer(bool(leaf_col) or extra)
+
+        def score(values: dict) -> bool:
+            x = row_features(values, features, forest)
+            if x is None:
+                return False
+            leaves, prediction = scorer(x)
+            if pred_col:
+                values[pred_col] = prediction
+            if extra:
+                self.extra_row(leaves, values)
+            if leaf_col:
+                values[leaf_col] = leaf_row(ranks, leaves, single)
+            return True
+
+        return score
+
     def score_columns(self, batch: Batch) -> Scored:
         if not self.output_columns():
             batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
@@ -111,6 +161,22 @@ class DecisionTreeRegressionModel(TreeRegressionModel):
             return {}
         return {self.variance_col: self.node_variance[leaves[:, 0]]}
 
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, float]]:
+        walk, predictions = self.forest.walk_one, self.node_prediction.tolist()
+
+        def score(x: list) -> tuple[tuple[int, ...] | None, float]:
+            leaves = walk(x)
+            return leaves, predictions[leaves[0]]
+
+        return score
+
+    def extra_row(self, leaves: tuple[int, ...], values: dict) -> None:
+        values[self.variance_col] = self._variances[leaves[0]]
+
+    @cached_property
+    def _variances(self) -> list[float]:
+        return self.node_variance.tolist()
+
 
 @dataclass(frozen=True)
 class RandomForestRegressionModel(TreeRegressionModel):
@@ -121,6 +187,12 @@ class RandomForestRegressionModel(TreeRegressionModel):
 
     def predict(self, leaves: np.ndarray) -> np.ndarray:
         return sequential_sum(self.node_prediction[leaves]) / leaves.shape[1]
+
+    def row_sums(self) -> tuple[list[list[float]], int]:
+        return [self.node_prediction.tolist()], 0
+
+    def prediction_from_sum(self, total: float) -> float:
+        return total / self.forest.num_trees
 
 
 @dataclass(frozen=True)
@@ -134,6 +206,9 @@ class GBTRegressionModel(TreeRegressionModel):
 
     def predict(self, leaves: np.ndarray) -> np.ndarray:
         return lane_dot(self.weighted[leaves], self.dot_lanes)
+
+    def row_sums(self) -> tuple[list[list[float]], int]:
+        return [self.weighted.tolist()], self.dot_lanes
 
     def output_attributes(self, attrs: Attrs) -> Attrs:
         out = dict(super().output_attributes(attrs))

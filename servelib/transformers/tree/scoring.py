@@ -18,13 +18,16 @@ Sums follow Spark's loops exactly (``np.add.accumulate`` is strictly left to rig
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, AttributeGroup, ColumnAttribute
 from servelib.transformers.base import OnlineTransformer, invalid
 from servelib.transformers.batch import Batch
+from servelib.transformers.tree.compile import compile_sum, compile_sums
 from servelib.transformers.tree.flat import Forest
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_values
 
 
 def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str) -> np.ndarray:
@@ -38,6 +41,37 @@ def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: 
             f"feature vector has size {col.size} but the model's splits read features up to "
             f"index {forest.width - 1}", stage, column, batch, int(np.argmax(bad)))
     return leaves
+
+
+def sum_scorer(forest: Forest, values: list[list[float]], lanes: int, ids: bool
+               ) -> Callable[[list], tuple[tuple[int, ...] | None, list[float]]]:
+    """One row's features -> (its leaf ids if ``ids``, else None; the sums over trees of each
+    per-node list of ``values``, in lane_dot order with ``lanes``, else sequential_sum's). Without
+    ids the sums are taken at the leaves of the compiled walk (compile.py)."""
+    if not ids:
+        sums = compile_sums(forest, values, lanes)
+        return lambda x: (None, sums(x))
+    walk = forest.walk_one
+    total = compile_sum(values, forest.num_trees, lanes)
+
+    def scorer(x: list) -> tuple[tuple[int, ...] | None, list[float]]:
+        leaves = walk(x)
+        return leaves, total(leaves)
+
+    return scorer
+
+
+def row_features(values: dict, column: str, forest: Forest) -> list[float] | None:
+    """A row kernel's feature list; None (the batch path decides) when the column is not a
+    vector or is narrower than the splits read."""
+    x = row_values(values.get(column))
+    return None if x is None or len(x) < forest.width else x
+
+
+def leaf_row(ranks: list[float], leaves: tuple[int, ...], single_tree: bool) -> float | RowVector:
+    """:func:`leaf_column` for one row, from ``forest.leaf_rank.tolist()``."""
+    leaf = [ranks[i] for i in leaves]
+    return leaf[0] if single_tree else RowVector(leaf, False)
 
 
 def lane_dot(products: np.ndarray, lanes: int) -> np.ndarray:
