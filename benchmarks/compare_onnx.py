@@ -3,9 +3,10 @@
     PYTHONPATH=. /work/venvs/spark35/bin/python benchmarks/compare_onnx.py [--quick] [--json OUT]
 
 Needs, in one Python: servelib's dependencies (numpy, pyarrow), PySpark with Java 17 (only to load
-the saved model and convert it), and ``onnxmltools onnx onnxruntime``. Tried with PySpark 3.5.9,
-numpy 1.26.4, onnxmltools 1.16.0, onnx 1.23.2 (with ml_dtypes 0.5.4: ml_dtypes 0.6 needs numpy 2),
-onnxruntime 1.32.0. The fixture is the installed PySpark line's
+the saved model and convert it), and ``onnxmltools onnx onnxruntime``. Tried with onnxmltools
+1.16.0, onnx 1.23.2, onnxruntime 1.32.0, on PySpark 3.5.9 with numpy 1.26.4 (there pin
+``ml_dtypes<0.6``: 0.6 needs numpy 2) and on PySpark 4.3.0 with numpy 2.4. The fixture is the
+installed PySpark line's
 ``tests/parity/fixtures/spark-<major.minor>/tree_gbt_onehot_pipeline`` (or ``--fixture DIR``):
 Imputer(x0, x1; mean) -> StringIndexer(color; keep) -> OneHotEncoder(keep, dropLast) ->
 VectorAssembler(keep) -> GBTClassifier (100 trees of depth 5), its Spark-saved model, its input
@@ -16,28 +17,35 @@ What runs:
 - the fixture's model is loaded with ``pyspark.ml.PipelineModel.load`` (SparkSession on
   local[1]) and converted, whole, by ``onnxmltools.convert_sparkml`` with the inputs x0, x1, x2 as
   float [N, 1] and color as string [N, 1]; the Spark session is stopped before any timing;
-- the graph as converted does not load in onnxruntime (it imports the default opset twice, as ""
-  v12 and "ai.onnx" v13, with a Split in its opset-2 form next to a Reshape declared at v13).
-  Patch 1 declares the whole default domain at the converter's v12 (Reshape v13 = v5 but for
-  bfloat16); that graph is "ONNX as converted";
+- the converted graph imports the default opset twice, as "" v12 and as "ai.onnx" v13 (for one
+  Reshape), in an order that follows Python's string hashing; onnxruntime keeps the last one, so
+  from one process to the next the graph loads or is refused (its Split has the opset-2 "split"
+  attribute, invalid at v13). Patch 1 declares the default domain once, at v12 (Reshape v13 = v5
+  but for bfloat16); that graph is "ONNX as converted";
 - "ONNX fixed" adds the two changes the converter gets wrong for this pipeline, both checked
   against the Spark model: (2) StringIndexer handleInvalid="keep" sends unseen strings to index
   len(labels), and the converted LabelEncoder's default is -1, which the OneHotEncoder turns into
   all zeros: the default becomes len(labels); (3) a categorical split keeps its left categories,
   but the converter writes ``x <= leftCategories[0]``, which for a binary one-hot slot whose left
   category is 1.0 sends every row left: those nodes become ``x == 1.0`` (BRANCH_EQ). Both only
-  change attribute values, not the graph's nodes. Every timing below uses "ONNX fixed";
+  change attribute values, not the graph's nodes. The ONNX timings use "ONNX fixed", but one;
+- that one line is not a conversion: onnxmltools emits one TreeEnsembleRegressor node per tree
+  (100 nodes, then a Concat and a MatMul by the tree weights), and onnxruntime pays per node.
+  "trees merged" puts the same trees into one TreeEnsembleRegressor (leaf values times tree
+  weight, summed), to show what a hand-tuned graph of the same model costs;
 - onnxruntime scores in float32 (the converter's only tensor type for numbers), servelib and
   Spark in float64. ONNX has no null: a null double is fed as NaN (what the Imputer replaces) and
-  a null string as "" (like null, an unseen label under "keep").
+  a null string as "" (like null, an unseen label under "keep"); a double beyond float32's range
+  becomes +-inf (listed as "overflow rows").
 
 Printed: (a) one-row latency p50/p90/p99 of servelib ``score_instance(row dict)`` and of
-onnxruntime ``InferenceSession.run`` with a feed built once per row beforehand (1 thread, and
-the default thread settings), and with the feed built from the row dict inside the timed call
-(servelib's figure includes its own dict handling); every loop cycles over the input rows without
-null/NaN, after a warm-up, for at most --calls calls or --seconds seconds. (b) agreement on every
-input row: ONNX and servelib against PySpark's expected.jsonl, and ONNX against servelib. The load
-average is printed: the figures are only comparable to runs on an equally idle machine.
+onnxruntime ``InferenceSession.run``: with the feed (numpy arrays of shape (1, 1)) built once per
+row beforehand, on 1 thread and with the default thread settings; and with the feed built from
+the row dict inside the timed call, as servelib's figure includes its own dict handling (also for
+the merged graph). Every loop cycles over the input rows without null/NaN, after a warm-up, for
+at most --calls calls or --seconds seconds. (b) agreement on every input row: each ONNX graph
+and servelib against PySpark's expected.jsonl, and ONNX against servelib. The load average is
+printed: the figures only compare with runs on an equally idle machine.
 Nothing here is a test; see BENCHMARKS.md.
 """
 
@@ -51,6 +59,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,6 +74,7 @@ import servelib
 
 CASE = "tree_gbt_onehot_pipeline"
 ROW_ID = "_row"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 Row = dict[str, Any]
 
 
@@ -103,6 +113,10 @@ def fixture_dir(arg: Path | None) -> Path:
 
 def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def overflows_float32(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and abs(value) > FLOAT32_MAX
 
 
 def categorical_splits(model_dir: Path) -> list[tuple[int, int, tuple[float, ...]]]:
@@ -162,7 +176,10 @@ def convert(model_dir: Path, schema: Mapping[str, Any]) -> tuple[Any, dict[str, 
                  "initial_types": [(n, type(t).__name__) for n, t in initial_types],
                  "string_indexers": indexers}
         t0 = time.perf_counter()
-        onx = convert_sparkml(spark_model, CASE, initial_types, spark_session=spark)
+        with warnings.catch_warnings():  # PySpark 4 on pandas 3: one FutureWarning per tree
+            warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas",
+                                    FutureWarning)
+            onx = convert_sparkml(spark_model, CASE, initial_types, spark_session=spark)
         seconds = time.perf_counter() - t0
     finally:
         spark.stop()
@@ -177,7 +194,7 @@ def _output_cols(stage: Any) -> list[str]:
 
 def fix_opset(onx: Any) -> Any:
     """Patch 1: one default-domain opset import (the converter's v12) instead of "" v12 plus
-    "ai.onnx" v13, without which onnxruntime refuses the graph."""
+    "ai.onnx" v13, in hash order, which onnxruntime refuses when v13 comes last."""
     import onnx
 
     fixed = onnx.ModelProto()
@@ -234,6 +251,50 @@ def fix_semantics(onx: Any, facts: Mapping[str, Any],
     return fixed, notes
 
 
+def merge_trees(onx: Any) -> Any:
+    """The converter emits one TreeEnsembleRegressor per tree, a Concat of their 100 outputs and a
+    MatMul by the tree weights. Not a conversion: the same trees as one TreeEnsembleRegressor
+    (leaf values times tree weight, SUM), writing the MatMul's output; nothing else changes."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    nodes = list(onx.graph.node)
+    trees = [n for n in nodes if n.op_type == "TreeEnsembleRegressor"]
+    concat = next(n for n in nodes if n.op_type == "Concat" and list(n.input) == [t.output[0] for t in trees])
+    matmul = next(n for n in nodes if n.op_type == "MatMul" and n.input[0] == concat.output[0])
+    weights_init = next(i for i in onx.graph.initializer if i.name == matmul.input[1])
+    weights = numpy_helper.to_array(weights_init).ravel().tolist()
+    if len(weights) != len(trees) or len({t.input[0] for t in trees}) != 1:
+        raise SystemExit("unexpected tree ensemble layout: no merge")
+    attrs: dict[str, list] = {}
+    for tree_id, (tree, weight) in enumerate(zip(trees, weights)):
+        values = {a.name: helper.get_attribute_value(a) for a in tree.attribute}
+        if values["n_targets"] != 1 or values["post_transform"] != b"NONE":
+            raise SystemExit("unexpected tree attributes: no merge")
+        for name, value in values.items():
+            if name.startswith(("nodes_", "target_")):
+                value = list(value)
+                if name in ("nodes_treeids", "target_treeids"):
+                    value = [tree_id] * len(value)
+                elif name == "target_weights":
+                    value = [v * weight for v in value]
+                attrs.setdefault(name, []).extend(value)
+    merged = helper.make_node("TreeEnsembleRegressor", [trees[0].input[0]], [matmul.output[0]],
+                              domain="ai.onnx.ml", name="merged_trees", n_targets=1,
+                              post_transform="NONE", aggregate_function="SUM", **attrs)
+    out = onnx.ModelProto()
+    out.CopyFrom(onx)
+    drop = {id(n) for n in [*trees, concat]}
+    keep = [merged if n is matmul else n for n in nodes if id(n) not in drop]
+    del out.graph.node[:]
+    out.graph.node.extend(keep)
+    kept_inits = [i for i in out.graph.initializer if i.name != weights_init.name]
+    del out.graph.initializer[:]
+    out.graph.initializer.extend(kept_inits)
+    onnx.checker.check_model(out)
+    return out
+
+
 # ---- scoring ---------------------------------------------------------------------------------------
 class OnnxScorer:
     """An InferenceSession and the row dict -> feed conversion for its inputs."""
@@ -258,7 +319,8 @@ class OnnxScorer:
         feed = {}
         for name in self.floats:
             value = row.get(name)
-            feed[name] = np.array([[math.nan if value is None else value]], dtype=np.float32)
+            with np.errstate(over="ignore"):  # beyond float32: inf, reported as overflow rows
+                feed[name] = np.array([[math.nan if value is None else value]], dtype=np.float32)
         for name in self.strings:
             value = row.get(name)
             feed[name] = np.array([["" if value is None else value]], dtype=object)
@@ -355,7 +417,8 @@ def report(res: dict[str, Any]) -> None:
     print(f"fixture {res['fixture']}: {' -> '.join(conv['stages'])}")
     print(f"conversion: onnxmltools.convert_sparkml of the whole PipelineModel, {conv['seconds']:.1f} s "
           f"on local[1]; inputs {', '.join(f'{n} {t}' for n, t in conv['initial_types'])}")
-    print("  patch 1 (to load at all): one default-domain opset import, v12")
+    print("  'ONNX as converted': patch 1 only (so that it loads): one default-domain opset "
+          "import, v12")
     for note in conv["fixes"]:
         print(f"  'ONNX fixed': {note}")
 
@@ -368,21 +431,24 @@ def report(res: dict[str, Any]) -> None:
         ("onnx_1", "onnxruntime run(prebuilt feed), 1 thread"),
         ("onnx_default", "onnxruntime run(prebuilt feed), default threads"),
         ("onnx_1_feed", "onnxruntime row dict -> feed + run, 1 thread"),
+        ("merged_1_feed", "same, 100 tree nodes merged into 1 (hand-made, not converted)"),
     ):
         t = lat[key]
         print(f"  {label:<62} {t['p50_us']:>8.1f} {t['p90_us']:>8.1f} {t['p99_us']:>8.1f} {t['calls']:>7}")
     ratio = lat["servelib"]["p50_us"] / lat["onnx_1_feed"]["p50_us"]
     print(f"  p50 servelib / onnxruntime (dict -> feed + run, 1 thread): {ratio:.2f}")
 
-    print(f"\n(b) agreement on all {res['rows']} input rows, probability vector and prediction "
-          f"(beyond = max |dp| > {res['args']['tol']:g}); rows with null/NaN: {res['missing_rows']}")
-    print(f"  {'what':<36} {'rows':>5} {'max |dp|':>10} {'pred differs':>13} {'beyond':>7} "
+    print(f"\n(b) agreement on all {res['rows']} input rows: probability vector (max |dp|) and "
+          f"prediction; beyond = max |dp| > {res['args']['tol']:g}; errors = rows the scorer "
+          f"refused\n  rows with null/NaN: {res['missing_rows']}; overflow rows (a double beyond "
+          f"float32, fed to ONNX as +-inf): {res['overflow_rows']}")
+    print(f"  {'what':<46} {'rows':>5} {'max |dp|':>10} {'pred differs':>13} {'beyond':>7} "
           f"{'errors':>7}")
     for a in res["agreement"]:
         for group in ("clean", "missing"):
             g = a[group]
             label = f"{a['name']}, {'clean' if group == 'clean' else 'null/NaN'}"
-            print(f"  {label:<36} {g['rows']:>5} {g['max_abs_dprob']:>10.3g} "
+            print(f"  {label:<46} {g['rows']:>5} {g['max_abs_dprob']:>10.3g} "
                   f"{len(g['prediction_differs']):>13} {len(g['beyond_tol']):>7} {len(g['errors']):>7}")
     print("\n  rows beyond tolerance (probability of class 1; PySpark / servelib / ONNX as converted"
           " / ONNX fixed):")
@@ -435,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     clean = [{c: r[c] for c in columns} for r in rows if r[ROW_ID] not in missing]
     onnx_1, onnx_default = OnnxScorer(fixed, threads=1), OnnxScorer(fixed, threads=None)
     as_converted = OnnxScorer(converted, threads=1)
+    merged = OnnxScorer(merge_trees(fixed), threads=1)
 
     # (a) latency
     bound = (args.calls, args.seconds, args.warmup)
@@ -445,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         "onnx_1": timed_cycle(onnx_1.run, feeds, *bound),
         "onnx_default": timed_cycle(onnx_default.run, [onnx_default.feed(r) for r in clean], *bound),
         "onnx_1_feed": timed_cycle(lambda r: onnx_1.run(onnx_1.feed(r)), clean, *bound),
+        "merged_1_feed": timed_cycle(lambda r: merged.run(merged.feed(r)), clean, *bound),
     }
 
     # (b) agreement
@@ -453,10 +521,12 @@ def main(argv: list[str] | None = None) -> int:
     ours = score_all(lambda r: servelib_score(model, {c: r[c] for c in columns}), strip)
     onnx_conv = score_all(as_converted.score, strip)
     onnx_fixed = score_all(onnx_1.score, strip)
+    onnx_merged = score_all(merged.score, strip)
     ours_ok = {i: v for i, v in ours.items() if not isinstance(v, str)}
     checks = [
         agreement("ONNX as converted vs PySpark", onnx_conv, pyspark_out, missing, args.tol),
         agreement("ONNX fixed vs PySpark", onnx_fixed, pyspark_out, missing, args.tol),
+        agreement("ONNX fixed, trees merged vs PySpark", onnx_merged, pyspark_out, missing, args.tol),
         agreement("servelib vs PySpark", ours, pyspark_out, missing, args.tol),
         agreement("ONNX fixed vs servelib", onnx_fixed, ours_ok, missing, args.tol),
     ]
@@ -484,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency": latency,
         "rows": len(strip),
         "missing_rows": sorted(missing),
+        "overflow_rows": [r[ROW_ID] for r in rows if any(overflows_float32(r[c]) for c in columns)],
         "agreement": checks,
         "differing_rows": differing,
     }

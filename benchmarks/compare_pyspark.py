@@ -7,11 +7,13 @@ installed PySpark's line (tests/parity/fixtures/spark-<major.minor>/), and print
 
 (a) load time: servelib.load vs pyspark.ml.PipelineModel.load on a warm JVM, for every fixture
     that is a saved PipelineModel (median of --load-repeats loads each);
-(b) one-row latency on demo_lr_pipeline: servelib score_instance p50/p99 over a bounded loop,
-    and PySpark's per-row path (a 1-row DataFrame through transform() and collect());
-(c) batch throughput on --rows rows: servelib transform(Arrow table) vs PySpark transform()
-    written to Spark's "noop" sink on local[2]. The noop sink computes every output column; a bare
-    count() would let Catalyst prune the stages' columns away and time nothing.
+(b) one-row latency on demo_lr_pipeline and tree_gbt_onehot_pipeline (Imputer, StringIndexer,
+    OneHotEncoder, VectorAssembler, GBT of 100 trees of depth 5): servelib score_instance p50/p99
+    over a bounded loop, and PySpark's per-row path (a 1-row DataFrame through transform() and
+    collect());
+(c) batch throughput on --rows rows of each: servelib transform(Arrow table) vs PySpark
+    transform() written to Spark's "noop" sink on local[2]. The noop sink computes every output
+    column; a bare count() would let Catalyst prune the stages' columns away and time nothing.
 
 Every loop is bounded in calls and in seconds. Nothing here is a test; see BENCHMARKS.md.
 """
@@ -27,6 +29,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +41,8 @@ import pyarrow as pa  # noqa: E402
 import servelib  # noqa: E402
 
 DEMO = "demo_lr_pipeline"
-DEMO_ROW = {"amount": 12.5, "age": 34.0, "city": "paris"}
 CITIES = ["paris", "london", "berlin", "madrid", "rome", "tokyo", ""]
+COLORS = ["red", "green", "blue", "yellow", "violet"]  # violet: unseen, StringIndexer "keep"
 
 
 def percentile(sorted_samples: list[float], q: float) -> float:
@@ -68,6 +71,36 @@ def demo_table(n: int) -> pa.Table:
     age = (18 + i * 13 % 53).astype("float64")
     city = [CITIES[k] for k in (i * 7 % len(CITIES))]
     return pa.table({"amount": amount, "age": age, "city": city})
+
+
+def tree_table(n: int) -> pa.Table:
+    """Deterministic rows for tree_gbt_onehot_pipeline: every 17th x1 is NaN (imputed), colours
+    include an unseen one."""
+    i = np.arange(n)
+    x0 = np.round((i * 7919 % 6007) / 1001.0 - 3.0, 3)
+    x1 = np.round((i * 104729 % 10007) / 1000.7, 2)
+    x1[i % 17 == 0] = np.nan
+    x2 = (i * 31 % 5).astype("float64")
+    color = [COLORS[k] for k in (i * 3 % len(COLORS))]
+    return pa.table({"x0": x0, "x1": x1, "x2": x2, "color": color})
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A fixture pipeline timed in (b) and (c), with a typical row and a table of such rows."""
+
+    case: str
+    row: dict
+    schema: str  # the Spark schema of row and table
+    table: Callable[[int], pa.Table]
+
+
+BENCHES = (
+    Bench(DEMO, {"amount": 12.5, "age": 34.0, "city": "paris"},
+          "amount double, age double, city string", demo_table),
+    Bench("tree_gbt_onehot_pipeline", {"x0": 0.371, "x1": 6.02, "x2": 3.0, "color": "blue"},
+          "x0 double, x1 double, x2 double, color string", tree_table),
+)
 
 
 def fixture_root() -> Path:
@@ -126,22 +159,23 @@ def bench_load(root: Path, repeats: int, limit: int | None) -> list[dict]:
 
 
 # ---- (b) one row ---------------------------------------------------------------------------------
-def bench_row(spark, root: Path, calls: int, seconds: float, spark_calls: int) -> dict:
+def bench_row(spark, root: Path, bench: Bench, calls: int, seconds: float, spark_calls: int
+              ) -> dict:
     from pyspark.ml import PipelineModel as SparkPipelineModel
 
-    path = str(root / DEMO / "model")
+    path = str(root / bench.case / "model")
     model = servelib.load(path)
+    row = bench.row
     for _ in range(1000):
-        model.score_instance(DEMO_ROW)
+        model.score_instance(row)
     gc.collect()
-    ours = timed_loop(lambda: model.score_instance(DEMO_ROW), calls, seconds)
+    ours = timed_loop(lambda: model.score_instance(row), calls, seconds)
 
     spark_model = SparkPipelineModel.load(path)
-    schema = "amount double, age double, city string"
-    values = tuple(DEMO_ROW.values())
+    values = tuple(row.values())
 
     def one_row():
-        return spark_model.transform(spark.createDataFrame([values], schema)).collect()
+        return spark_model.transform(spark.createDataFrame([values], bench.schema)).collect()
 
     for _ in range(5):
         one_row()
@@ -157,11 +191,11 @@ def bench_row(spark, root: Path, calls: int, seconds: float, spark_calls: int) -
 
 
 # ---- (c) batch -------------------------------------------------------------------------------------
-def bench_batch(spark, root: Path, rows: int, repeats: int) -> dict:
+def bench_batch(spark, root: Path, bench: Bench, rows: int, repeats: int) -> dict:
     from pyspark.ml import PipelineModel as SparkPipelineModel
 
-    path = str(root / DEMO / "model")
-    table = demo_table(rows)
+    path = str(root / bench.case / "model")
+    table = bench.table(rows)
     model = servelib.load(path)
     model.transform(table.slice(0, 1000))
     ours = median_time(lambda: model.transform(table), repeats)
@@ -184,7 +218,8 @@ def bench_batch(spark, root: Path, rows: int, repeats: int) -> dict:
 def report(res: dict) -> None:
     env = res["env"]
     print(f"servelib {env['servelib']} vs PySpark {env['pyspark']} ({env['fixtures']}), "
-          f"Python {env['python']}, {env['cpus']} CPUs, {env['machine']}")
+          f"Python {env['python']}, {env['cpus']} CPUs, {env['machine']}, "
+          f"load average at start {env['loadavg_at_start']}")
     loads = res["load"]
     print(f"\n(a) load time, median of {res['args']['load_repeats']} loads, warm JVM")
     print(f"  {'case':<40} {'stages':>6} {'servelib ms':>12} {'PySpark ms':>11} {'speedup':>8}")
@@ -195,20 +230,21 @@ def report(res: dict) -> None:
         speedups = sorted(r["speedup"] for r in loads)
         print(f"  {len(loads)} pipelines: speedup min {speedups[0]:.0f}x, "
               f"median {statistics.median(speedups):.0f}x, max {speedups[-1]:.0f}x")
-    row = res["row"]
-    print(f"\n(b) one row through {DEMO} (6 stages)")
-    print(f"  servelib score_instance          p50 {row['servelib_p50_us'] / 1e3:9.3f} ms   "
-          f"p99 {row['servelib_p99_us'] / 1e3:9.3f} ms   ({row['servelib_calls']} calls)")
-    print(f"  PySpark 1-row transform+collect  p50 {row['pyspark_p50_ms']:9.3f} ms   "
-          f"p99 {row['pyspark_p99_ms']:9.3f} ms   ({row['pyspark_calls']} calls)")
-    print(f"  speedup at p50: {row['pyspark_p50_ms'] * 1e3 / row['servelib_p50_us']:.0f}x")
-    b = res["batch"]
-    print(f"\n(c) batch, {b['rows']} rows through {DEMO}, median of {res['args']['batch_repeats']}")
-    print(f"  servelib transform(Arrow table)      {b['servelib_s'] * 1e3:9.1f} ms  "
-          f"{b['servelib_rows_per_s']:12,.0f} rows/s")
-    print(f"  PySpark transform -> noop, local[2]  {b['pyspark_s'] * 1e3:9.1f} ms  "
-          f"{b['pyspark_rows_per_s']:12,.0f} rows/s")
-    print(f"  speedup: {b['speedup']:.1f}x")
+    for case, row in res["row"].items():
+        print(f"\n(b) one row through {case}")
+        print(f"  servelib score_instance          p50 {row['servelib_p50_us'] / 1e3:9.3f} ms   "
+              f"p99 {row['servelib_p99_us'] / 1e3:9.3f} ms   ({row['servelib_calls']} calls)")
+        print(f"  PySpark 1-row transform+collect  p50 {row['pyspark_p50_ms']:9.3f} ms   "
+              f"p99 {row['pyspark_p99_ms']:9.3f} ms   ({row['pyspark_calls']} calls)")
+        print(f"  speedup at p50: {row['pyspark_p50_ms'] * 1e3 / row['servelib_p50_us']:.0f}x")
+    for case, b in res["batch"].items():
+        print(f"\n(c) batch, {b['rows']} rows through {case}, "
+              f"median of {res['args']['batch_repeats']}")
+        print(f"  servelib transform(Arrow table)      {b['servelib_s'] * 1e3:9.1f} ms  "
+              f"{b['servelib_rows_per_s']:12,.0f} rows/s")
+        print(f"  PySpark transform -> noop, local[2]  {b['pyspark_s'] * 1e3:9.1f} ms  "
+              f"{b['pyspark_rows_per_s']:12,.0f} rows/s")
+        print(f"  speedup: {b['speedup']:.1f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,11 +271,14 @@ def main(argv: list[str] | None = None) -> int:
         res = {
             "env": {"servelib": servelib.__version__, "pyspark": pyspark.__version__,
                     "fixtures": root.name, "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "machine": platform.machine()},
+                    "cpus": os.cpu_count(), "machine": platform.machine(),
+                    "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]},
             "args": vars(args) | {"json": None},
             "load": bench_load(root, args.load_repeats, args.load_limit),
-            "row": bench_row(spark, root, args.calls, args.seconds, args.spark_calls),
-            "batch": bench_batch(spark, root, args.rows, args.batch_repeats),
+            "row": {b.case: bench_row(spark, root, b, args.calls, args.seconds, args.spark_calls)
+                    for b in BENCHES},
+            "batch": {b.case: bench_batch(spark, root, b, args.rows, args.batch_repeats)
+                      for b in BENCHES},
         }
     finally:
         spark.stop()

@@ -1,4 +1,5 @@
-"""pytest-benchmark micro benchmarks of the demo pipeline's three entry points (no JVM).
+"""pytest-benchmark micro benchmarks of the demo pipeline's three entry points, and of one row
+through the benchmark tree pipeline (GBT of 100 trees; no JVM).
 
     pytest benchmarks/test_micro.py          (or: tox -e bench)
 
@@ -18,6 +19,7 @@ import servelib
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests/parity/fixtures/spark-4.3/demo_lr_pipeline/model"
+TREES = ROOT / "tests/parity/fixtures/spark-4.3/tree_gbt_onehot_pipeline/model"
 CITIES = ["paris", "london", "berlin", "madrid", "rome", "tokyo", ""]
 
 
@@ -38,6 +40,14 @@ def test_load(benchmark):
     if not DEMO.is_dir():
         pytest.fail(f"demo fixture missing: {DEMO}", pytrace=False)
     benchmark(servelib.load, str(DEMO))
+
+
+def test_tree_pipeline_score_instance(benchmark):
+    if not TREES.is_dir():
+        pytest.fail(f"tree benchmark fixture missing: {TREES}", pytrace=False)
+    model = servelib.load(str(TREES))
+    out = benchmark(model.score_instance, {"x0": 0.371, "x1": 6.02, "x2": 3.0, "color": "blue"})
+    assert out["prediction"] in (0.0, 1.0)
 
 
 def test_score_instance(benchmark, model):

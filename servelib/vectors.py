@@ -74,6 +74,7 @@ class SparseVector:
         self._indices = np.asarray(indices, dtype=np.int32)
         self._values = np.asarray(values, dtype=np.float64)
         self._row: np.ndarray | None = None
+        _check_sparse(self.size, self._indices, self._values)
 
     @classmethod
     def _of_row(cls, row: np.ndarray) -> SparseVector:
@@ -124,6 +125,17 @@ class SparseVector:
 Vector = DenseVector | SparseVector
 
 
+def _check_sparse(size: int, indices: np.ndarray, values: np.ndarray) -> None:
+    """Spark's SparseVector checks (one index per value, each in [0, size)): a bad index would
+    otherwise fail deep in scoring, or a negative one silently address the last slots."""
+    if indices.ndim != 1 or indices.shape != values.shape:
+        raise ValueError(f"a sparse vector needs one index per value, got {indices.size} "
+                         f"indices and {values.size} values")
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise ValueError(f"sparse vector indices must lie in [0, {size}), got "
+                         f"{indices.min()} to {indices.max()}")
+
+
 class RowVector:
     """A vector inside the one-row fast path (``OnlineTransformer.row_kernel``): plain Python
     floats and Spark's dense/sparse choice. It never leaves scoring: :meth:`finish` turns it into
@@ -144,17 +156,29 @@ class RowVector:
         return vec
 
 
-def row_values(value: Any) -> list[float] | None:
-    """A row-path vector's values as a list: from a RowVector or one of our vector objects;
-    None for anything else (the caller hands the row to the batch path)."""
+def row_vector(value: Any) -> tuple[list[float], bool] | None:
+    """A row-path vector's values and the sparse flag ``Batch.vectors`` gives it (a RowVector's
+    own flag; True for a SparseVector); None for anything else, null included (the caller hands
+    the row to the batch path, which names the problem)."""
     cls = value.__class__
     if cls is RowVector:
-        return value.values
+        return value.values, value.sparse
     if cls is DenseVector:
-        return value.values.tolist()
+        if value.values.ndim != 1:  # a hand-made DenseVector the batch path rejects
+            return None
+        return value.values.tolist(), False
     if cls is SparseVector:
-        return value.toArray().tolist()
+        try:
+            return value.toArray().tolist(), True
+        except (IndexError, ValueError):  # indices past its size: the batch path fails
+            return None
     return None
+
+
+def row_values(value: Any) -> list[float] | None:
+    """:func:`row_vector`'s values alone."""
+    found = row_vector(value)
+    return None if found is None else found[0]
 
 
 def compressed_row_is_sparse(values: list[float], spark4: bool = False) -> bool:
@@ -302,6 +326,10 @@ class VectorColumn:
             i_off = np.asarray(inds.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
             i_flat = np.asarray(inds.values.to_numpy(zero_copy_only=False), dtype=np.int64)
             counts = lengths[srows]
+            if not np.array_equal(np.diff(i_off)[srows], counts):
+                raise ValueError("a sparse vector needs one index per value")
+            if i_flat.size and (i_flat.min() < 0 or i_flat.max() >= size):
+                raise ValueError(f"sparse vector indices must lie in [0, {size})")
             row_rep = np.repeat(srows, counts)
             rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
             dense[row_rep, i_flat[np.repeat(i_off[srows], counts) + rank]] = v_flat[

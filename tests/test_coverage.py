@@ -10,7 +10,7 @@ import pytest
 import servelib
 from servelib.loaders.registry import LOADERS, loader_for
 from servelib.transformers.pipeline import PipelineModel
-from tests.parity.cases import load_all
+from tests.parity.cases import QUICK, load_all
 from tests.parity.test_golden import FIXTURES
 
 VERSIONS = sorted(p.name for p in FIXTURES.glob("spark-*"))
@@ -24,10 +24,11 @@ def _classes(stage) -> set[str]:
     return found
 
 
-def _fixture_classes(version_dir: Path) -> set[str]:
+def _fixture_classes(version_dir: Path, cases: frozenset[str] | None = None) -> set[str]:
     found: set[str] = set()
     for model in version_dir.glob("*/model"):
-        found |= _classes(servelib.load(str(model)))
+        if cases is None or model.parent.name in cases:
+            found |= _classes(servelib.load(str(model)))
     return found
 
 
@@ -55,3 +56,10 @@ def test_fixtures_match_cases(version):
         f"{version}: stale fixtures {sorted(committed - cases)}, "
         f"missing fixtures {sorted(cases - committed)}; run tests/parity/make_fixtures.py"
     )
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_quick_live_set_covers_every_registered_class(version):
+    assert QUICK <= set(load_all()), sorted(QUICK - set(load_all()))
+    missing = set(LOADERS) - _fixture_classes(FIXTURES / version, QUICK)
+    assert not missing, f"{version}: the quick live parity set misses {sorted(missing)}"

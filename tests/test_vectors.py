@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
 
+import servelib
 from servelib.vectors import (
     VECTOR_ARROW_TYPE,
     DenseVector,
@@ -85,3 +88,21 @@ def test_all_dense_fast_path_equals_general_path():
     assert str(fast.to_pylist()) == str(general.to_pylist())
     empty = VectorColumn.of_dense(np.zeros((0, 3))).to_arrow()
     assert len(empty) == 0 and empty.type == VECTOR_ARROW_TYPE
+
+
+@pytest.mark.parametrize("indices, values", [([5], [1.0]), ([-1], [1.0]), ([0, 1], [1.0])])
+def test_malformed_sparse_vectors_are_refused_everywhere(indices, values):
+    """A bad index would fail deep in scoring, or a negative one address the last slots."""
+    with pytest.raises(ValueError, match="sparse vector"):
+        SparseVector(4, indices, values)
+    struct = {"type": 0, "size": 4, "indices": indices, "values": values}
+    with pytest.raises(ValueError, match="sparse vector"):
+        VectorColumn.from_arrow(pa.array([struct], VECTOR_ARROW_TYPE))
+    model = servelib.load(str(Path(__file__).parent / "parity/fixtures/spark-4.3"
+                              "/tree_gbt_regressor_single_stage/model"))
+    table = pa.table({"features": pa.array([struct, struct], VECTOR_ARROW_TYPE)})
+    for score in (lambda: model.score_instance({"features": struct}),
+                  lambda: model.transform(table)):
+        with pytest.raises(servelib.InvalidInput, match="sparse vector") as info:
+            score()
+        assert info.value.column == "features"

@@ -17,4 +17,6 @@ def load(path_or_uri: str) -> PipelineModel:
     model: OnlineTransformer = load_stage(mfs, root)
     if not isinstance(model, PipelineModel):
         model = PipelineModel(model.uid, stages=(model,), info=model.info)
-    return model.bind({})
+    model = model.bind({})
+    model._kernel  # noqa: B018 - build the one-row path now, not in the first request
+    return model

@@ -16,7 +16,9 @@ import numpy as np
 from servelib.loaders.context import StageContext
 from servelib.loaders.parquet import field, to_matrix, to_vector
 from servelib.transformers.classification.linear_svc import LinearSVCModel
-from servelib.transformers.classification.logistic_regression import LogisticRegressionModel
+from servelib.transformers.classification.logistic_regression import (
+    LogisticRegressionModel,
+)
 from servelib.transformers.classification.naive_bayes import ModelType, NaiveBayesModel
 
 

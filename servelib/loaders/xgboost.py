@@ -100,6 +100,23 @@ def _exp(expf: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
     return lambda m: np.array([expf(v) for v in m.tolist()], dtype=_F32)
 
 
+# The same three on one margin (a Python float holding a float32) for the row kernels: the same
+# expf calls and float32 operations on NumPy scalars, so the same bits.
+def _sigmoid_one(expf: Callable[[float], float]) -> Callable[[float], float]:
+    cap, one, tiny = float(_F32(88.7)), _F32(1.0), _F32(1e-16)
+
+    def apply(m: float) -> float:
+        neg = -m
+        e = expf(cap if cap < neg else neg)  # NaN compares False and stays, as np.where
+        return float(one / ((_F32(e) + one) + tiny))
+    return apply
+
+
+def _expit_one(expf: Callable[[float], float]) -> Callable[[float], float]:
+    one = _F32(1.0)
+    return lambda m: float(one / (one + _F32(expf(-m))))
+
+
 def _read_booster(ctx: StageContext) -> dict[str, Any]:
     folder = ctx.mfs.join(ctx.path, "model")
     if not ctx.mfs.is_dir(folder):
@@ -263,12 +280,15 @@ def _regression(ctx: StageContext, allowed: set[str]) -> tuple[dict[str, Any], d
     trees, facts = _trees(ctx, booster, objective)
     if trees.groups != 1:
         raise _unsupported(ctx, f"{trees.groups} outputs per row (multi-target regression)")
-    transform = None
+    transform = transform_one = None
     if objective in _LOGIT:
-        transform = _sigmoid(_c_math(ctx, objective)[0])
+        expf = _c_math(ctx, objective)[0]
+        transform, transform_one = _sigmoid(expf), _sigmoid_one(expf)
     elif objective in _LOG:
-        transform = _exp(_c_math(ctx, objective)[0])
-    kw.update(trees=trees, transform_fn=transform, prediction_col=ctx.param("predictionCol"))
+        expf = _c_math(ctx, objective)[0]
+        transform, transform_one = _exp(expf), expf  # expf's float32 result is the value
+    kw.update(trees=trees, transform_fn=transform, transform_one=transform_one,
+              prediction_col=ctx.param("predictionCol"))
     return kw, facts
 
 
@@ -290,8 +310,9 @@ def load_xgb_classifier(ctx: StageContext) -> SparkXGBClassifierModel:
     if trees.groups > 1 and kw["base_margin_col"]:
         raise _unsupported(ctx, "base_margin_col with a multi-class booster (xgboost.spark "
                                 "passes one margin per row, which xgboost rejects)")
+    expf = _c_math(ctx, objective)[0]
     return SparkXGBClassifierModel(
-        ctx.uid, **kw, trees=trees, expit=_expit(_c_math(ctx, objective)[0]),
+        ctx.uid, **kw, trees=trees, expit=_expit(expf), expit_one=_expit_one(expf),
         raw_prediction_col=ctx.param("rawPredictionCol", "rawPrediction"),
         prediction_col=ctx.param("predictionCol", "prediction"),
         probability_col=ctx.param("probabilityCol", "probability"),

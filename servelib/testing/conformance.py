@@ -36,8 +36,9 @@ def identical(a: Any, b: Any) -> bool:
             and a.size == b.size
             and a.toArray().tobytes() == b.toArray().tobytes()
         )
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b
+    if isinstance(a, float) and isinstance(b, float):  # the sign of zero counts too
+        return (math.isnan(a) and math.isnan(b)) or (
+            a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(identical(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):

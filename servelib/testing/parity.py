@@ -17,7 +17,13 @@ import numpy as np
 import pyarrow as pa
 
 from servelib.errors import InvalidInput, RowSkipped
-from servelib.vectors import VECTOR_ARROW_TYPE, DenseVector, SparseVector, is_vector_struct, vector_from_struct
+from servelib.vectors import (
+    VECTOR_ARROW_TYPE,
+    DenseVector,
+    SparseVector,
+    is_vector_struct,
+    vector_from_struct,
+)
 
 RTOL = 1e-9
 ROW_ID = "_row"

@@ -217,7 +217,10 @@ def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
         try:
             return VectorColumn.from_arrow(arr)
         except ValueError:
-            vectors = [vector_from_struct(item) for item in arr.to_pylist()]
+            try:
+                vectors = [vector_from_struct(item) for item in arr.to_pylist()]
+            except ValueError as exc:  # a malformed sparse vector
+                raise InvalidInput(f"expected a vector: {exc}", column=name, stage=stage) from exc
             # Mixed sizes: keep the row vectors (as the row path does) so a stage that filters
             # by size (VectorSizeHint "skip") can run first; batch.vectors() still raises.
             out = np.empty(len(vectors), dtype=object)

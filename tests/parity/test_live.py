@@ -1,8 +1,10 @@
-"""servelib against live PySpark: regenerate every parity case with the installed PySpark (3.5 or
+"""servelib against live PySpark: regenerate parity cases with the installed PySpark (3.5 or
 4.x, one tox env each) into a temporary directory, then compare all three entry points.
 
 Runs only with SERVELIB_PARITY_LIVE=1 (the parity tox envs set it); there, a missing PySpark or
-Java is a failure, not a skip.
+Java is a failure, not a skip. SERVELIB_PARITY_SET picks the cases: "quick" (the default, what
+scripts/test.sh and CI run: cases.QUICK, every registered class, a few minutes per Spark line) or
+"all" (every case, ~18 minutes per line on 2 cores: the full regeneration).
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from pathlib import Path
 import pytest
 
 from servelib.testing.parity import check_fixture
-from tests.parity.cases import load_all
+from tests.parity.cases import QUICK, load_all
 
 pytestmark = pytest.mark.parity
 LIVE = os.environ.get("SERVELIB_PARITY_LIVE") == "1"
 SCRIPT = Path(__file__).with_name("make_fixtures.py")
+SET = os.environ.get("SERVELIB_PARITY_SET", "quick")
+if SET not in ("quick", "all"):
+    raise ValueError(f"SERVELIB_PARITY_SET must be 'quick' or 'all', not {SET!r}")
+NAMES = sorted(load_all()) if SET == "all" else sorted(QUICK)
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +35,9 @@ def live_root(tmp_path_factory) -> Path:
     import pyspark  # noqa: F401 - fail loudly when the parity env lacks PySpark
 
     out = tmp_path_factory.mktemp("live-fixtures")
+    only = [] if SET == "all" else ["--only", *NAMES]
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(out)],
+        [sys.executable, str(SCRIPT), "--out", str(out), *only],
         capture_output=True, text=True, timeout=3000,  # ~30 min for both lines in parallel on 2 cores
     )
     assert proc.returncode == 0, f"make_fixtures failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
@@ -48,7 +55,7 @@ KNOWN = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(load_all()))
+@pytest.mark.parametrize("name", NAMES)
 def test_live_parity(live_root: Path, name: str) -> None:
     reason = KNOWN.get((live_root.name.split(".")[0], name))
     if reason and check_fixture(live_root / name):

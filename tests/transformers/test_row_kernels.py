@@ -29,6 +29,13 @@ ROW_PATH_FIXTURES = (
     "tree_dt_regressor_pipeline",
     "string_indexer_one_hot_pipeline",
     "imputer_single_double_mode_in_place",
+    "demo_lr_pipeline",
+    "tree_gbt_classifier_100",
+    "tree_rf_classifier_200",
+    "tree_dt_classifier_pipeline",
+    "tree_rf_regressor",
+    "xgb_binary_pipeline",
+    "xgb_multiclass_pipeline",
 )
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import servelib
 from servelib.errors import InvalidInput, UnsupportedStage
+from servelib.vectors import DenseVector
 
 NAN = float("nan")
 _CLF = "xgboost.spark.estimator.SparkXGBClassifierModel"
@@ -164,3 +165,39 @@ def test_xgboost4j_spark_is_refused_with_the_reason(tmp_path):
         "sparkVersion": "3.5.1", "paramMap": {}, "defaultParamMap": {}}))
     with pytest.raises(UnsupportedStage, match="XGBoost4J-Spark models have no verified reader"):
         servelib.load(str(tmp_path / "m"))
+
+
+def test_one_margin_transforms_equal_the_array_ones():
+    """The row kernels' per-margin sigmoid/expit/exp give the array versions' float32 bits."""
+    from servelib.loaders import xgboost as loader
+
+    found = loader._libm()
+    assert found is not None
+    expf = found[0]
+    rng = np.random.default_rng(5)
+    margins = np.concatenate([
+        rng.standard_normal(2000).astype(np.float32) * np.float32(30.0),
+        rng.integers(0, 2**32, 2000, dtype=np.uint64).astype(np.uint32).view(np.float32),
+        np.array([0.0, -0.0, 88.7, -88.7, 88.8, -88.8, 1e-45, np.inf, -np.inf, np.nan],
+                 dtype=np.float32),
+    ])
+    pairs = [(loader._sigmoid(expf), loader._sigmoid_one(expf)),
+             (loader._expit(expf), loader._expit_one(expf)),
+             (loader._exp(expf), expf)]
+    with np.errstate(all="ignore"):
+        for array_fn, one_fn in pairs:
+            want = array_fn(margins)
+            got = np.array([one_fn(m) for m in margins.tolist()], dtype=np.float32)
+            assert got.tobytes() == want.tobytes()
+
+
+def test_row_kernel_takes_vectors_and_matches_xgboost(tmp_path):
+    booster, model = _binary_model(tmp_path)
+    stage = _stage(model)
+    assert stage._kernel is not None
+    x = _data(50, 2)
+    want = booster.inplace_predict(x)
+    for i, row in enumerate(x):
+        values = {"features": DenseVector(row)}
+        assert stage._kernel(values)
+        assert np.float32(values["probability"].values[1]) == want[i]

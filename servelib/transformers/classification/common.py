@@ -13,10 +13,14 @@ is entry 0); with thresholds it is the first maximum of ``p / t`` (``p / 0`` is 
 p == 0, and NaN never wins). A null feature vector fails Spark's UDF (NPE): InvalidInput.
 Sums over features run left to right (``np.cumsum``): that is Spark's order for sparse features
 and sparse coefficients, and it gives the same bits for one row as for a batch.
+The row kernel (``ClassificationModel.row_kernel``) takes the same three paths over one row of
+Python floats, from per-model hooks; :func:`compile_linear` does linear_sums' additions as
+straight-line Python.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +28,14 @@ from typing import Any
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_values
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
+MIN_DOUBLE_ROW = float(MIN_DOUBLE)
 _CHUNK = 1 << 20  # doubles per temporary (rows x classes x features) block
+RowRule = Callable[[list[float]], float]  # one row's rawPrediction or probability -> prediction
 
 
 def linear_sums(
@@ -102,6 +108,19 @@ def exp_row(x: float) -> float:
         return float(np.exp(x))
 
 
+def row_threshold_argmax(p: list[float], thresholds: Sequence[float]) -> float:
+    """:func:`threshold_argmax` of one row of Python floats (``p / ±0.0`` as NumPy gives it)."""
+    best, top = 0, -math.inf
+    for i, (v, t) in enumerate(zip(p, thresholds)):
+        if t != 0.0:
+            s = v / t
+        else:  # NumPy: +-inf by the signs of p and t, NaN for 0 / 0 and NaN / 0
+            s = math.copysign(math.inf, v) * math.copysign(1.0, t) if v == v and v else math.nan
+        if s > top:  # NaN never wins (-inf in NumPy); ties keep the first
+            best, top = i, s
+    return float(best)
+
+
 def threshold_argmax(p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """probability2prediction with thresholds: first maximum of p / t, strictly above -inf."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -123,6 +142,86 @@ def softmax(raw: np.ndarray) -> np.ndarray:
             out[rows] = raw[rows] * 0.0
             out[rows, np.argmax(inf[rows], axis=1)] = 1.0
     return out
+
+
+def softmax_row(raw: list[float]) -> list[float]:
+    """:func:`softmax` of one row of Python floats."""
+    mx = MIN_DOUBLE_ROW
+    for v in raw:
+        if v > mx:  # fmax ignores NaN; the sign of a zero maximum cannot change exp(x - max)
+            mx = v
+    e = [exp_row(v - mx) for v in raw]
+    total = e[0]
+    for v in e[1:]:
+        total += v
+    inv = 1.0 / total if total else math.inf  # NumPy's 1 / 0 (all entries -inf or tiny)
+    out = [v * inv for v in e]
+    if mx == math.inf:
+        out = [v * 0.0 for v in raw]
+        out[raw.index(math.inf)] = 1.0
+    return out
+
+
+# Products per model beyond which the row path declines: one costs ~0.1 us in the compiled
+# function, so past ~1000 the NumPy path is as fast, and compiling takes tens of milliseconds.
+ROW_TERMS_LIMIT = 1024
+_RETURNS = {"pair": "[-m0, m0]", "one": "m0"}  # else the list of every class's result
+
+
+def compile_linear(
+    weights: np.ndarray,
+    bias: Sequence[float],
+    stored: np.ndarray | None = None,
+    b_first: bool = False,
+    columns: Sequence[int] | None = None,
+    returns: str = "list",
+) -> Callable[[list[float]], Any] | None:
+    """:func:`linear_sums` for one row of Python floats, as one straight-line function; None
+    for a model too large to gain from it (ROW_TERMS_LIMIT).
+
+    The caller checks the row's length. ``columns``: the row entry each weight column multiplies
+    (default: entry j for column j). The function returns the list of per-class results, or
+    for one class ``"pair"``: ``[-m, m]``, ``"one"``: ``m``. Each product is a statement
+    ``s += x * w`` (a long ``a + b + ...`` would nest too deep to compile); Python's float ``+``
+    and ``*`` are NumPy's IEEE ones, here in the same order. An unstored coefficient adds the
+    constant 0.0, as the zeroed product does (it turns a -0.0 sum into 0.0; a run of them acts
+    as one). A NaN result gives None (the row takes the batch path): NaN + NaN keeps one
+    operand's sign and payload, and which one depends on the operand order each C compiler
+    picked (NumPy's and CPython's differ), while every other result is the one IEEE rounding of
+    the same operations."""
+    c, d = weights.shape
+    cols = list(range(d)) if columns is None else [int(j) for j in columns]
+    w = weights.tolist()
+    keep = np.ones((c, d), bool).tolist() if stored is None else stored.tolist()
+    b = [float(v) for v in bias]
+    names: dict[str, Any] = {}
+
+    def lit(v: float) -> str:
+        if math.isfinite(v):
+            return f"({v!r})"
+        name = f"C{len(names)}"
+        names[name] = v
+        return name
+
+    body = []
+    for k in range(c):
+        if d == 0:
+            body.append(f"    m{k} = {lit(b[k])}")
+            continue
+        terms = [f"x{cols[j]} * {lit(w[k][j])}" if keep[k][j] else "0.0" for j in range(d)]
+        terms = [t for j, t in enumerate(terms) if t != "0.0" or j < 2 or terms[j - 1] != "0.0"]
+        if b_first:
+            terms[0] = f"{terms[0]} + {lit(b[k])}"
+        body += [f"    s{k} = {terms[0]}", *(f"    s{k} += {t}" for t in terms[1:])]
+        body.append(f"    m{k} = s{k}" if b_first else f"    m{k} = s{k} + {lit(b[k])}")
+    if len(body) > ROW_TERMS_LIMIT:
+        return None
+    used = sorted({cols[j] for k in range(c) for j in range(d) if keep[k][j]})
+    lines = ["def linear(x):", *(f"    x{j} = x[{j}]" for j in used), *body,
+             f"    if {' or '.join(f'm{k} != m{k}' for k in range(c))}:", "        return None",
+             f"    return {_RETURNS.get(returns, '[' + ', '.join(f'm{k}' for k in range(c)) + ']')}"]
+    exec(compile("\n".join(lines), "<servelib linear>", "exec"), names)  # noqa: S102
+    return names["linear"]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -221,3 +320,61 @@ class ClassificationModel(OnlineTransformer):
                 pred = predict(raw)
             out[self.prediction_col] = pred
         return out
+
+    # ---- the row kernel: columns_from_raw for one row of Python floats ------------------------
+    def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
+        """predict_raw for one row of an accepted size, as Python floats (None: the row takes
+        score_columns); None when the model has no row path."""
+        return None
+
+    def probability_row(self, raw: list[float]) -> list[float]:
+        """raw_to_probability for one row."""
+        return softmax_row(raw)
+
+    def prediction_rules(self) -> tuple[RowRule, RowRule, RowRule]:
+        """raw_to_prediction, probability_to_prediction and predict for one row."""
+        if self.thresholds is None:
+            return row_argmax, row_argmax, row_argmax
+        ts, probability = list(self.thresholds), self.probability_row
+
+        def from_probability(prob: list[float]) -> float:
+            return row_threshold_argmax(prob, ts)
+
+        def from_raw(raw: list[float]) -> float:
+            return from_probability(probability(raw))
+
+        return from_raw, from_probability, from_raw
+
+    def row_kernel(self) -> RowKernel | None:
+        """columns_from_raw over raw_row, probability_row and prediction_rules; models without
+        raw_row, null or non-vector features and sizes Spark rejects take score_columns."""
+        raw_of = self.raw_row()
+        if raw_of is None:
+            return None
+        features, raw_col = self.features_col, self.raw_prediction_col
+        prob_col, pred_col = self.probability_col, self.prediction_col
+        if not (raw_col or prob_col or pred_col):  # score_columns only checks the column's type
+            return lambda values: row_values(values.get(features)) is not None
+        probability = self.probability_row
+        from_raw, from_probability, predict = self.prediction_rules()
+        n, accepts = self.num_features, self.accepts_size
+
+        def score(values: dict) -> bool:
+            x = row_values(values.get(features))
+            if x is None or (len(x) != n and not accepts(len(x))):
+                return False
+            raw = raw_of(x)
+            if raw is None:
+                return False
+            if raw_col:
+                values[raw_col] = RowVector(raw, False)
+            if prob_col:
+                prob = probability(raw)
+                values[prob_col] = RowVector(prob, False)
+                if pred_col:
+                    values[pred_col] = from_raw(raw) if raw_col else from_probability(prob)
+            elif pred_col:
+                values[pred_col] = from_raw(raw) if raw_col else predict(raw)
+            return True
+
+        return score

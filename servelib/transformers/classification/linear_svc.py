@@ -8,13 +8,20 @@ as a sparse vector (``compressed``); only its stored entries take part in the do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from servelib.transformers.batch import Batch
-from servelib.transformers.classification.common import ClassificationModel, linear_sums, pair
+from servelib.transformers.classification.common import (
+    ClassificationModel,
+    RowRule,
+    compile_linear,
+    linear_sums,
+    pair,
+)
 
 
 @dataclass(frozen=True)
@@ -32,3 +39,17 @@ class LinearSVCModel(ClassificationModel):
 
     def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
         return (raw[:, 1] > self.threshold).astype(np.float64)
+
+    # ---- the row kernel (ClassificationModel.row_kernel) ---------------------------------------
+    def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
+        """[-m, m] as straight-line Python (compile_linear); every configuration."""
+        return compile_linear(self.coefficients, self.intercepts.tolist(), self.stored,
+                              returns="pair")
+
+    def prediction_rules(self) -> tuple[RowRule, RowRule, RowRule]:
+        threshold = self.threshold
+
+        def from_raw(raw: list[float]) -> float:  # raw_to_prediction, also for predict
+            return 1.0 if raw[1] > threshold else 0.0
+
+        return from_raw, from_raw, from_raw  # no probability column: the middle one is unused

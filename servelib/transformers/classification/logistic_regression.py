@@ -13,6 +13,7 @@ probability = softmax, prediction by the shared argmax / thresholds rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -21,6 +22,9 @@ import numpy as np
 from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import (
     ClassificationModel,
+    RowRule,
+    compile_linear,
+    exp_row,
     linear_sums,
     pair,
     softmax,
@@ -71,3 +75,31 @@ class LogisticRegressionModel(ClassificationModel):
         with np.errstate(over="ignore"):
             score = 1.0 / (1.0 + np.exp(-raw[:, 1]))
         return (score > self.threshold).astype(np.float64)
+
+    # ---- the row kernel (ClassificationModel.row_kernel): thresholds only matter if multinomial
+    def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
+        """The margins as straight-line Python (compile_linear); every configuration."""
+        return compile_linear(self.coefficients, self.intercepts.tolist(), self.stored,
+                              self.intercept_first, returns="list" if self.multinomial else "pair")
+
+    def probability_row(self, raw: list[float]) -> list[float]:
+        if self.multinomial:
+            return super().probability_row(raw)
+        p0 = 1.0 / (1.0 + exp_row(-raw[0]))
+        return [p0, 1.0 - p0]
+
+    def prediction_rules(self) -> tuple[RowRule, RowRule, RowRule]:
+        if self.multinomial:
+            return super().prediction_rules()
+        margin, threshold = self.margin_threshold, self.threshold
+
+        def from_raw(raw: list[float]) -> float:
+            return 1.0 if raw[1] > margin else 0.0
+
+        def from_probability(prob: list[float]) -> float:
+            return 1.0 if prob[1] > threshold else 0.0
+
+        def predict(raw: list[float]) -> float:
+            return 1.0 if 1.0 / (1.0 + exp_row(-raw[1])) > threshold else 0.0
+
+        return from_raw, from_probability, predict

@@ -16,6 +16,8 @@ any non-zero entry that is not 1.0, with Spark's messages.
 from __future__ import annotations
 
 import enum
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -24,7 +26,10 @@ import numpy as np
 from servelib.transformers.base import invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import (
+    ROW_TERMS_LIMIT,
     ClassificationModel,
+    compile_linear,
+    exp_row,
     linear_sums,
     softmax,
 )
@@ -90,6 +95,65 @@ class NaiveBayesModel(ClassificationModel):
 
     def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
         return softmax(raw)
+
+    def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
+        """predict_raw for one row: Spark's feature check, then compile_linear (complement: the
+        log-sum-exp in the batch path's order), or gaussian's sums. Rows Spark rejects, NaN
+        rawPredictions (whose sign and payload only the batch path gives) and complement's
+        infinities take score_columns; gaussian with a zero variance has no row path."""
+        if self.model_type is ModelType.GAUSSIAN:
+            return self._gaussian_row()
+        linear = compile_linear(self.weights, self.bias.tolist(), self.stored,
+                                self.intercept_first)
+        if linear is None:
+            return None
+        bernoulli = self.model_type is ModelType.BERNOULLI
+        complement = self.model_type is ModelType.COMPLEMENT
+
+        def raw(x: list[float]) -> list[float] | None:
+            for v in x:  # Spark's nonZeroIterator check (NaN is a non-zero, and fails both)
+                if v != 0.0 and (v != 1.0 if bernoulli else not v > 0.0):
+                    return None
+            out = linear(x)
+            if out is None or not complement:
+                return out
+            mx = max(out)  # no NaN in out: max and min tell whether an entry is infinite
+            if not (math.isfinite(mx) and math.isfinite(min(out))):
+                return None
+            e = [exp_row(v - mx) for v in out]
+            total = e[0]
+            for v in e[1:]:
+                total += v
+            shift = float(np.log(total)) + mx  # NumPy's log: the batch path's bits
+            return [v - shift for v in out]
+
+        return raw
+
+    def _gaussian_row(self) -> Callable[[list[float]], list[float] | None] | None:
+        if (self.sigma is None or self.log_var_sum is None or not self.sigma.all()
+                or self.sigma.size > ROW_TERMS_LIMIT):
+            return None  # x / 0.0 would raise in Python; large models gain nothing
+        rows = list(zip(self.weights.tolist(), self.sigma.tolist(), self.bias.tolist(),
+                        self.log_var_sum.tolist()))
+        rest = range(1, self.num_features)
+
+        def raw(x: list[float]) -> list[float] | None:
+            out = []
+            for theta, sigma, b, log_var in rows:
+                s = 0.0
+                if theta:  # some features (the batch path's sum is 0.0 without)
+                    diff = x[0] - theta[0]
+                    s = diff * diff / sigma[0]
+                    for j in rest:
+                        diff = x[j] - theta[j]
+                        s += diff * diff / sigma[j]
+                r = b - (s + log_var) / 2
+                if r != r:
+                    return None
+                out.append(r)
+            return out
+
+        return raw
 
     def _validate(self, x: np.ndarray, batch: Batch) -> None:
         nonzero = x != 0  # Spark's nonZeroIterator: NaN counts as non-zero

@@ -16,9 +16,22 @@ from typing import ClassVar
 
 import numpy as np
 
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import (
+    RowVector,
+    VectorColumn,
+    compressed_row_is_sparse,
+    row_vector,
+)
+
+_INT64 = 1 << 63
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,40 @@ class Binarizer(OnlineTransformer):
                     result[null] = None
                 out[dst] = result
         return Scored(out)
+
+    def row_kernel(self) -> RowKernel:
+        """Floats, int64 ints, nulls and non-null vectors; a null vector and other types
+        take score_columns."""
+        plan = tuple(zip(self.input_cols, (float(t) for t in self.thresholds)))
+        outputs = self.output_cols
+        null_out = None if self.null_gives_null else 0.0  # Spark 4: a null is NaN, NaN > t false
+        spark4 = self.spark4
+
+        def binarize(values: dict) -> bool:
+            out: list = []  # written after all are read, as the batch path does
+            for src, td in plan:
+                x = values.get(src, ABSENT)
+                cls = x.__class__
+                if cls is float:
+                    out.append(1.0 if x > td else 0.0)  # NaN > t is False
+                elif cls is int and -_INT64 <= x < _INT64:
+                    out.append(1.0 if float(x) > td else 0.0)  # compared as a double
+                elif x is None:
+                    out.append(null_out)
+                else:
+                    got = row_vector(x)
+                    if got is None:
+                        return False
+                    if td >= 0:
+                        vec = [1.0 if v > td else 0.0 for v in got[0]]
+                    else:  # only stored (non-zero) entries are compared
+                        vec = [0.0 if v != 0.0 and v <= td else 1.0 for v in got[0]]
+                    out.append(RowVector(vec, compressed_row_is_sparse(vec, spark4)))
+            for dst, value in zip(outputs, out):
+                values[dst] = value
+            return True
+
+        return binarize
 
     def _vectors(self, col: VectorColumn, td: float, src: str, batch: Batch) -> VectorColumn:
         if col.null is not None and col.null.any():

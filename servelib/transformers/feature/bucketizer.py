@@ -15,18 +15,33 @@ splits starting at 0.0). Inputs are cast to double (integer columns work). Per h
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import HandleInvalid, OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    HandleInvalid,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 
 _LOW63 = np.int64(0x7FFFFFFFFFFFFFFF)
+_INT64 = 1 << 63
+
+
+def _java_key(x: float) -> tuple[float, float]:
+    """A sort key ordering non-NaN doubles as Java's Double.compare does (-0.0 < 0.0): the
+    row-path twin of :func:`_order_keys`."""
+    return (x, math.copysign(1.0, x)) if x == 0.0 else (x, 0.0)
 
 
 def _order_keys(x: np.ndarray) -> np.ndarray:
@@ -108,6 +123,45 @@ class Bucketizer(OnlineTransformer):
             out[dst] = self._bucket(values, null, keep, search, src, batch)
         return Scored(out, keep=keep, skip_reason="NaN or null input")
 
+    def row_kernel(self) -> RowKernel | None:
+        """Floats and int64 ints inside the splits, NaN under "keep", null under "error"/"keep";
+        values outside the splits, NaN under "error"/"skip" and null under "skip" take
+        score_columns."""
+        if any(math.isnan(x) for s in self.splits for x in s):
+            return None  # not a valid Spark model; leave its odd ordering to the batch path
+        keep = self.handle_invalid is HandleInvalid.KEEP
+        skip = self.handle_invalid is HandleInvalid.SKIP
+        places = tuple(_row_place(search) for search in self._search)
+        plan = tuple(zip(self.input_cols, places, (float(len(s) - 1) for s in self.splits)))
+        outputs = self.output_cols
+
+        def bucketize(values: dict) -> bool:
+            out: list[float | None] = []  # written after all are read, as the batch path does
+            for src, place, nan_bucket in plan:
+                x = values.get(src, ABSENT)
+                cls = x.__class__
+                if cls is int and -_INT64 <= x < _INT64:
+                    x, cls = float(x), float  # int64 -> double, as the batch path casts
+                if cls is float:
+                    if x != x:
+                        if not keep:
+                            return False
+                        out.append(nan_bucket)
+                        continue
+                    bucket = place(x)
+                    if bucket is None:
+                        return False
+                    out.append(bucket)
+                elif x is None and not skip:
+                    out.append(None)  # Spark's UDF over a primitive double: null in, null out
+                else:
+                    return False
+            for dst, bucket in zip(outputs, out):
+                values[dst] = bucket
+            return True
+
+        return bucketize
+
     def _bucket(
         self,
         values: np.ndarray,
@@ -146,6 +200,31 @@ class Bucketizer(OnlineTransformer):
         result = bucket.astype(object)
         result[null] = None
         return result
+
+
+def _row_place(search: _Search) -> Callable[[float], float | None]:
+    """``_Search.place`` for one non-NaN float: its bucket, or None when outside the splits."""
+    first, last = search.splits[0], search.splits[-1]
+    if search.by_keys:
+        inner_keys = [_java_key(x) for x in search.splits[:-1]]
+        first_key, last_key = _java_key(first), _java_key(last)
+
+        def place_by_keys(x: float) -> float | None:
+            key = _java_key(x)
+            if key < first_key or (key > last_key and x != last):
+                return None
+            return float(bisect_right(inner_keys, key) - 1)
+
+        return place_by_keys
+    inner = list(search.splits[:-1])
+    unbounded = search.unbounded
+
+    def place(x: float) -> float | None:
+        if not unbounded and (x < first or x > last):
+            return None
+        return float(bisect_right(inner, x) - 1)
+
+    return place
 
 
 def _bucket_names(splits: tuple[float, ...]) -> tuple[str, ...]:

@@ -35,7 +35,6 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.feature.normalizer import same_size
 from servelib.vectors import VectorColumn
 
-
 _CHUNK = 1 << 21  # products held at once while scoring a batch (16 MiB of float64)
 
 

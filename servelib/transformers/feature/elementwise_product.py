@@ -17,9 +17,15 @@ from typing import ClassVar
 import numpy as np
 
 from servelib.transformers.attributes import AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_vector
 
 
 @dataclass(frozen=True)
@@ -62,3 +68,24 @@ class ElementwiseProduct(OnlineTransformer):
         if not self._finite:
             out[(col.dense == 0.0) & col.sparse[:, None]] = 0.0  # unstored zeros never multiply
         return Scored({self.output_col: VectorColumn(out, col.sparse)})
+
+    def row_kernel(self) -> RowKernel:
+        """A non-null vector of the scaling vector's size; null and other sizes take
+        score_columns."""
+        src, dst = self.input_col, self.output_col
+        scale, finite = self._scale.tolist(), self._finite
+        n = len(scale)
+
+        def multiply(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None or len(got[0]) != n:
+                return False
+            vec, sparse = got
+            if sparse and not finite:  # unstored zeros never multiply (0 * inf)
+                out = [x * c if x != 0.0 else 0.0 for x, c in zip(vec, scale)]
+            else:
+                out = [x * c for x, c in zip(vec, scale)]
+            values[dst] = RowVector(out, sparse)
+            return True
+
+        return multiply

@@ -27,7 +27,13 @@ import numpy as np
 
 from servelib.errors import ModelLoadError
 from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 
@@ -91,6 +97,37 @@ class IndexToString(OnlineTransformer):
         if null is not None:
             pos[null] = n_labels
         return Scored({self.output_col: self._table[pos]})
+
+    def row_kernel(self) -> RowKernel | None:
+        """A float or int64 int index in range (truncated toward zero); before Spark 4.1 also
+        NaN (label 0) and null (null). Unseen indices, and NaN/null under Spark 4.1's ANSI cast,
+        take score_columns."""
+        if not self.values:  # no labels: leave every row (and its error) to the batch path
+            return None
+        src, dst, labels = self.input_col, self.output_col, self.values
+        n = len(labels)
+        udf = not self.sql_expression  # Scala's Double.toInt: NaN -> 0; null in, null out
+
+        def label(values: dict) -> bool:
+            x = values.get(src, ABSENT)
+            cls = x.__class__
+            if cls is float:
+                if -1.0 < x < n:
+                    values[dst] = labels[int(x)]
+                    return True
+                if x != x and udf:
+                    values[dst] = labels[0]
+                    return True
+                return False
+            if cls is int and 0 <= x < n:  # exact as a double in this range
+                values[dst] = labels[x]
+                return True
+            if x is None and udf:
+                values[dst] = None
+                return True
+            return False
+
+        return label
 
     def _reason(self, value: float, is_null: bool) -> str:
         if not self.sql_expression:

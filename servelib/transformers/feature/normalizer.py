@@ -19,9 +19,15 @@ from typing import ClassVar
 import numpy as np
 
 from servelib.transformers.attributes import AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_vector
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,30 @@ class Normalizer(OnlineTransformer):
             # Spark divides only a sparse vector's stored values: its zeros stay 0 (not 0/NaN)
             out[(x == 0.0) & col.sparse[:, None]] = 0.0
         return Scored({self.output_col: VectorColumn(out, col.sparse)})
+
+    def row_kernel(self) -> RowKernel:
+        """A non-null vector; null and other types take score_columns."""
+        src, dst, norm_of = self.input_col, self.output_col, self._norm
+
+        def normalize(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None:
+                return False
+            vec, sparse = got
+            # The norm through _norm on the (1, size) row the batch path would see: NumPy's
+            # pairwise sums are not a left-to-right loop, and pow is NumPy's.
+            with np.errstate(invalid="ignore", over="ignore"):
+                norm = float(norm_of(np.array([vec], dtype=np.float64))[0]) if vec else 0.0
+            if norm == 0.0:
+                out = list(vec)  # x / 1.0 is x
+            elif sparse and norm - norm != 0.0:  # inf or NaN: unstored zeros stay 0
+                out = [x / norm if x != 0.0 else 0.0 for x in vec]
+            else:
+                out = [x / norm for x in vec]
+            values[dst] = RowVector(out, sparse)
+            return True
+
+        return normalize
 
     def _norm(self, x: np.ndarray) -> np.ndarray:
         if self.p == 2.0:

@@ -39,7 +39,6 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 from servelib.vectors import RowVector, VectorColumn
 
-
 _INT64 = 1 << 63
 
 

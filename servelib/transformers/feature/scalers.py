@@ -34,9 +34,20 @@ from typing import ClassVar
 import numpy as np
 
 from servelib.transformers.attributes import AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import (
+    RowVector,
+    VectorColumn,
+    compressed_row_is_sparse,
+    row_vector,
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,61 @@ class _ShiftScale(_VectorScaler):
             out = np.concatenate([out, np.zeros((n, size - self.num_features))], axis=1)
         return Scored({self.output_col: VectorColumn(out, col.sparse.copy())})
 
+    def row_kernel(self) -> RowKernel:
+        """Any vector (null too) when there is no shift and no scale; else a non-null vector of
+        at most the model's size, or a longer sparse one with nothing stored past it (scale
+        only). Null and longer vectors Spark fails on take score_columns."""
+        src, dst, n = self.input_col, self.output_col, self.num_features
+        if self.shift is None and self.scale is None:
+            def identity(values: dict) -> bool:
+                v = values.get(src, ABSENT)
+                if v is None:
+                    values[dst] = None  # the null vector passes through
+                    return True
+                got = row_vector(v)
+                if got is None:
+                    return False
+                values[dst] = v if v.__class__ is RowVector else RowVector(*got)
+                return True
+
+            return identity
+        # zip() stops at the shorter list: a shorter input uses the first factors, as batch
+        scale = None if self.scale is None else self.scale.tolist()
+        if self.shift is not None:
+            shift = self.shift.tolist()
+
+            def center(values: dict) -> bool:
+                got = row_vector(values.get(src, ABSENT))
+                if got is None or len(got[0]) > n:
+                    return False
+                if scale is None:
+                    out = [x - m for x, m in zip(got[0], shift)]
+                else:
+                    out = [(x - m) * c for x, m, c in zip(got[0], shift, scale)]
+                values[dst] = RowVector(out, False)  # always dense
+                return True
+
+            return center
+        finite = self.scale_finite
+
+        def rescale(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None:
+                return False
+            vec, sparse = got
+            if sparse and not finite:  # an unstored zero is never multiplied (0 * inf)
+                out = [x * c if x != 0.0 else 0.0 for x, c in zip(vec, scale)]
+            else:
+                out = [x * c for x, c in zip(vec, scale)]
+            if len(vec) > n:  # only a sparse row with nothing stored past the model passes
+                if not sparse or any(x != 0.0 for x in vec[n:]):
+                    return False
+                out += [0.0] * (len(vec) - n)
+            values[dst] = RowVector(out, sparse)
+            return True
+
+        return rescale
+
 
 @dataclass(frozen=True)
 class StandardScalerModel(_ShiftScale):
@@ -150,3 +216,25 @@ class MinMaxScalerModel(_VectorScaler):
             sub = x[:, self.constant]
             out[:, self.constant] = np.where(np.isnan(sub), sub, self.constant_output)
         return Scored({self.output_col: VectorColumn.compressed(out, spark4=self.spark4_compress)})
+
+    def row_kernel(self) -> RowKernel:
+        """A non-null vector of the model's size; null and other sizes take score_columns."""
+        src, dst, n = self.input_col, self.output_col, self.num_features
+        factors = tuple(zip(self.original_min.tolist(), self.scale.tolist()))
+        lo, middle = float(self.min), float(self.constant_output)
+        constant = self.constant.tolist()
+        spark4 = self.spark4_compress
+
+        def rescale(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None or len(got[0]) != n:
+                return False
+            vec = got[0]
+            out = [(x - m) * s + lo for x, (m, s) in zip(vec, factors)]
+            for j in constant:  # (min + max) / 2 unless NaN
+                x = vec[j]
+                out[j] = x if x != x else middle
+            values[dst] = RowVector(out, compressed_row_is_sparse(out, spark4))
+            return True
+
+        return rescale

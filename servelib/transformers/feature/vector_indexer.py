@@ -33,10 +33,17 @@ import numpy as np
 
 from servelib.errors import ModelLoadError
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import HandleInvalid, OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    HandleInvalid,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_vector
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,41 @@ class VectorIndexerModel(OnlineTransformer):
             return Scored({self.output_col: out}, keep=~bad_rows,
                           skip_reason="invalid categorical value", skip_column=self.input_col)
         return Scored({self.output_col: out})
+
+    def row_kernel(self) -> RowKernel:
+        """A non-null vector of numFeatures slots, unseen values under "keep" included; null,
+        other sizes and unseen values under "error"/"skip" take score_columns."""
+        src, dst, n = self.input_col, self.output_col, self.num_features
+        keep = self.handle_invalid is HandleInvalid.KEEP
+        plan: list[tuple[int, dict[float, float], float]] = []
+        for cm in self.category_maps:
+            table: dict[float, float] = {}
+            for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
+                # -0.0 and 0.0 are one dict key; the first in Java order wins, as in _find
+                table.setdefault(key, index)
+            plan.append((cm.feature, table, float(len(cm.keys))))
+
+        def index(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None or len(got[0]) != n:
+                return False
+            out, sparse = list(got[0]), got[1]  # a copy: the input vector is not ours
+            for feature, table, size in plan:
+                x = out[feature]
+                if sparse and x == 0.0:
+                    out[feature] = 0.0  # an implicit zero is not looked up
+                    continue
+                # NaN finds nothing (a dict would find a NaN key by identity)
+                mapped = table.get(x) if x == x else None
+                if mapped is None:
+                    if not keep:
+                        return False
+                    mapped = size
+                out[feature] = mapped
+            values[dst] = RowVector(out, sparse)
+            return True
+
+        return index
 
 
 def _find(x: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,10 +22,16 @@ import numpy as np
 
 from servelib.errors import InvalidInput, ModelLoadError
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.vector_assembler import group_size
-from servelib.vectors import VectorColumn, as_vector
+from servelib.vectors import VectorColumn, as_vector, row_vector
 
 NULL_MESSAGE = ("Got null vector in VectorSizeHint, set `handleInvalid` to 'skip' to filter "
                 "invalid rows.")
@@ -82,6 +88,21 @@ class VectorSizeHint(OnlineTransformer):
         return Scored({}, keep=None if not drop.any() else ~drop,
                       skip_reason=f"a null vector or one not of size {self.size}",
                       skip_column=self.input_col)
+
+    def row_kernel(self) -> RowKernel:
+        """A vector of the declared size (any size, or null, when "optimistic"); null and other
+        sizes under "error"/"skip", and non-vectors, take score_columns."""
+        src, size = self.input_col, self.size
+        optimistic = self.handle_invalid == "optimistic"
+
+        def check(values: dict) -> bool:
+            v = values.get(src, ABSENT)
+            if v is None:
+                return optimistic
+            got = row_vector(v)  # also what the batch path accepts as a vector
+            return got is not None and (optimistic or len(got[0]) == size)
+
+        return check
 
     def _sizes(self, batch: Batch) -> tuple[np.ndarray | None, np.ndarray]:
         """Null mask and each row's vector size; rows of one batch may differ in size here."""

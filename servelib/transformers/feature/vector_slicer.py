@@ -24,10 +24,16 @@ import numpy as np
 
 from servelib.errors import ModelLoadError, UnsupportedStage
 from servelib.transformers.attributes import AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.vector_assembler import group_size
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_vector
 
 
 @dataclass(frozen=True)
@@ -125,3 +131,29 @@ class VectorSlicer(OnlineTransformer):
             return Scored({self.output_col: VectorColumn(padded[:, take], col.sparse)})
         dense = col.dense[:, take] if n else np.zeros((0, take.size), dtype=np.float64)
         return Scored({self.output_col: VectorColumn(dense, col.sparse)})
+
+    def row_kernel(self) -> RowKernel | None:
+        """A non-null vector (a sparse one may be shorter than the largest index: zeros); null,
+        a dense vector too short and a size other than the names were resolved against take
+        score_columns."""
+        if self.selected is None or min(self.selected, default=0) < 0:
+            return None
+        src, dst, names_size = self.input_col, self.output_col, self.names_size
+        take = list(self.selected)
+        top = max(take, default=-1)
+
+        def slice_(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None:
+                return False
+            vec, sparse = got
+            if names_size is not None and len(vec) != names_size:
+                return False
+            if top >= len(vec):
+                if not sparse:
+                    return False
+                vec = vec + [0.0] * (top + 1 - len(vec))  # a sparse vector reads 0.0 past its end
+            values[dst] = RowVector([vec[i] for i in take], sparse)
+            return True
+
+        return slice_

@@ -26,19 +26,22 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored
+from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored
 from servelib.transformers.batch import Batch
+from servelib.transformers.classification.common import exp_row
 from servelib.transformers.regression.linear_regression import LinearPredictor
+from servelib.vectors import row_values
 
 EPSILON = 1e-16  # GeneralizedLinearRegression.epsilon
 DOUBLE_MAX = np.finfo(np.float64).max
+_INT64 = 1 << 63  # ints in int64's range: a row's int offset column is an int64 array
 _SQRT2 = math.sqrt(2.0)  # breeze Gaussian's sqrt2 = scala.math.sqrt(2.0)
 _erf = np.frompyfunc(math.erf, 1, 1)
 
@@ -90,6 +93,43 @@ def project(projection: Projection, mu: np.ndarray) -> np.ndarray:
     return np.where(mu < EPSILON, EPSILON, np.where(np.isinf(mu), DOUBLE_MAX, mu))
 
 
+def unlink_row(link: Link, power: float = 1.0) -> Callable[[float], float]:
+    """:func:`unlink` for one Python float: the same operations; exp and pow through NumPy
+    (its bits, which libm's may not be), erf is math.erf there too; 1 / ±0.0 is NumPy's ±inf."""
+    if link is Link.IDENTITY:
+        return lambda eta: eta
+    if link is Link.LOG or (link is Link.POWER and power == 0.0):
+        return exp_row
+    if link is Link.INVERSE:
+        return lambda eta: 1.0 / eta if eta else math.copysign(math.inf, eta)
+    if link is Link.SQRT:
+        return lambda eta: eta * eta
+    if link is Link.LOGIT:
+        return lambda eta: 1.0 / (1.0 + exp_row(-1.0 * eta))
+    if link is Link.CLOGLOG:
+        return lambda eta: 1.0 - exp_row(-1.0 * exp_row(eta))
+    if link is Link.PROBIT:
+        return lambda eta: 0.5 * (1.0 + math.erf((eta - 0.0) / (_SQRT2 * 1.0)))
+    inverse = 1.0 / power
+
+    def power_row(eta: float) -> float:
+        with np.errstate(all="ignore"):  # negative bases, 0 ** -p, overflow: IEEE results
+            return float(np.power(np.array([eta]), inverse)[0])  # as the batch path calls it
+
+    return power_row
+
+
+def project_row(projection: Projection) -> Callable[[float], float]:
+    """:func:`project` for one Python float (NaN passes through)."""
+    top, inf = float(DOUBLE_MAX), math.inf
+    if projection is Projection.GAUSSIAN:
+        return lambda mu: math.copysign(top, mu) if mu == inf or mu == -inf else mu
+    if projection is Projection.BINOMIAL:
+        high = 1.0 - EPSILON
+        return lambda mu: EPSILON if mu < EPSILON else high if mu > high else mu
+    return lambda mu: EPSILON if mu < EPSILON else top if mu == inf else mu
+
+
 @dataclass(frozen=True)
 class GeneralizedLinearRegressionModel(OnlineTransformer):
     spark_class: ClassVar[str] = "org.apache.spark.ml.regression.GeneralizedLinearRegressionModel"
@@ -135,6 +175,43 @@ class GeneralizedLinearRegressionModel(OnlineTransformer):
         if self.prediction_col:
             out[self.prediction_col] = _with_nulls(mu, null_offset)
         return Scored(out)
+
+    def row_kernel(self) -> RowKernel | None:
+        """eta in plain Python (LinearPredictor.row_predict), then unlink_row and project_row;
+        an offset that is null or not a float or int64, a NaN eta, null vectors, sizes Spark
+        rejects and NaN/inf coefficients take score_columns."""
+        if not self.output_columns():
+            return lambda values: True  # score_columns reads nothing
+        predict = self.predictor.row_predict()
+        if predict is None:
+            return None
+        unlink, project = unlink_row(self.link, self.link_power), project_row(self.projection)
+        features, offset_col, size = self.features_col, self.offset_col, self.predictor.size
+        link_col, pred_col = self.link_prediction_col, self.prediction_col
+
+        def score(values: dict) -> bool:
+            x = row_values(values.get(features))
+            if x is None or len(x) != size:
+                return False
+            eta = predict(x)
+            if eta is None:
+                return False
+            if offset_col:
+                offset = values.get(offset_col, ABSENT)
+                if offset.__class__ is int and -_INT64 <= offset < _INT64:
+                    offset = float(offset)  # NumPy's int64 -> float64: the same rounding
+                elif offset.__class__ is not float:
+                    return False
+                eta = eta + offset
+                if eta != eta:  # a NaN offset: its sign and payload come from the batch path
+                    return False
+            if link_col:
+                values[link_col] = eta
+            if pred_col:
+                values[pred_col] = project(unlink(eta))
+            return True
+
+        return score
 
 
 def _with_nulls(values: np.ndarray, null: np.ndarray | None) -> np.ndarray:

@@ -19,16 +19,17 @@ as the CPU's vectors), so there no fixed order is Spark's; sequential summation 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.transformers.classification.common import compile_linear
+from servelib.vectors import VectorColumn, row_values
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
@@ -86,6 +87,18 @@ class LinearPredictor:
     def predict(self, col: VectorColumn) -> np.ndarray:
         return self.dot(col) + self.intercept
 
+    def row_predict(self) -> Callable[[list[float]], float | None] | None:
+        """:meth:`predict` for one row of ``size`` Python floats (None for a NaN result, whose
+        sign and payload only the batch path gives); None with a NaN/inf coefficient, where
+        Spark's skipping of a sparse row's unstored entries shows."""
+        if not self.finite:
+            return None
+        if not self.weights.shape[0]:  # no stored coefficient: dot is 0.0
+            value = 0.0 + self.intercept
+            return lambda x: None if value != value else value
+        return compile_linear(self.weights[None, :], [self.intercept], columns=self.active,
+                              returns="one")
+
 
 @dataclass(frozen=True)
 class LinearRegressionModel(OnlineTransformer):
@@ -113,3 +126,25 @@ class LinearRegressionModel(OnlineTransformer):
         with np.errstate(all="ignore"):  # inf/NaN follow IEEE arithmetic, as on the JVM
             prediction = self.predictor.predict(col)
         return Scored({self.prediction_col: prediction})
+
+    def row_kernel(self) -> RowKernel | None:
+        """The dot product in plain Python (LinearPredictor.row_predict); null vectors, sizes
+        Spark rejects, NaN predictions and NaN/inf coefficients take score_columns."""
+        if not self.prediction_col:
+            return lambda values: True  # score_columns reads nothing
+        predict = self.predictor.row_predict()
+        if predict is None:
+            return None
+        features, out, size = self.features_col, self.prediction_col, self.predictor.size
+
+        def score(values: dict) -> bool:
+            x = row_values(values.get(features))
+            if x is None or len(x) != size:
+                return False
+            m = predict(x)
+            if m is None:
+                return False
+            values[out] = m
+            return True
+
+        return score

@@ -137,7 +137,7 @@ class TreeClassificationModel(ClassificationModel):
     def row_kernel(self) -> RowKernel | None:
         """Compiled walk and sums (compile.py); thresholds take score_columns."""
         forest = self.forest
-        if forest is None or forest.walk_one is None or self.thresholds is not None:
+        if forest is None or not forest.compilable or self.thresholds is not None:
             return None
         ranks = forest.leaf_rank.tolist()
         features, raw_col, prob_col = self.features_col, self.raw_prediction_col, self.probability_col

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -67,7 +68,17 @@ class Forest:
     num_leaves: tuple[int, ...]  # per tree
     depths: tuple[int, ...]  # per tree (0 for a single leaf)
     width: int  # features the splits read: max split feature + 1 (0 without splits)
-    walk_one: Callable[[list], tuple[int, ...]] | None = field(default=None, repr=False)
+
+    @property
+    def compilable(self) -> bool:
+        """Small enough for the compiled walks (compile.py)."""
+        return self.num_nodes <= _COMPILE_LIMIT
+
+    @cached_property
+    def walk_one(self) -> Callable[[list], tuple[int, ...]] | None:
+        """The compiled walker giving a row's leaf ids, built on first use (single rows mostly
+        take the sums compiled into the row kernels instead); None for big models."""
+        return compile_walker(self) if self.compilable else None
 
     @property
     def num_trees(self) -> int:
@@ -185,8 +196,6 @@ def build_forest(trees: Sequence[TreeNodes]) -> Forest:
         num_leaves=tuple(num_leaves), depths=tuple(depths),
         width=int(splits.max()) + 1 if splits.size else 0,
     )
-    if total <= _COMPILE_LIMIT:
-        object.__setattr__(forest, "walk_one", compile_walker(forest))
     return forest
 
 

@@ -104,7 +104,7 @@ class TreeRegressionModel(OnlineTransformer):
     def row_kernel(self) -> RowKernel | None:
         """Compiled walk and sums (compile.py), as score_columns."""
         forest = self.forest
-        if forest is None or forest.walk_one is None or not self.output_columns():
+        if forest is None or not forest.compilable or not self.output_columns():
             return None
         ranks, features, pred_col = forest.leaf_rank.tolist(), self.features_col, self.prediction_col
         leaf_col, single, extra = self.leaf_col, self.single_tree, bool(self.extra_names())

@@ -23,25 +23,41 @@ Outputs (float32 values widened to double, as Spark's array<double> does):
   multiclass ``rawPrediction`` = margins and ``probability`` = scipy's ``softmax`` (NumPy
   float32 max, exp, sum, divide, reproduced here); ``prediction = argmax(probability)``.
 
+One row (``row_kernel``): the same float32 features, compiled walk (``compile_walk``), float32
+sums and output functions on plain Python floats and NumPy scalars, for the same bits.
+
 Spark 3.5 and 4.x score alike (this is xgboost.spark's Python code, not Spark's). Checked bit for
 bit against xgboost 3.2's own predictor; boosters saved by xgboost >= 1.6 share the JSON layout.
 """
 
 from __future__ import annotations
 
+import struct
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import (
+    ABSENT,
+    OnlineTransformer,
+    RowKernel,
+    Scored,
+    invalid,
+)
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_values
 
 _F32 = np.float32
 _COMPILE_LIMIT = 20_000  # nodes; bigger boosters walk single rows with NumPy too
 _MAX_COMPILED_DEPTH = 40  # Python's parser caps nested blocks
+_ONE = _F32(1.0)
+_INT64 = 2**63
+_NAN = float("nan")
+# One row's float32 margins, (groups,); None: not the kernel's row (XGBoostModel._row_margins)
+RowMargins = Callable[[dict[str, Any]], np.ndarray | None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,8 +111,8 @@ class XGBTrees:
 
 def compile_walk(trees: XGBTrees) -> Callable[[list], tuple] | None:
     """One row's values for ``margins``: per group its intercept, then its trees' leaves in
-    ``order`` (pads as -0.0), from nested ``if``s over a Python
-    list of float32 values: ``<`` on doubles holding float32 values is float32's ``<``; a
+    ``order`` (pads as -0.0), from nested ``if``s over a Python list of ``num_features``
+    float32 values: ``<`` on doubles holding float32 values is float32's ``<``; a
     default-left split tests ``not v >= t`` so NaN goes left, a default-right one ``v < t``."""
     if trees.left.shape[0] > _COMPILE_LIMIT or trees.depth > _MAX_COMPILED_DEPTH:
         return None
@@ -110,12 +126,15 @@ def compile_walk(trees: XGBTrees) -> Callable[[list], tuple] | None:
         return name
 
     lines = ["def walk(x):"]
+    split = trees.left != np.arange(trees.left.shape[0])
+    # each feature a split reads, into a local once: a local is cheaper than x[i] at every node
+    lines += [f" x{f} = x[{f}]" for f in np.unique(trees.feature[split]).tolist()]
 
     def emit(t: int, node: int, pad: str) -> None:
         if trees.left[node] == node:
             lines.append(f"{pad}t{t} = {lit(trees.value[node])}")
             return
-        v, thr = f"x[{int(trees.feature[node])}]", lit(trees.threshold[node])
+        v, thr = f"x{int(trees.feature[node])}", lit(trees.threshold[node])
         go_left = trees.default[node] == trees.left[node]
         lines.append(f"{pad}if not {v} >= {thr}:" if go_left else f"{pad}if {v} < {thr}:")
         emit(t, int(trees.left[node]), pad + " ")
@@ -182,6 +201,72 @@ class XGBoostModel(OnlineTransformer):
                           f"{self.trees.num_features}", self, self.features_col, batch, None)
         return x
 
+    def _row_margins(self) -> RowMargins | None:
+        """The row kernels' half of ``_margins``: float32 features from the same columns (plain
+        floats, ints, nulls in ``features_cols``; a vector or a list of floats otherwise), the
+        compiled walk, and each group's float32 sum by NumPy's sequential accumulate. None when
+        the booster has no compiled walk."""
+        trees = self.trees
+        if trees is None or trees.walk_one is None:
+            return None
+        walk, groups, size = trees.walk_one, trees.groups, trees.num_features
+        width = trees.order.shape[1] + 1
+        margin_col = self.base_margin_col
+        if margin_col and groups != 1:
+            return None
+        # the walk's values are float32 (leaves, intercepts, -0.0 pads): 'f' packs them exactly,
+        # and np.add.accumulate sums each group left to right as score_columns' np.cumsum
+        pack = struct.Struct(f"{groups * width}f").pack
+        frombuffer, accumulate = np.frombuffer, np.add.accumulate
+        drop = float(_F32(self.missing)) if self.missing == self.missing else None
+        col, cols = self.features_col, self.features_cols
+
+        def features(values: dict[str, Any]) -> list[float] | None:
+            if cols:
+                out: list[float] = []
+                for c in cols:
+                    v = values.get(c, ABSENT)
+                    cls = v.__class__
+                    if cls is float:
+                        out.append(v)
+                    elif cls is int and -_INT64 <= v < _INT64:
+                        out.append(float(v))  # int64 -> double rounds as Python does
+                    elif v is None:
+                        out.append(_NAN)  # to_floats: null -> NaN, a missing value
+                    elif v is ABSENT:
+                        break  # not every column: featuresCol, as _float32_features
+                    else:
+                        return None
+                else:
+                    return out
+            v = values.get(col, ABSENT)
+            vec = row_values(v)
+            if vec is None and v.__class__ is list and {*map(type, v)} == {float}:
+                vec = v  # as_vector's np.asarray of plain floats
+            return vec
+
+        def margins(values: dict[str, Any]) -> np.ndarray | None:
+            xs = features(values)
+            if xs is None or len(xs) != size:
+                return None
+            try:  # array('f') casts each double as astype(float32) does (overflow -> inf)
+                x = array("f", xs).tolist()
+            except (TypeError, ValueError, OverflowError):
+                return None
+            if drop is not None:
+                x = [_NAN if v == drop else v for v in x]
+            leaves = walk(x)
+            if margin_col:
+                base = values.get(margin_col, ABSENT)
+                if base.__class__ is not float or base != base:
+                    return None
+                leaves = (array("f", (base,))[0],) + leaves[1:]
+            if groups == 1:
+                return accumulate(frombuffer(pack(*leaves), _F32))[-1:]
+            return accumulate(frombuffer(pack(*leaves), _F32).reshape(groups, width), axis=1)[:, -1]
+
+        return margins
+
 
 @dataclass(frozen=True)
 class SparkXGBRegressorModel(XGBoostModel):
@@ -189,6 +274,9 @@ class SparkXGBRegressorModel(XGBoostModel):
 
     prediction_col: str = "prediction"
     transform_fn: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
+    # transform_fn of one float32 margin (a Python float), same float32 operations; the loader
+    # gives it alongside transform_fn
+    transform_one: Callable[[float], float] | None = field(default=None, compare=False)
 
     def output_columns(self) -> Sequence[str]:
         return [self.prediction_col] if self.prediction_col else []
@@ -199,6 +287,22 @@ class SparkXGBRegressorModel(XGBoostModel):
         m = self._margins(batch)[:, 0]
         out = m if self.transform_fn is None else self.transform_fn(m)
         return Scored({self.prediction_col: out.astype(np.float64)})
+
+    def row_kernel(self) -> RowKernel | None:
+        """Compiled walk and float32 sum (``_row_margins``); other rows take score_columns."""
+        margins, transform, col = self._row_margins(), self.transform_one, self.prediction_col
+        if margins is None or not col or (transform is None) != (self.transform_fn is None):
+            return None
+
+        def score(values: dict[str, Any]) -> bool:
+            m = margins(values)
+            if m is None:
+                return False
+            margin = float(m[0])
+            values[col] = margin if transform is None else transform(margin)
+            return True
+
+        return score
 
 
 @dataclass(frozen=True)
@@ -214,6 +318,7 @@ class SparkXGBClassifierModel(XGBoostModel):
     prediction_col: str = "prediction"
     probability_col: str = "probability"
     expit: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
+    expit_one: Callable[[float], float] | None = field(default=None, compare=False)  # one margin
 
     def output_columns(self) -> Sequence[str]:
         cols = (self.raw_prediction_col, self.prediction_col, self.probability_col)
@@ -244,3 +349,55 @@ class SparkXGBClassifierModel(XGBoostModel):
         if self.probability_col:
             out[self.probability_col] = VectorColumn.of_dense(prob)
         return Scored(out)
+
+    def row_kernel(self) -> RowKernel | None:
+        """Compiled walk and float32 sum (``_row_margins``), the binary expit in float32 or the
+        multiclass softmax as score_columns' NumPy on one row; other rows take score_columns."""
+        margins, expit = self._row_margins(), self.expit_one
+        raw_col, prob_col = self.raw_prediction_col, self.probability_col
+        pred_col = self.prediction_col
+        if margins is None or not (raw_col or prob_col or pred_col):
+            return None
+        if self.trees is not None and self.trees.groups > 1:
+            return self._softmax_kernel(margins)
+        if expit is None:
+            return None
+
+        def score(values: dict[str, Any]) -> bool:
+            m = margins(values)
+            if m is None:
+                return False
+            margin = float(m[0])
+            p1 = expit(margin)
+            p0 = float(_ONE - _F32(p1))  # float32, as score_columns' _F32(1.0) - p1
+            if raw_col:
+                values[raw_col] = RowVector([-margin, margin], False)
+            if prob_col:
+                values[prob_col] = RowVector([p0, p1], False)
+            if pred_col:
+                values[pred_col] = 1.0 if p1 > p0 else 0.0
+            return True
+
+        return score
+
+    def _softmax_kernel(self, margins: RowMargins) -> RowKernel:
+        raw_col, prob_col = self.raw_prediction_col, self.probability_col
+        pred_col = self.prediction_col
+        exp, amax, asum, argmax = np.exp, np.max, np.sum, np.argmax
+
+        def score(values: dict[str, Any]) -> bool:
+            m = margins(values)
+            if m is None:
+                return False
+            m = np.ascontiguousarray(m).reshape(1, -1)  # score_columns' (rows, groups) shape
+            shifted = exp(m - amax(m, axis=1, keepdims=True))
+            prob = shifted / asum(shifted, axis=1, keepdims=True)
+            if raw_col:
+                values[raw_col] = RowVector(m[0].tolist(), False)
+            if prob_col:
+                values[prob_col] = RowVector(prob[0].tolist(), False)
+            if pred_col:
+                values[pred_col] = float(argmax(prob, axis=1)[0])
+            return True
+
+        return score
