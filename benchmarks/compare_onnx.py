@@ -1,6 +1,7 @@
 """servelib next to the same Spark pipeline converted to ONNX, one row at a time, in one run.
 
-    PYTHONPATH=. /work/venvs/spark35/bin/python benchmarks/compare_onnx.py [--quick] [--json OUT]
+    tox -e bench-onnx [-- --quick --json OUT]
+    python benchmarks/compare_onnx.py [--quick] [--json OUT]   (a Python with all of the below)
 
 Needs, in one Python: servelib's dependencies (numpy, pyarrow), PySpark with Java 17 (only to load
 the saved model and convert it), and ``onnxmltools onnx onnxruntime``. Tried with onnxmltools

@@ -13,6 +13,7 @@ import servelib
 from servelib.errors import InvalidInput
 from servelib.transformers.attributes import Attribute, AttributeGroup
 from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
+from servelib.transformers.tree.heap import build_heap
 from servelib.transformers.tree.regressors import DecisionTreeRegressionModel
 from servelib.transformers.tree.scoring import lane_dot
 from tests.parity.test_golden import FIXTURES
@@ -202,3 +203,25 @@ def test_leaf_and_regression_attributes_match_spark(fixture: Path):
                                    [c for c in stage.output_columns() if c != stage.leaf_col])
         for col in filter(None, mine):
             assert ours.get(col) == _spark_attribute(meta[col]), col
+
+
+@pytest.mark.parametrize("depth, trees", [(1, 3), (4, 20), (6, 30)])
+def test_heap_walk_matches_the_general_walk(depth, trees):
+    """Padded complete trees with categorical splits as virtual columns: the same leaves as
+    flat.py's level walk, on rows full of threshold hits, NaN, -0.0, infinities and values in
+    no category; wider rows than the splits read; a batch big enough to use threads."""
+    rng = np.random.default_rng(depth * 100 + trees)
+    forest = build_forest([_random_tree(rng, depth=depth, width=5) for _ in range(trees)])
+    heap = build_heap(forest)
+    assert heap is not None
+    for n, width in ((1, 5), (300, 5), (300, 7), (25_000, 5)):
+        x = _rows(rng, n, width)
+        expected, _ = forest._walk(x, None)
+        assert np.array_equal(heap.leaves(x), expected)
+
+
+def test_forests_too_deep_to_pad_keep_the_general_walk():
+    rng = np.random.default_rng(1)
+    forest = build_forest([_random_tree(rng, depth=6, width=5) for _ in range(3)])
+    object.__setattr__(forest, "depths", (23,) * 3)  # as if a tree were 23 levels deep
+    assert build_heap(forest) is None

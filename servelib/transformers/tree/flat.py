@@ -32,6 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from servelib.transformers.tree.compile import compile_walker
+from servelib.transformers.tree.heap import HeapForest, build_heap
 
 _COMPILE_LIMIT = 50_000  # nodes; bigger models walk single rows with NumPy too
 # batches up to this many rows use the compiled walker: per row it costs about what NumPy's
@@ -80,6 +81,11 @@ class Forest:
         take the sums compiled into the row kernels instead); None for big models."""
         return compile_walker(self) if self.compilable else None
 
+    @cached_property
+    def heap(self) -> HeapForest | None:
+        """The complete-tree layout batches walk (heap.py), built on first use."""
+        return build_heap(self)
+
     @property
     def num_trees(self) -> int:
         return int(self.roots.shape[0])
@@ -108,6 +114,8 @@ class Forest:
                 pack = struct.Struct(f"={self.num_trees}q").pack
                 packed = b"".join([pack(*walk(row)) for row in x.tolist()])
                 return np.frombuffer(packed, np.int64).reshape(n, self.num_trees), None
+            if self.heap is not None:
+                return self.heap.leaves(x), None
             return self._walk(x, None)
         padded = np.full((n, self.width), np.nan)
         padded[:, :width] = x

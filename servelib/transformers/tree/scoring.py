@@ -43,6 +43,9 @@ def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: 
     return leaves
 
 
+_LOOP_ROWS = 512  # sequential_sum: from this many rows, a loop over columns beats accumulate
+
+
 def sum_scorer(forest: Forest, values: list[list[float]], lanes: int, ids: bool
                ) -> Callable[[list], tuple[tuple[int, ...] | None, list[float]]]:
     """One row's features -> (its leaf ids if ``ids``, else None; the sums over trees of each
@@ -75,25 +78,28 @@ def leaf_row(ranks: list[float], leaves: tuple[int, ...], single_tree: bool) -> 
 
 
 def lane_dot(products: np.ndarray, lanes: int) -> np.ndarray:
-    """Row sums of ``products`` (rows, trees; a fresh array, summed in place) in netlib's ddot
-    order with ``lanes`` lanes."""
+    """Row sums of ``products`` (rows, trees) in netlib's ddot order with ``lanes`` lanes."""
     n, t = products.shape
     whole = t - t % lanes
-    if whole:
-        blocks = products[:, :whole].reshape(n, whole // lanes, lanes)
-        # lane sums go where the last block was, so the leftover products follow them
-        products[:, whole - lanes : whole] = np.add.accumulate(blocks, axis=1)[:, -1]
-        products = products[:, whole - lanes :]
-    if products.shape[1] == 0:
-        return np.zeros(n)
-    return np.add.accumulate(products, axis=1)[:, -1]
+    if not whole:
+        return sequential_sum(products)
+    lane_sums = sequential_sum(products[:, :whole].reshape(n, whole // lanes, lanes))
+    return sequential_sum(np.concatenate((lane_sums, products[:, whole:]), axis=1))
 
 
 def sequential_sum(values: np.ndarray) -> np.ndarray:
-    """Left-to-right sum over axis 1 (Scala's ``sum`` and while loops), for any length."""
-    if values.shape[1] == 0:
+    """Left-to-right sum over axis 1 (Scala's ``sum`` and while loops), for any length. Short
+    batches take ``np.add.accumulate`` (one call); long ones add column after column, which
+    gives the same bits without writing every partial sum."""
+    n, t = values.shape[:2]
+    if t == 0:
         return np.zeros(values.shape[:1] + values.shape[2:])
-    return np.add.accumulate(values, axis=1)[:, -1]
+    if n < _LOOP_ROWS:
+        return np.add.accumulate(values, axis=1)[:, -1]
+    total = values[:, 0].copy()
+    for j in range(1, t):
+        total += values[:, j]
+    return total
 
 
 def leaf_column(forest: Forest, leaves: np.ndarray, single_tree: bool) -> np.ndarray | VectorColumn:
