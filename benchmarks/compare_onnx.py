@@ -72,6 +72,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 import servelib
+from benchmarks.compare_pyspark import spark_session
 
 CASE = "tree_gbt_onehot_pipeline"
 ROW_ID = "_row"
@@ -135,24 +136,6 @@ def categorical_splits(model_dir: Path) -> list[tuple[int, int, tuple[float, ...
 
 
 # ---- conversion ----------------------------------------------------------------------------------
-def spark_session() -> Any:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("servelib-bench-onnx")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
 def convert(model_dir: Path, schema: Mapping[str, Any]) -> tuple[Any, dict[str, Any], float]:
     """The ONNX graph onnxmltools makes of the Spark-loaded model, the Spark stages' settings the
     patches need, and the conversion's wall time."""
@@ -160,7 +143,7 @@ def convert(model_dir: Path, schema: Mapping[str, Any]) -> tuple[Any, dict[str, 
     from onnxmltools.convert.common.data_types import FloatTensorType, StringTensorType
     from pyspark.ml import PipelineModel as SparkPipelineModel
 
-    spark = spark_session()
+    spark = spark_session(cores=1, app="servelib-bench-onnx")
     try:
         spark_model = SparkPipelineModel.load(str(model_dir))
         wanted = set(servelib.load(str(model_dir)).input_columns())

@@ -118,16 +118,17 @@ def is_pipeline(model_dir: Path) -> bool:
     return json.loads(meta.read_text().splitlines()[0])["class"] == "org.apache.spark.ml.PipelineModel"
 
 
-def spark_session():
+def spark_session(cores: int = 2, app: str = "servelib-bench"):
+    """A local SparkSession on loopback with ``cores`` cores (also used by compare_onnx.py)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
     from pyspark.sql import SparkSession
 
     spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("servelib-bench")
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", str(cores))
         .config("spark.driver.memory", "2g")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")

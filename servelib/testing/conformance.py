@@ -3,14 +3,15 @@
 Each check takes a loaded model and sample rows (the parity fixture's input rows, which include
 nulls, NaN and unseen values) and returns a list of problems (empty when the check passes):
 
-* single row == short list == Arrow batch, bit for bit;
+* single row == short list == the batch path on the same rows == Arrow batch, bit for bit (the
+  first two take the row kernels where stages have them);
 * row order does not change any row's result;
 * an empty batch gives an empty result with the output columns;
 * inputs are never mutated;
 * a missing input column, a value of the wrong type, a null or a NaN in any input column give
   either a result or an InvalidInput naming the column — never any other exception — and the
   same outcome for the row alone (``score_instance``, a stage's row kernel when it has one) as
-  in a list (``score_instances``, always the batch path).
+  on the batch path (``score_rows_as_batch``).
 """
 
 from __future__ import annotations
@@ -59,11 +60,14 @@ def _singles(model, rows: Rows) -> list[dict]:
 def check_single_equals_batch(model, rows: Rows, schema: Mapping) -> list[str]:
     singles = _singles(model, rows)
     many = model.score_instances(rows)
+    as_batch = model.score_rows_as_batch(rows)
     batch = table_rows(model.transform(to_table(list(rows), schema)))
     problems = []
     if not identical(singles, many):
         problems.append("score_instance and score_instances disagree")
-    if not identical(many, batch):
+    if not identical(many, as_batch):
+        problems.append("score_instances and the batch path on the same rows disagree")
+    if not identical(as_batch, batch):
         problems.append("score_instances and transform disagree")
     return problems
 
@@ -130,8 +134,8 @@ def check_bad_values(model, rows: Rows, schema: Mapping) -> list[str]:
             row = dict(base)
             mutate(row)
             if _outcome(lambda: [model.score_instance(row)]) != _outcome(
-                    lambda: model.score_instances([row])):
-                problems.append(f"{label} {column!r}: score_instance and score_instances disagree")
+                    lambda: model.score_rows_as_batch([row])):
+                problems.append(f"{label} {column!r}: score_instance and the batch path disagree")
             try:
                 result = model.score_instance(row)
             except InvalidInput as exc:
