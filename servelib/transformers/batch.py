@@ -79,6 +79,16 @@ class Batch:
             return None
         return self._table.schema.field(name).type
 
+    def source_strings(self, name: str) -> pa.ChunkedArray | None:
+        """The source table's column ``name`` as Arrow when it is a string column no stage has
+        read or written and no row was dropped, for stages that can work on Arrow directly."""
+        if self._table is None or name in self._cols or self.n != self._table.num_rows:
+            return None
+        if name not in self._table.column_names:
+            return None
+        col = self._table.column(name)
+        return col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else None
+
     def column(self, name: str, stage: str | None = None) -> Any:
         """The canonical column, converted from the source on first use."""
         col = self._cols.get(name, _MISSING)

@@ -24,6 +24,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from servelib.errors import InvalidInput
 from servelib.transformers.attributes import Attribute, Attrs
@@ -128,6 +130,15 @@ class StringIndexerModel(OnlineTransformer):
         """Index per row, or a negative sentinel for null / NaN (skip mode) / unseen."""
         get = self._index[pos].get
         skip = self.handle_invalid is HandleInvalid.SKIP
+        strings = batch.source_strings(src)
+        if strings is not None:  # an Arrow string column: matched in Arrow, no Python per row
+            labels = pa.array(self.labels[pos], pa.string())
+            found = pc.index_in(strings, value_set=labels).to_numpy(zero_copy_only=False)
+            result = np.asarray(found, dtype=np.float64)  # NaN: null or unseen
+            result[np.isnan(result)] = _UNSEEN
+            if strings.null_count:
+                result[strings.is_null().to_numpy(zero_copy_only=False)] = _NULL
+            return result
         col = batch.column(src, self.name)
         if isinstance(col, np.ndarray) and col.dtype != object:  # numbers from Arrow
             result = np.array([get(lab, _UNSEEN) for lab in _numeric_strings(col, src, self.name)],
