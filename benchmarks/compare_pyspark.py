@@ -222,12 +222,13 @@ def report(res: dict) -> None:
           f"Python {env['python']}, {env['cpus']} CPUs, {env['machine']}, "
           f"load average at start {env['loadavg_at_start']}")
     loads = res["load"]
-    print(f"\n(a) load time, median of {res['args']['load_repeats']} loads, warm JVM")
-    print(f"  {'case':<40} {'stages':>6} {'servelib ms':>12} {'PySpark ms':>11} {'speedup':>8}")
-    for r in loads:
-        print(f"  {r['case']:<40} {r['stages']:>6} {r['servelib_s'] * 1e3:>12.2f} "
-              f"{r['pyspark_s'] * 1e3:>11.1f} {r['speedup']:>7.0f}x")
     if loads:
+        print(f"\n(a) load time, median of {res['args']['load_repeats']} loads, warm JVM")
+        print(f"  {'case':<40} {'stages':>6} {'servelib ms':>12} {'PySpark ms':>11} "
+              f"{'speedup':>8}")
+        for r in loads:
+            print(f"  {r['case']:<40} {r['stages']:>6} {r['servelib_s'] * 1e3:>12.2f} "
+                  f"{r['pyspark_s'] * 1e3:>11.1f} {r['speedup']:>7.0f}x")
         speedups = sorted(r["speedup"] for r in loads)
         print(f"  {len(loads)} pipelines: speedup min {speedups[0]:.0f}x, "
               f"median {statistics.median(speedups):.0f}x, max {speedups[-1]:.0f}x")
@@ -253,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller loops, for a smoke run")
     parser.add_argument("--load-repeats", type=int, default=5)
     parser.add_argument("--load-limit", type=int, default=None, help="at most this many pipelines")
+    parser.add_argument("--no-load", action="store_true", help="skip (a), the load comparison")
     parser.add_argument("--calls", type=int, default=20000, help="score_instance calls (bounded)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time bound per latency loop")
     parser.add_argument("--spark-calls", type=int, default=200, help="PySpark 1-row calls (bounded)")
@@ -275,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpus": os.cpu_count(), "machine": platform.machine(),
                     "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]},
             "args": vars(args) | {"json": None},
-            "load": bench_load(root, args.load_repeats, args.load_limit),
+            "load": [] if args.no_load else bench_load(root, args.load_repeats, args.load_limit),
             "row": {b.case: bench_row(spark, root, b, args.calls, args.seconds, args.spark_calls)
                     for b in BENCHES},
             "batch": {b.case: bench_batch(spark, root, b, args.rows, args.batch_repeats)

@@ -225,3 +225,16 @@ def test_forests_too_deep_to_pad_keep_the_general_walk():
     forest = build_forest([_random_tree(rng, depth=6, width=5) for _ in range(3)])
     object.__setattr__(forest, "depths", (23,) * 3)  # as if a tree were 23 levels deep
     assert build_heap(forest) is None
+
+
+def test_heap_walk_works_in_a_forked_child():
+    """A prefork server forks after loading (and maybe scoring): the thread pool starts anew."""
+    import multiprocessing
+
+    rng = np.random.default_rng(7)
+    forest = build_forest([_random_tree(rng, depth=4, width=5) for _ in range(5)])
+    x = _rows(rng, 25_000, 5)
+    expected = build_heap(forest).leaves(x)  # the parent's pool exists now
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(build_heap(forest).leaves, (x,)).get(timeout=120)
+    assert np.array_equal(got, expected)

@@ -39,6 +39,10 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL[0]
 
 
+# A forked child (a prefork server) inherits the pool object but not its threads: start anew.
+os.register_at_fork(after_in_child=_POOL.clear)
+
+
 @dataclass(frozen=True, eq=False)
 class HeapForest:
     depth: int
