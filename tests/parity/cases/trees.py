@@ -326,6 +326,7 @@ def tree_gbt_onehot_pipeline(spark):
     """The benchmark pipeline (benchmarks/compare_onnx.py): Imputer + StringIndexer +
     OneHotEncoder + VectorAssembler + GBT of 100 trees of depth 5; the one-hot slots are binary
     attributes, which Spark's trees split on as 2-category features."""
+    from pyspark.ml.classification import GBTClassifier
     from pyspark.ml.feature import Imputer, OneHotEncoder, StringIndexer, VectorAssembler
 
     stages = [
@@ -335,8 +336,6 @@ def tree_gbt_onehot_pipeline(spark):
         VectorAssembler(inputCols=["x0_imp", "x1_imp", "x2", "color_vec"], outputCol="features",
                         handleInvalid="keep"),
     ]
-    from pyspark.ml.classification import GBTClassifier
-
     est = GBTClassifier(maxIter=100, maxDepth=5, stepSize=0.1, subsamplingRate=0.8, seed=23)
     return _pipeline(stages, est, spark)
 
