@@ -36,6 +36,9 @@ ROW_PATH_FIXTURES = (
     "tree_rf_regressor",
     "xgb_binary_pipeline",
     "xgb_multiclass_pipeline",
+    "tree_dt_classifier_weighted",  # thresholds
+    "tree_rf_classifier_multiclass",
+    "tree_gbt_classifier_paths",
 )
 
 
@@ -73,3 +76,26 @@ def test_deployed_pipelines_take_the_row_path(fixture: Path):
             continue
         if scored:
             assert kernel(dict(row)), f"row {row.get('_row')} left the row path"
+
+
+@pytest.mark.parametrize("declared", [None, "integer", "long", "short", "double", "float"])
+def test_imputer_kernel_agrees_with_the_batch_path_on_edge_values(declared):
+    """Ints at and past each integer type's bounds, beyond 2**53 and int64, null, floats, bools:
+    the row path gives the batch path's value, type and error (or leaves the row to it)."""
+    from servelib.testing.conformance import _outcome
+
+    path = Path(__file__).parents[1] / "parity/fixtures/spark-4.3/imputer_single_int/model"
+    model = servelib.load(str(path))
+    if declared:
+        model = model.with_input_types({"i": declared})
+    edges = [0, 1, -1, 2, 2**15 - 1, 2**15, -(2**15) - 1, 2**31 - 1, 2**31, -(2**31) - 1,
+             2**53 + 1, 2**63 - 1, -(2**63), 2**63, None, 3.0, -0.0, float("nan"), True]
+    for value in edges:
+        row = {"i": value}
+        single = _outcome(lambda row=row: [model.score_instance(row)])
+        batch = _outcome(lambda row=row: model.score_rows_as_batch([row]))
+        assert single == batch, (value, single, batch)
+        if single[0] == "result":  # the same Python type too (int for integer columns)
+            got = model.score_instance(row)["i_out"]
+            want = model.score_rows_as_batch([row])[0]["i_out"]
+            assert type(got) is type(want), (value, got, want)

@@ -49,6 +49,7 @@ _NAMES = {dtype: name for name, dtype in SPARK_TYPES.items()}
 # [min, max + 1) of each integer type, exact in float64 (powers of two)
 _BOUNDS = {d: (float(np.iinfo(d).min), -float(np.iinfo(d).min)) for d in SPARK_TYPES.values()
            if d.kind == "i"}
+_INT64 = 1 << 63
 
 
 @dataclass(frozen=True)
@@ -100,24 +101,39 @@ class ImputerModel(OnlineTransformer):
         return Scored(out)
 
     def row_kernel(self) -> RowKernel | None:
-        """Double columns (a float or None, not declared otherwise) imputed in plain Python;
-        other types take score_columns (their casts back)."""
+        """Floats, ints and nulls imputed in plain Python for columns declared double or
+        integer; undeclared columns only for floats (double). score_columns infers an undeclared
+        column's type from all of a list's rows (``[1, None]`` is a long column, ``None`` alone
+        a double one), which one row cannot know. Float columns, floats in integer columns and
+        results that do not fit the column's type also take score_columns."""
         declared = self.declared or (None,) * len(self.input_cols)
-        if any(d is not None and d is not _DOUBLE for d in declared):
-            return None
-        plan = tuple(zip(self.input_cols, self.output_cols, self.surrogates))
+        if any(d is not None and d.kind != "i" and d is not _DOUBLE for d in declared):
+            return None  # float32 columns: their rounding is left to score_columns
+        plan = tuple((src, dst, sur, d is not None, _BOUNDS.get(d)) for src, dst, sur, d
+                     in zip(self.input_cols, self.output_cols, self.surrogates, declared))
         mv = self.missing_value
         mv_nan = math.isnan(mv)
 
         def impute(values: dict) -> bool:
-            for src, dst, sur in plan:
+            for src, dst, sur, typed, bounds in plan:
                 x = values.get(src, ABSENT)
-                if x is None:
-                    values[dst] = sur  # null is always imputed
-                elif x.__class__ is float:
-                    values[dst] = sur if (x != x if mv_nan else x == mv) else x
+                cls = x.__class__
+                if cls is float and bounds is None:  # a double column
+                    result = sur if (x != x if mv_nan else x == mv) else x
+                elif not typed:
+                    return False
+                elif x is None:
+                    result = sur  # null is always imputed
+                elif cls is int and -_INT64 <= x < _INT64:
+                    x = float(x)  # compared and imputed in double, as Spark does
+                    result = sur if (not mv_nan and x == mv) else x
                 else:
                     return False
+                if bounds is not None:  # cast back to the integer type: truncated
+                    if not bounds[0] <= result < bounds[1]:
+                        return False
+                    result = int(result)
+                values[dst] = result
             return True
 
         return impute

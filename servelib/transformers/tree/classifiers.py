@@ -35,7 +35,6 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import (
     ClassificationModel,
     exp_row,
-    row_argmax,
 )
 from servelib.transformers.tree.flat import Forest
 from servelib.transformers.tree.scoring import (
@@ -48,7 +47,7 @@ from servelib.transformers.tree.scoring import (
     sequential_sum,
     sum_scorer,
 )
-from servelib.vectors import RowVector
+from servelib.vectors import RowVector, row_values
 
 _SIGNS = np.array([-1.0, 1.0])
 
@@ -119,9 +118,10 @@ class TreeClassificationModel(ClassificationModel):
     def probability_row(self, raw: list[float]) -> list[float]:
         return normalize_row(raw)
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float]) -> float:
-        """predict_from_leaves for one row (``leaves`` None unless leafCol is produced)."""
-        return row_argmax(raw)
+    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+                    from_raw: Callable[[list[float]], float]) -> float:
+        """predict_from_leaves for one row (``leaves`` None unless the scorer gave ids)."""
+        return from_raw(raw)
 
     def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
         """features -> (leaf ids if ``ids``, rawPrediction)."""
@@ -135,16 +135,17 @@ class TreeClassificationModel(ClassificationModel):
         return score
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and sums (compile.py); thresholds take score_columns."""
+        """Compiled walk and sums (compile.py), then columns_from_raw's rules for one row."""
         forest = self.forest
-        if forest is None or not forest.compilable or self.thresholds is not None:
+        if forest is None or not forest.compilable:
             return None
         ranks = forest.leaf_rank.tolist()
         features, raw_col, prob_col = self.features_col, self.raw_prediction_col, self.probability_col
         pred_col, leaf_col, single = self.prediction_col, self.leaf_col, self.single_tree
-        if not (raw_col or prob_col or pred_col or leaf_col):
-            return None
+        if not (raw_col or prob_col or pred_col or leaf_col):  # only the type is checked
+            return lambda values: row_values(values.get(features)) is not None
         scorer = self.row_scorer(bool(leaf_col))
+        from_raw, from_probability, _ = self.prediction_rules()
 
         def score(values: dict) -> bool:
             x = row_features(values, features, forest)
@@ -158,8 +159,9 @@ class TreeClassificationModel(ClassificationModel):
                 prob = self.probability_row(raw)
                 values[prob_col] = RowVector(prob, False)
             if pred_col:
-                values[pred_col] = (row_argmax(raw) if raw_col else row_argmax(prob)
-                                    if prob is not None else self.predict_row(leaves, raw))
+                values[pred_col] = (from_raw(raw) if raw_col else from_probability(prob)
+                                    if prob is not None else
+                                    self.predict_row(leaves, raw, from_raw))
             if leaf_col:
                 values[leaf_col] = leaf_row(ranks, leaves, single)
             return True
@@ -206,8 +208,9 @@ class DecisionTreeClassificationModel(TreeClassificationModel):
 
         return scorer
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float]) -> float:
-        return self._node_predictions[leaves[0]]
+    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+                    from_raw: Callable[[list[float]], float]) -> float:
+        return self._node_predictions[leaves[0]]  # Spark's predict ignores thresholds here
 
     @cached_property
     def _node_predictions(self) -> list[float]:
@@ -258,7 +261,10 @@ class GBTClassificationModel(TreeClassificationModel):
         p0 = 1.0 / (1.0 + exp_row(-2.0 * raw[0]))
         return [p0, 1.0 - p0]
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float]) -> float:
+    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+                    from_raw: Callable[[list[float]], float]) -> float:
+        if self.thresholds is not None:
+            return from_raw(raw)
         return 1.0 if raw[1] > 0.0 else 0.0
 
     def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ from servelib.transformers.tree.scoring import (
     sequential_sum,
     sum_scorer,
 )
+from servelib.vectors import row_values
 
 
 def leaf_variance(stats: np.ndarray) -> np.ndarray:
@@ -104,8 +105,10 @@ class TreeRegressionModel(OnlineTransformer):
     def row_kernel(self) -> RowKernel | None:
         """Compiled walk and sums (compile.py), as score_columns."""
         forest = self.forest
-        if forest is None or not forest.compilable or not self.output_columns():
+        if forest is None or not forest.compilable:
             return None
+        if not self.output_columns():  # score_columns only checks the column's type
+            return lambda values: row_values(values.get(self.features_col)) is not None
         ranks, features, pred_col = forest.leaf_rank.tolist(), self.features_col, self.prediction_col
         leaf_col, single, extra = self.leaf_col, self.single_tree, bool(self.extra_names())
         scorer = self.row_scorer(bool(leaf_col) or extra)
