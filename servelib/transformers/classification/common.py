@@ -345,18 +345,39 @@ class ClassificationModel(OnlineTransformer):
 
         return from_raw, from_probability, from_raw
 
+    def row_columns(self) -> Callable[[dict, list[float], Callable[[], float]], None]:
+        """columns_from_raw for one row: writes rawPrediction, probability and prediction
+        into the row's values; ``predict()`` is called only when neither raw nor probability
+        is produced (models differ there: trees use their leaves)."""
+        raw_col, prob_col, pred_col = (self.raw_prediction_col, self.probability_col,
+                                       self.prediction_col)
+        probability = self.probability_row
+        from_raw, from_probability, _ = self.prediction_rules()
+
+        def write(values: dict, raw: list[float], predict: Callable[[], float]) -> None:
+            if raw_col:
+                values[raw_col] = RowVector(raw, False)
+            if prob_col:
+                prob = probability(raw)
+                values[prob_col] = RowVector(prob, False)
+                if pred_col:
+                    values[pred_col] = from_raw(raw) if raw_col else from_probability(prob)
+            elif pred_col:
+                values[pred_col] = from_raw(raw) if raw_col else predict()
+
+        return write
+
     def row_kernel(self) -> RowKernel | None:
         """columns_from_raw over raw_row, probability_row and prediction_rules; models without
         raw_row, null or non-vector features and sizes Spark rejects take score_columns."""
         raw_of = self.raw_row()
         if raw_of is None:
             return None
-        features, raw_col = self.features_col, self.raw_prediction_col
-        prob_col, pred_col = self.probability_col, self.prediction_col
-        if not (raw_col or prob_col or pred_col):  # score_columns only checks the column's type
-            return lambda values: row_values(values.get(features)) is not None
-        probability = self.probability_row
-        from_raw, from_probability, predict = self.prediction_rules()
+        features = self.features_col
+        if not (self.raw_prediction_col or self.probability_col or self.prediction_col):
+            return lambda values: row_values(values.get(features)) is not None  # type check
+        write = self.row_columns()
+        predict = self.prediction_rules()[2]
         n, accepts = self.num_features, self.accepts_size
 
         def score(values: dict) -> bool:
@@ -366,15 +387,7 @@ class ClassificationModel(OnlineTransformer):
             raw = raw_of(x)
             if raw is None:
                 return False
-            if raw_col:
-                values[raw_col] = RowVector(raw, False)
-            if prob_col:
-                prob = probability(raw)
-                values[prob_col] = RowVector(prob, False)
-                if pred_col:
-                    values[pred_col] = from_raw(raw) if raw_col else from_probability(prob)
-            elif pred_col:
-                values[pred_col] = from_raw(raw) if raw_col else predict(raw)
+            write(values, raw, lambda: predict(raw))
             return True
 
         return score

@@ -56,10 +56,13 @@ class StringIndexerModel(OnlineTransformer):
     handle_invalid: HandleInvalid = HandleInvalid.ERROR
     # label -> index per column, built once (Spark's labelsToIndexArray)
     _index: tuple[dict[str, float], ...] = field(init=False, repr=False, compare=False)
+    _arrow_labels: tuple[pa.Array, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         maps = tuple({lab: float(i) for i, lab in enumerate(labs)} for labs in self.labels)
         object.__setattr__(self, "_index", maps)
+        arrays = tuple(pa.array(labs, pa.string()) for labs in self.labels)
+        object.__setattr__(self, "_arrow_labels", arrays)  # index_in's value sets (batches)
 
     def input_columns(self) -> Sequence[str]:
         return self.input_cols
@@ -132,8 +135,8 @@ class StringIndexerModel(OnlineTransformer):
         skip = self.handle_invalid is HandleInvalid.SKIP
         strings = batch.source_strings(src)
         if strings is not None:  # an Arrow string column: matched in Arrow, no Python per row
-            labels = pa.array(self.labels[pos], pa.string())
-            found = pc.index_in(strings, value_set=labels).to_numpy(zero_copy_only=False)
+            found = pc.index_in(strings, value_set=self._arrow_labels[pos])
+            found = found.to_numpy(zero_copy_only=False)
             result = np.asarray(found, dtype=np.float64)  # NaN: null or unseen
             result[np.isnan(result)] = _UNSEEN
             if strings.null_count:

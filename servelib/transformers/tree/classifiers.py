@@ -47,7 +47,7 @@ from servelib.transformers.tree.scoring import (
     sequential_sum,
     sum_scorer,
 )
-from servelib.vectors import RowVector, row_values
+from servelib.vectors import row_values
 
 _SIGNS = np.array([-1.0, 1.0])
 
@@ -139,29 +139,21 @@ class TreeClassificationModel(ClassificationModel):
         forest = self.forest
         if forest is None or not forest.compilable:
             return None
-        ranks = forest.leaf_rank.tolist()
-        features, raw_col, prob_col = self.features_col, self.raw_prediction_col, self.probability_col
-        pred_col, leaf_col, single = self.prediction_col, self.leaf_col, self.single_tree
-        if not (raw_col or prob_col or pred_col or leaf_col):  # only the type is checked
+        features, leaf_col, single = self.features_col, self.leaf_col, self.single_tree
+        if not (self.raw_prediction_col or self.probability_col or self.prediction_col
+                or leaf_col):  # only the column's type is checked
             return lambda values: row_values(values.get(features)) is not None
+        ranks = forest.leaf_rank.tolist()
         scorer = self.row_scorer(bool(leaf_col))
-        from_raw, from_probability, _ = self.prediction_rules()
+        write = self.row_columns()
+        from_raw, predict_row = self.prediction_rules()[0], self.predict_row
 
         def score(values: dict) -> bool:
             x = row_features(values, features, forest)
             if x is None:
                 return False
             leaves, raw = scorer(x)
-            prob = None
-            if raw_col:
-                values[raw_col] = RowVector(raw, False)
-            if prob_col:
-                prob = self.probability_row(raw)
-                values[prob_col] = RowVector(prob, False)
-            if pred_col:
-                values[pred_col] = (from_raw(raw) if raw_col else from_probability(prob)
-                                    if prob is not None else
-                                    self.predict_row(leaves, raw, from_raw))
+            write(values, raw, lambda: predict_row(leaves, raw, from_raw))
             if leaf_col:
                 values[leaf_col] = leaf_row(ranks, leaves, single)
             return True
