@@ -87,7 +87,7 @@ def step_score_instance(state: dict) -> None:
 
 
 def step_score_instances(state: dict) -> None:
-    title("score_instances: a short list, vectorised")
+    title("score_instances: a short list (row by row on the row path up to 32 rows)")
     model = state["model"]
     for row in model.score_instances(ROWS):
         print(" ", show(row))
