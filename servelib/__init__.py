@@ -7,13 +7,14 @@ from servelib.errors import (
     ServelibError,
     UnsupportedStage,
 )
-from servelib.loaders import load
+from servelib.loaders import LoadLimits, load
 from servelib.transformers.pipeline import PipelineModel
 from servelib.vectors import DenseVector, SparseVector
 
 __all__ = [
     "DenseVector",
     "InvalidInput",
+    "LoadLimits",
     "ModelLoadError",
     "PipelineModel",
     "RowSkipped",

@@ -187,7 +187,7 @@ def test_score_not_json(capsys, tmp_path):
 
 def test_missing_model_and_input(capsys, tmp_path):
     code, _, err = run(capsys, "inspect", tmp_path / "nope")
-    assert code == cli.EXIT_ERROR and "no metadata/ directory" in err
+    assert code == cli.EXIT_ERROR and "does not exist" in err
     code, _, err = run(capsys, "score", DEMO / "model", "--input", tmp_path / "nope.jsonl")
     assert code == cli.EXIT_ERROR and "does not exist" in err
 

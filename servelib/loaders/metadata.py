@@ -4,6 +4,9 @@ Spark 3 writes ``metadata/part-00000``; Spark 4 writes ``metadata/part-00000-<uu
 Both hold one JSON line written by DefaultParamsWriter:
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/util/ReadWrite.scala
 Params resolve as Spark does: ``paramMap`` (set explicitly) first, then ``defaultParamMap``.
+The line must be UTF-8 JSON nested at most ``LoadLimits.max_json_depth`` deep, with a string
+class, uid and sparkVersion and object param maps; a Spark ML stage's params must have the JSON
+types Spark's readers decode (spark_params.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 
 from servelib.errors import ModelLoadError
 from servelib.loaders.fs import ModelFS
+from servelib.loaders.limits import LoadLimits
+from servelib.loaders.params import show
+from servelib.loaders.spark_params import check_spark_params, checks
 
 _NO_DEFAULT = object()
 
@@ -30,13 +36,18 @@ class Metadata:
     raw: Mapping[str, Any] = field(repr=False)
 
     @property
+    def meta_dir(self) -> str:
+        return self.path.rstrip("/") + "/metadata"
+
+    @property
     def version(self) -> tuple[int, int]:
         """(major, minor) of the Spark that wrote the stage."""
         parts = (self.spark_version.split(".") + ["0", "0"])[:2]
         try:
-            return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
+            return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit())[:6] or 0)
         except ValueError as exc:
-            raise ModelLoadError(f"unreadable sparkVersion {self.spark_version!r}", self.path) from exc
+            raise ModelLoadError(f"unreadable sparkVersion {show(self.spark_version)}",
+                                 self.meta_dir) from exc
 
     def has(self, name: str) -> bool:
         return name in self.params or name in self.defaults
@@ -53,9 +64,28 @@ class Metadata:
         if default is _NO_DEFAULT:
             raise ModelLoadError(
                 f"param {name!r} of {self.spark_class} ({self.uid}) is neither set nor defaulted",
-                self.path,
+                self.meta_dir,
             )
         return default
+
+
+def parse_json(text: str, path: str, limits: LoadLimits, what: str) -> Any:
+    """``json.loads`` with nesting bounded by ``limits.max_json_depth``; errors name ``path``."""
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise ModelLoadError(f"{what} is nested too deeply to parse", path) from exc
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
+        raise ModelLoadError(f"corrupt {what}: {exc}", path) from exc
+    depth, level = 0, [value]
+    while level:  # breadth first, so a deep document costs its size, not the Python stack
+        depth += 1
+        if depth > limits.max_json_depth:
+            raise ModelLoadError(f"{what} is nested deeper than LoadLimits.max_json_depth "
+                                 f"({limits.max_json_depth})", path)
+        level = [c for v in level if isinstance(v, (dict, list))
+                 for c in (v.values() if isinstance(v, dict) else v)]
+    return value
 
 
 def read_metadata(mfs: ModelFS, stage_path: str) -> Metadata:
@@ -67,18 +97,36 @@ def read_metadata(mfs: ModelFS, stage_path: str) -> Metadata:
         raise ModelLoadError("metadata/ has no part file", meta_dir)
     text = "".join(mfs.read_text(mfs.join(meta_dir, p)) for p in parts).strip()
     line = text.splitlines()[0] if text else ""
-    try:
-        raw = json.loads(line)
-        spark_class = raw["class"]
-        uid = raw["uid"]
-    except (json.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
-        raise ModelLoadError(f"corrupt metadata JSON: {exc}", meta_dir) from exc
-    return Metadata(
-        spark_class=spark_class,
-        uid=uid,
-        spark_version=str(raw.get("sparkVersion", "0.0")),
-        params=raw.get("paramMap") or {},
-        defaults=raw.get("defaultParamMap") or {},
+    raw = parse_json(line, meta_dir, mfs.limits, "metadata JSON")
+    if not isinstance(raw, dict):
+        raise ModelLoadError(f"corrupt metadata JSON: expected an object, got {show(raw)}",
+                             meta_dir)
+    for key in ("class", "uid", "sparkVersion"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ModelLoadError(f"corrupt metadata JSON: {key!r} is not a non-empty string "
+                                 f"({show(raw.get(key))})", meta_dir)
+    maps = {}
+    for key in ("paramMap", "defaultParamMap"):
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise ModelLoadError(f"corrupt metadata JSON: {key!r} is not an object "
+                                 f"({show(value)})", meta_dir)
+        maps[key] = value
+    meta = Metadata(
+        spark_class=raw["class"],
+        uid=raw["uid"],
+        spark_version=raw["sparkVersion"],
+        params=maps["paramMap"],
+        defaults=maps["defaultParamMap"],
         path=stage_path,
         raw=raw,
     )
+    meta.version  # noqa: B018 - fail on an unreadable version here, not in some loader
+    if meta.spark_class.startswith("org.apache.spark.ml."):
+        table = checks(mfs.limits.max_vector_size)
+        for key, values in maps.items():
+            bad = check_spark_params(values, table)
+            if bad is not None:
+                raise ModelLoadError(f"{meta.spark_class} ({meta.uid}): {key} param "
+                                     f"{bad[0]!r}: {bad[1]}", meta_dir)
+    return meta

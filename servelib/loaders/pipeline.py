@@ -1,10 +1,17 @@
 """Walk a saved PipelineModel: its metadata, then each ``stages/NN_uid/`` directory in order.
 
 Spark names stage directories ``{index zero-padded to len(str(numStages))}_{uid}``
-(Pipeline.scala, SharedReadWrite.getStagePath); we match on the ``_uid`` suffix and check order.
+(Pipeline.scala, SharedReadWrite.getStagePath); we match on the ``_uid`` suffix, check the
+order, and check that each stage's own metadata carries the uid ``stageUids`` lists.
+Nesting and the number of stages are bounded by LoadLimits (a symlink loop would otherwise
+recurse until the stack runs out).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
 
 from servelib.errors import ModelLoadError
 from servelib.loaders.context import StageContext
@@ -14,16 +21,47 @@ from servelib.loaders.registry import loader_for
 from servelib.transformers.base import OnlineTransformer
 from servelib.transformers.pipeline import PipelineModel, PythonPipelineModel
 
+# What a loader's own code may raise on data no check anticipated; turned into ModelLoadError
+# naming the stage, so a caller never sees a bare Python error for a bad file. MemoryError is
+# not here: LoadLimits exist so that it cannot happen.
+_UNANTICIPATED = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError,
+                  RecursionError, pa.ArrowException, OSError)
+
+
+@dataclass
+class _Walk:
+    """One load: the filesystem and the number of stages seen so far."""
+
+    mfs: ModelFS
+    stages: int = 0
+
+    def load(self, path: str, depth: int) -> OnlineTransformer:
+        limits = self.mfs.limits
+        self.stages += 1
+        if self.stages > limits.max_stages:
+            raise ModelLoadError(f"more than LoadLimits.max_stages ({limits.max_stages}) stages",
+                                 path)
+        if depth > limits.max_pipeline_depth:
+            raise ModelLoadError("pipelines nested deeper than LoadLimits.max_pipeline_depth "
+                                 f"({limits.max_pipeline_depth})", path)
+        meta = read_metadata(self.mfs, path)
+        loader = loader_for(meta.spark_class, path)
+        ctx = StageContext(self.mfs, path, meta, load_stage=lambda p: self.load(p, depth + 1),
+                           limits=limits)
+        try:
+            return loader(ctx)
+        except _UNANTICIPATED as exc:
+            raise ctx.error(f"unreadable model data ({type(exc).__name__}: {exc})") from exc
+
 
 def load_stage(mfs: ModelFS, path: str) -> OnlineTransformer:
-    meta = read_metadata(mfs, path)
-    loader = loader_for(meta.spark_class, path)
-    ctx = StageContext(mfs, path, meta, load_stage=lambda p: load_stage(mfs, p))
-    return loader(ctx)
+    return _Walk(mfs).load(path, 0)
 
 
 def load_pipeline(ctx: StageContext) -> PipelineModel:
-    uids = ctx.param("stageUids")
+    uids = ctx.params.strings("stageUids", limit=ctx.limits.max_stages)
+    if len(set(uids)) != len(uids):
+        raise ctx.error("param 'stageUids' lists a uid twice", ctx.meta.meta_dir)
     stages_dir = ctx.mfs.join(ctx.path, "stages")
     names = ctx.mfs.list(stages_dir) if uids else []
     stages = []
@@ -33,6 +71,11 @@ def load_pipeline(ctx: StageContext) -> PipelineModel:
             raise ModelLoadError(f"stage {index} ({uid}) has no directory", stages_dir)
         if int(matches[0].split("_", 1)[0]) != index:
             raise ModelLoadError(f"stage {uid} saved at the wrong index {matches[0]}", stages_dir)
-        stages.append(ctx.load_stage(ctx.mfs.join(stages_dir, matches[0])))
+        stage = ctx.load_stage(ctx.mfs.join(stages_dir, matches[0]))
+        if stage.uid != uid:
+            raise ModelLoadError(f"stage {index}: stageUids says {uid!r} but the stage's "
+                                 f"metadata says {stage.uid!r}",
+                                 ctx.mfs.join(stages_dir, matches[0], "metadata"))
+        stages.append(stage)
     cls = PythonPipelineModel if ctx.meta.spark_class.startswith("pyspark.") else PipelineModel
     return cls(ctx.uid, stages=tuple(stages), info=ctx.info())

@@ -22,9 +22,14 @@ def _meta_file(stage_dir: Path) -> Path:
 
 
 def test_missing_directory_names_the_path(tmp_path):
-    with pytest.raises(ModelLoadError, match="no metadata/ directory") as err:
+    with pytest.raises(ModelLoadError, match="does not exist") as err:
         servelib.load(str(tmp_path / "nope"))
     assert "nope" in str(err.value)
+
+
+def test_directory_without_metadata(tmp_path):
+    with pytest.raises(ModelLoadError, match="no metadata/ directory"):
+        servelib.load(str(tmp_path))
 
 
 def test_corrupt_metadata(tmp_path):

@@ -1,0 +1,77 @@
+"""The JSON type of every common Spark ML param, checked for each ``org.apache.spark.ml`` stage.
+
+Spark's ``DefaultParamsReader.getAndSetParams`` decodes every param of ``paramMap`` and
+``defaultParamMap`` with the param's own ``jsonDecode`` when it loads a stage, so a model whose
+``maxIter`` is ``"abc"`` fails to load in Spark even though scoring never reads ``maxIter``.
+We refuse the same models by name: the table below holds the types of the params Spark's shared
+traits and the supported stages declare (sharedParams.scala, treeParams.scala, and each stage's
+own); a name not in it is left to the loader that reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from servelib.loaders.params import BadValue, as_bool, as_double, as_int, as_list, as_string
+
+_STRING = (
+    "featuresCol labelCol predictionCol rawPredictionCol probabilityCol varianceCol inputCol "
+    "outputCol weightCol handleInvalid solver loss impurity featureSubsetStrategy lossType "
+    "leafCol family link linkPredictionCol offsetCol modelType strategy stringOrderType "
+    "validationIndicatorCol distanceMeasure"
+)
+_BOOL = (
+    "fitIntercept standardization withMean withStd withCentering withScaling dropLast inverse "
+    "cacheNodeIds bootstrap collectSubModels"
+)
+_INT = (
+    "maxIter maxDepth maxBins minInstancesPerNode maxMemoryInMB checkpointInterval numTrees "
+    "aggregationDepth degree size maxCategories blockSize seed"
+)
+_DOUBLE = (
+    "regParam elasticNetParam tol threshold stepSize minInfoGain subsamplingRate "
+    "minWeightFractionPerNode validationTol p min max missingValue smoothing epsilon "
+    "variancePower linkPower lower upper relativeError maxBlockSizeInMB"
+)
+_STRINGS = "inputCols outputCols labels stageUids names"
+_DOUBLES = "thresholds splits"
+_INTS = "indices"
+_DOUBLES2 = "splitsArray"
+
+
+def _list_of(check: Callable[[Any], Any], limit: int) -> Callable[[Any], None]:
+    def convert(value: Any) -> None:
+        for i, item in enumerate(as_list(value, limit)):
+            try:
+                check(item)
+            except BadValue as exc:
+                raise BadValue(f"entry {i}: {exc}") from None
+    return convert
+
+
+def checks(limit: int) -> dict[str, Callable[[Any], Any]]:
+    """Param name -> a function raising BadValue when the JSON value has the wrong type."""
+    table: dict[str, Callable[[Any], Any]] = {}
+    for names, check in (
+        (_STRING, as_string), (_BOOL, as_bool), (_INT, as_int), (_DOUBLE, as_double),
+        (_STRINGS, _list_of(as_string, limit)), (_DOUBLES, _list_of(as_double, limit)),
+        (_INTS, _list_of(as_int, limit)),
+        (_DOUBLES2, _list_of(_list_of(as_double, limit), limit)),
+    ):
+        table.update(dict.fromkeys(names.split(), check))
+    return table
+
+
+def check_spark_params(values: Mapping[str, Any], table: Mapping[str, Callable[[Any], Any]]
+                       ) -> tuple[str, str] | None:
+    """The first (param, problem) whose value Spark could not decode, or None."""
+    for name, value in values.items():
+        check = table.get(name)
+        if check is None:
+            continue
+        try:
+            check(value)
+        except BadValue as exc:
+            return name, str(exc)
+    return None
