@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from servelib.loaders.context import StageContext
-from servelib.loaders.parquet import field, to_matrix, to_vector
+from servelib.loaders.params import BadValue, Fields, as_doubles
+from servelib.loaders.parquet import matrix_parts, vector_parts
 from servelib.transformers.classification.linear_svc import LinearSVCModel
 from servelib.transformers.classification.logistic_regression import (
     LogisticRegressionModel,
@@ -22,58 +23,65 @@ from servelib.transformers.classification.logistic_regression import (
 from servelib.transformers.classification.naive_bayes import ModelType, NaiveBayesModel
 
 
-def _matrix(item: Any, path: str) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """A MatrixUDT struct -> (dense values, stored pattern or None when dense, is CSC)."""
-    dense = to_matrix(item, path)
-    if item["type"] == 1:
-        return dense, None, False
-    transposed = bool(item.get("isTransposed"))
-    ptrs, idx = item["colPtrs"] or [], item["rowIndices"] or []
-    stored = np.zeros(dense.shape, dtype=bool)
-    for outer in range(len(ptrs) - 1):
-        inner = idx[ptrs[outer] : ptrs[outer + 1]]
-        if transposed:
-            stored[outer, inner] = True
-        else:
-            stored[inner, outer] = True
-    return dense, (None if stored.all() else stored), not transposed
+def _matrix(ctx: StageContext, data: Fields, name: str
+            ) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """A MatrixUDT column -> (dense values, stored pattern or None when dense, is CSC)."""
+    item = data.get(name)
+    dense, stored = data.read(name, lambda v: matrix_parts(v, ctx.limits.max_vector_size))
+    return dense, stored, item["type"] == 0 and not item["isTransposed"]
 
 
-def _vector(item: Any, path: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """A VectorUDT struct -> (dense values, stored pattern or None when dense)."""
-    values = to_vector(item, path)
-    if item["type"] == 1:
+def _vector(ctx: StageContext, data: Fields, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A VectorUDT column -> (dense values, stored pattern or None when dense)."""
+    values, indices = data.read(name, lambda v: vector_parts(v, ctx.limits.max_vector_size))
+    if indices is None:
         return values, None
     stored = np.zeros(values.shape[0], dtype=bool)
-    stored[list(item["indices"] or [])] = True
+    stored[indices] = True
     return values, (None if stored.all() else stored)
+
+
+def _dense(ctx: StageContext, data: Fields, name: str) -> np.ndarray:
+    return data.read(name, lambda v: vector_parts(v, ctx.limits.max_vector_size)[0])
+
+
+def _check_thresholds(value: object, limit: int) -> tuple[float, ...]:
+    """HasThresholds' validator: every entry >= 0, at most one 0."""
+    ts = as_doubles(value, limit)
+    if not all(t >= 0 for t in ts) or ts.count(0.0) > 1:
+        raise BadValue(f"thresholds must be >= 0 with at most one 0, got {list(ts)[:10]}")
+    return ts
 
 
 def _columns(ctx: StageContext, probabilistic: bool = True) -> dict[str, Any]:
     cols = {
-        "features_col": ctx.param("featuresCol", "features"),
-        "prediction_col": ctx.param("predictionCol", "prediction"),
-        "raw_prediction_col": ctx.param("rawPredictionCol", "rawPrediction"),
+        "features_col": ctx.params.string("featuresCol", "features"),
+        "prediction_col": ctx.params.string("predictionCol", "prediction"),
+        "raw_prediction_col": ctx.params.string("rawPredictionCol", "rawPrediction"),
     }
     if probabilistic:
-        cols["probability_col"] = ctx.param("probabilityCol", "probability")
+        cols["probability_col"] = ctx.params.string("probabilityCol", "probability")
     return cols
 
 
 def _thresholds(ctx: StageContext, num_classes: int) -> tuple[float, ...] | None:
     if not ctx.meta.has("thresholds"):
         return None
-    ts = tuple(float(t) for t in ctx.param("thresholds"))
+    ts = _thresholds_param(ctx)
     if len(ts) != num_classes:  # Spark's transform() fails this require on every call
-        raise ctx.error(f"thresholds has length {len(ts)} but numClasses={num_classes}")
+        raise ctx.param_error(f"thresholds has length {len(ts)} but numClasses={num_classes}")
     return ts
 
 
+def _thresholds_param(ctx: StageContext) -> tuple[float, ...]:
+    return ctx.params.read("thresholds", lambda v: _check_thresholds(v, ctx.limits.max_vector_size))
+
+
 def _threshold_from_thresholds(ctx: StageContext) -> float:
-    ts = np.asarray(ctx.param("thresholds"), dtype=np.float64)
+    ts = np.asarray(_thresholds_param(ctx), dtype=np.float64)
     if len(ts) != 2:
-        raise ctx.error("getThreshold only applies to binary classification, "
-                        f"but thresholds has length {len(ts)}")
+        raise ctx.param_error("getThreshold only applies to binary classification, "
+                              f"but thresholds has length {len(ts)}")
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(1.0 / (1.0 + ts[0] / ts[1]))
 
@@ -82,8 +90,8 @@ def _check_threshold_consistency(ctx: StageContext) -> None:
     """checkThresholdConsistency, which Spark runs on every transform."""
     if ctx.meta.is_set("threshold") and ctx.meta.is_set("thresholds"):
         t = _threshold_from_thresholds(ctx)
-        if not abs(float(ctx.param("threshold")) - t) < 1e-5:
-            raise ctx.error(f"inconsistent threshold and thresholds (equivalent to {t})")
+        if not abs(ctx.params.double("threshold", lo=0.0, hi=1.0) - t) < 1e-5:
+            raise ctx.param_error(f"inconsistent threshold and thresholds (equivalent to {t})")
 
 
 def _binary_threshold(ctx: StageContext) -> tuple[float, float]:
@@ -91,7 +99,7 @@ def _binary_threshold(ctx: StageContext) -> tuple[float, float]:
     if ctx.meta.is_set("thresholds"):
         t = _threshold_from_thresholds(ctx)
     else:
-        t = float(ctx.param("threshold", 0.5))
+        t = ctx.params.double("threshold", 0.5, lo=0.0, hi=1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if t == 0.0:
             return t, -np.inf
@@ -101,23 +109,30 @@ def _binary_threshold(ctx: StageContext) -> tuple[float, float]:
 
 
 def load_logistic_regression(ctx: StageContext) -> LogisticRegressionModel:
-    row = ctx.data_row()
-    path = ctx.path
-    num_classes = int(field(row, "numClasses", path))
+    data = ctx.data_fields()
+    data_dir = ctx.mfs.join(ctx.path, "data")
+    num_classes = data.integer("numClasses", lo=1, hi=ctx.limits.max_vector_size)
     stored, csc = None, False
-    if "coefficientMatrix" in row:
-        coef, stored, csc = _matrix(field(row, "coefficientMatrix", path), path)
-        intercepts = to_vector(field(row, "interceptVector", path), path)
-        multinomial = bool(field(row, "isMultinomial", path))
+    if data.has("coefficientMatrix"):
+        coef, stored, csc = _matrix(ctx, data, "coefficientMatrix")
+        intercepts = _dense(ctx, data, "interceptVector")
+        multinomial = data.boolean("isMultinomial")
     else:  # Spark 2.0 layout: binomial only
-        vec, vstored = _vector(field(row, "coefficients", path), path)
+        vec, vstored = _vector(ctx, data, "coefficients")
         coef = vec[None, :]
         stored = None if vstored is None else vstored[None, :]
-        intercepts = np.array([float(field(row, "intercept", path))])
+        intercepts = np.array([data.double("intercept")])
         multinomial = False
     if coef.shape[0] != intercepts.shape[0]:
         raise ctx.error(f"coefficientMatrix has {coef.shape[0]} rows but "
-                        f"interceptVector has {intercepts.shape[0]} entries")
+                        f"interceptVector has {intercepts.shape[0]} entries", data_dir)
+    if coef.shape[0] != (num_classes if multinomial else 1):
+        raise ctx.error(f"coefficientMatrix has {coef.shape[0]} rows for numClasses="
+                        f"{num_classes} ({'multinomial' if multinomial else 'binomial'})",
+                        data_dir)
+    if data.integer("numFeatures", coef.shape[1]) != coef.shape[1]:
+        raise ctx.error(f"numFeatures={data.get('numFeatures')} but the coefficients have "
+                        f"{coef.shape[1]} columns", data_dir)
     _check_threshold_consistency(ctx)
     threshold, margin = (0.5, 0.0) if multinomial else _binary_threshold(ctx)
     thresholds = _thresholds(ctx, num_classes) if ctx.meta.is_set("thresholds") else None
@@ -140,8 +155,8 @@ def load_logistic_regression(ctx: StageContext) -> LogisticRegressionModel:
 
 
 def load_linear_svc(ctx: StageContext) -> LinearSVCModel:
-    row = ctx.data_row()
-    coef, stored = _vector(field(row, "coefficients", ctx.path), ctx.path)
+    data = ctx.data_fields()
+    coef, stored = _vector(ctx, data, "coefficients")
     return LinearSVCModel(
         ctx.uid,
         **_columns(ctx, probabilistic=False),
@@ -149,29 +164,28 @@ def load_linear_svc(ctx: StageContext) -> LinearSVCModel:
         num_classes=2,
         num_features=int(coef.shape[0]),
         coefficients=coef[None, :],
-        intercepts=np.array([float(field(row, "intercept", ctx.path))]),
+        intercepts=np.array([data.double("intercept")]),
         stored=None if stored is None else stored[None, :],
-        threshold=float(ctx.param("threshold", 0.0)),
+        threshold=ctx.params.double("threshold", 0.0),
         info=ctx.info(num_features=int(coef.shape[0])),
     )
 
 
 def load_naive_bayes(ctx: StageContext) -> NaiveBayesModel:
-    row = ctx.data_row()
-    path = ctx.path
-    name = ctx.param("modelType", "multinomial")
-    try:
-        model_type = ModelType(name)
-    except ValueError as exc:
-        raise ctx.error(f"unknown modelType {name!r}") from exc
-    pi = to_vector(field(row, "pi", path), path)
-    theta, stored, csc = _matrix(field(row, "theta", path), path)
+    data = ctx.data_fields()
+    data_dir = ctx.mfs.join(ctx.path, "data")
+    model_type = ModelType(ctx.params.string("modelType", "multinomial",
+                                             choices=tuple(m.value for m in ModelType)))
+    pi = _dense(ctx, data, "pi")
+    theta, stored, csc = _matrix(ctx, data, "theta")
     num_classes, num_features = theta.shape
+    if pi.shape[0] != num_classes:
+        raise ctx.error(f"pi has {pi.shape[0]} entries but theta has {num_classes} rows", data_dir)
     kw: dict[str, Any] = {}
     if model_type is ModelType.GAUSSIAN:
-        sigma = to_matrix(field(row, "sigma", path), path)
+        sigma = _matrix(ctx, data, "sigma")[0]
         if sigma.shape != theta.shape:
-            raise ctx.error(f"sigma has shape {sigma.shape} but theta has {theta.shape}")
+            raise ctx.error(f"sigma has shape {sigma.shape} but theta has {theta.shape}", data_dir)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_var = np.log(sigma)
         kw.update(weights=theta, bias=pi, sigma=sigma,

@@ -17,7 +17,6 @@ from servelib.loaders.params import Fields, mapping_fields, show
 from servelib.loaders.parquet import read_data, single_row
 from servelib.transformers.base import HandleInvalid
 
-_REQUIRED = object()
 _ABSENT = object()
 
 
@@ -40,19 +39,18 @@ class StageContext:
                       lambda msg: self.error(msg, self.meta.meta_dir), "param",
                       self.limits.max_vector_size, _ABSENT)
 
-    def param(self, name: str, default: Any = _REQUIRED) -> Any:
-        """The raw JSON value; prefer the typed ``params`` reads."""
-        if default is _REQUIRED:
-            return self.params.get(name)
-        return self.params.get(name, default)
+    @cached_property
+    def extra(self) -> Fields:
+        """Typed reads of the metadata's top-level extra fields (numFeatures, numClasses, ...)."""
+        return mapping_fields(self.meta.raw, self.param_error, "metadata field",
+                              self.limits.max_vector_size)
 
     def handle_invalid(self, default: str = "error") -> HandleInvalid:
         value = self.params.string("handleInvalid", default)
         try:
             return HandleInvalid(value)
         except ValueError:
-            raise self.error(f"param 'handleInvalid': unknown value {show(value)}",
-                             self.meta.meta_dir) from None
+            raise self.param_error(f"param 'handleInvalid': unknown value {show(value)}") from None
 
     def in_out_cols(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Spark's getInOutCols: inputCol/outputCol when inputCol is set, else
@@ -61,8 +59,7 @@ class StageContext:
             return (self.params.string("inputCol"),), (self.params.string("outputCol"),)
         inputs, outputs = self.params.strings("inputCols"), self.params.strings("outputCols")
         if len(inputs) != len(outputs):
-            raise self.error(f"{len(inputs)} inputCols but {len(outputs)} outputCols",
-                             self.meta.meta_dir)
+            raise self.param_error(f"{len(inputs)} inputCols but {len(outputs)} outputCols")
         return inputs, outputs
 
     def data(self, folder: str = "data") -> pa.Table:
@@ -81,6 +78,10 @@ class StageContext:
         """A load error naming the stage (class and uid) and the file (default: the stage)."""
         return ModelLoadError(f"{self.meta.spark_class} ({self.uid}): {message}",
                               file or self.path)
+
+    def param_error(self, message: str) -> ModelLoadError:
+        """A load error about the params: names the stage and its metadata/ directory."""
+        return self.error(message, self.meta.meta_dir)
 
     def info(self, **extra: Any) -> dict[str, Any]:
         """Facts `servelib inspect` shows for every stage."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from servelib.loaders.context import StageContext
+from servelib.loaders.params import BadValue, as_doubles, show
+from servelib.loaders.parquet import vector_parts
 from servelib.transformers.feature.binarizer import Binarizer
 from servelib.transformers.feature.bucketizer import Bucketizer
 from servelib.transformers.feature.dct import DCT
@@ -16,9 +20,11 @@ from servelib.transformers.feature.polynomial_expansion import PolynomialExpansi
 def load_binarizer(ctx: StageContext) -> Binarizer:
     inputs, outputs = ctx.in_out_cols()
     if ctx.meta.is_set("thresholds"):
-        thresholds = tuple(float(t) for t in ctx.param("thresholds"))
+        thresholds = ctx.params.doubles("thresholds")
+        if len(thresholds) != len(inputs):  # Binarizer.transformSchema's require
+            raise ctx.param_error(f"{len(thresholds)} thresholds for {len(inputs)} input columns")
     else:
-        thresholds = (float(ctx.param("threshold")),) * len(inputs)
+        thresholds = (ctx.params.double("threshold"),) * len(inputs)
     return Binarizer(
         ctx.uid,
         input_cols=inputs,
@@ -30,25 +36,23 @@ def load_binarizer(ctx: StageContext) -> Binarizer:
     )
 
 
-def _double(value: object) -> float:
-    """A double param as Spark's JSON writes it: a number, or "NaN"/"Inf"/"-Inf"/"Infinity"."""
-    return float(value)  # type: ignore[arg-type]
-
-
 def load_bucketizer(ctx: StageContext) -> Bucketizer:
     inputs, outputs = ctx.in_out_cols()
     if ctx.meta.is_set("inputCol"):
-        splits = (tuple(_double(s) for s in ctx.param("splits")),)
+        splits = (ctx.params.doubles("splits"),)
     else:
-        splits = tuple(tuple(_double(s) for s in arr) for arr in ctx.param("splitsArray"))
+        limit = ctx.limits.max_vector_size
+        splits = ctx.params.read("splitsArray", lambda arrays: tuple(
+            as_doubles(a, limit) for a in as_doubles_lists(arrays, len(inputs))))
     if len(splits) != len(inputs) or len(outputs) != len(inputs):
-        raise ctx.error(f"{len(inputs)} input columns, {len(outputs)} output columns and "
-                        f"{len(splits)} split arrays")
+        raise ctx.param_error(f"{len(inputs)} input columns, {len(outputs)} output columns and "
+                              f"{len(splits)} split arrays")
     for arr in splits:
         if len(arr) < 3 or any(math.isnan(s) for s in arr) or any(
             a >= b for a, b in zip(arr, arr[1:])
         ):
-            raise ctx.error(f"splits {list(arr)} are not >= 3 strictly increasing numbers")
+            raise ctx.param_error(f"splits {show(list(arr))} are not >= 3 strictly increasing "
+                                  "numbers")
     return Bucketizer(
         ctx.uid,
         input_cols=inputs,
@@ -60,37 +64,48 @@ def load_bucketizer(ctx: StageContext) -> Bucketizer:
 
 
 def load_normalizer(ctx: StageContext) -> Normalizer:
-    p = _double(ctx.param("p"))
+    p = ctx.params.double("p")
     if not p >= 1.0:
-        raise ctx.error(f"p must be >= 1, got {p}")
-    return Normalizer(ctx.uid, input_col=ctx.param("inputCol"), output_col=ctx.param("outputCol"),
-                      p=p, info=ctx.info())
+        raise ctx.param_error(f"p must be >= 1, got {p}")
+    return Normalizer(ctx.uid, input_col=ctx.params.string("inputCol"),
+                      output_col=ctx.params.string("outputCol"), p=p, info=ctx.info())
 
 
 def load_elementwise_product(ctx: StageContext) -> ElementwiseProduct:
-    vec = ctx.param("scalingVec")
-    try:
-        values = [_double(v) for v in vec["values"]]
-        if vec["type"] == 0:
-            dense = [0.0] * int(vec["size"])
-            for i, v in zip(vec["indices"], values):
-                dense[int(i)] = v
-            values = dense
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ctx.error(f"unreadable scalingVec {vec!r}") from exc
-    return ElementwiseProduct(ctx.uid, input_col=ctx.param("inputCol"),
-                              output_col=ctx.param("outputCol"), scaling=tuple(values),
-                              info=ctx.info(size=len(values)))
+    values = ctx.params.read("scalingVec", lambda v: _json_vector(v, ctx.limits.max_vector_size))
+    return ElementwiseProduct(ctx.uid, input_col=ctx.params.string("inputCol"),
+                              output_col=ctx.params.string("outputCol"),
+                              scaling=tuple(values.tolist()), info=ctx.info(size=len(values)))
+
+
+def _json_vector(value: object, limit: int) -> np.ndarray:
+    """A VectorUDT param as Spark's JSON writes it (``{"type": 1, "values": [...]}`` or
+    ``{"type": 0, "size": n, "indices": [...], "values": [...]}``)."""
+    if not isinstance(value, dict):
+        raise BadValue(f"expected a vector object, got {type(value).__name__}")
+    if value.get("type") == 1:
+        value = {"size": None, "indices": None, **value}
+    return vector_parts(value, limit)[0]
+
+
+def as_doubles_lists(value: object, count: int) -> list:
+    """splitsArray: one list per input column."""
+    if not isinstance(value, list) or len(value) != count:
+        raise BadValue(f"expected {count} lists of splits, got {type(value).__name__}"
+                       f"{f' of {len(value)}' if isinstance(value, list) else ''}")
+    return value
 
 
 def load_polynomial_expansion(ctx: StageContext) -> PolynomialExpansion:
-    degree = int(ctx.param("degree"))
+    degree = ctx.params.integer("degree")
     if degree < 1:
-        raise ctx.error(f"degree must be >= 1, got {degree}")
-    return PolynomialExpansion(ctx.uid, input_col=ctx.param("inputCol"),
-                               output_col=ctx.param("outputCol"), degree=degree, info=ctx.info())
+        raise ctx.param_error(f"degree must be >= 1, got {degree}")
+    return PolynomialExpansion(ctx.uid, input_col=ctx.params.string("inputCol"),
+                               output_col=ctx.params.string("outputCol"), degree=degree,
+                               info=ctx.info())
 
 
 def load_dct(ctx: StageContext) -> DCT:
-    return DCT(ctx.uid, input_col=ctx.param("inputCol"), output_col=ctx.param("outputCol"),
-               inverse=bool(ctx.param("inverse")), info=ctx.info())
+    return DCT(ctx.uid, input_col=ctx.params.string("inputCol"),
+               output_col=ctx.params.string("outputCol"), inverse=ctx.params.boolean("inverse"),
+               info=ctx.info())

@@ -68,12 +68,6 @@ def single_row(table: pa.Table, path: str) -> dict[str, Any]:
     return {name: table.column(name)[0].as_py() for name in table.column_names}
 
 
-def field(row: Mapping[str, Any], name: str, path: str) -> Any:
-    if name not in row:
-        raise ModelLoadError(f"data file lacks column {name!r} (has {sorted(row)})", path)
-    return row[name]
-
-
 def floats(values: Any, limit: int) -> np.ndarray:
     """A list of numbers as float64 (NumPy's conversion for the common all-numbers case; the
     element-wise check, and its message, for anything else)."""
@@ -121,14 +115,6 @@ def vector_parts(item: Any, limit: int) -> tuple[np.ndarray, np.ndarray | None]:
     return dense, indices
 
 
-def to_vector(item: Mapping[str, Any] | None, path: str, limit: int = 1 << 62) -> np.ndarray:
-    """A VectorUDT struct as a dense float64 array."""
-    try:
-        return vector_parts(item, limit)[0]
-    except BadValue as exc:
-        raise ModelLoadError(f"bad vector in model data: {exc}", path) from None
-
-
 def matrix_parts(item: Any, limit: int) -> tuple[np.ndarray, np.ndarray | None]:
     """A MatrixUDT struct -> (dense (numRows, numCols) float64, stored pattern or None when
     dense); BadValue when it is not a well-formed matrix of at most ``limit`` entries."""
@@ -163,11 +149,3 @@ def matrix_parts(item: Any, limit: int) -> tuple[np.ndarray, np.ndarray | None]:
     if not transposed:
         out, stored = out.T.copy(), stored.T.copy()
     return out, (None if stored.all() else stored)
-
-
-def to_matrix(item: Mapping[str, Any] | None, path: str, limit: int = 1 << 62) -> np.ndarray:
-    """A MatrixUDT struct as a dense (numRows, numCols) float64 array."""
-    try:
-        return matrix_parts(item, limit)[0]
-    except BadValue as exc:
-        raise ModelLoadError(f"bad matrix in model data: {exc}", path) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from servelib.errors import UnsupportedStage
 from servelib.loaders.context import StageContext
-from servelib.loaders.parquet import field
+from servelib.loaders.parquet import vector_parts
 from servelib.transformers.regression.generalized_linear_regression import (
     GeneralizedLinearRegressionModel,
     Link,
@@ -24,7 +24,6 @@ from servelib.transformers.regression.linear_regression import (
     LinearPredictor,
     LinearRegressionModel,
 )
-from servelib.vectors import SparseVector, vector_from_struct
 
 _DEFAULT_LINK = {"gaussian": Link.IDENTITY, "binomial": Link.LOGIT, "poisson": Link.LOG,
                  "gamma": Link.INVERSE}
@@ -39,19 +38,17 @@ _TWEEDIE_AS = {0.0: "gaussian", 1.0: "poisson", 2.0: "gamma"}  # Family.fromPara
 
 
 def _predictor(ctx: StageContext, columns: tuple[str, ...]) -> LinearPredictor:
-    row = ctx.data_row()
-    path = ctx.mfs.join(ctx.path, "data")
-    values = {name: field(row, name, path) for name in columns}
-    vec = vector_from_struct(values["coefficients"])
-    if vec is None:
-        raise ctx.error("null coefficients in model data")
-    stored = vec.indices if isinstance(vec, SparseVector) else None
-    return LinearPredictor.of(vec.toArray(), float(values["intercept"]), stored)
+    data = ctx.data_fields()
+    for name in columns:  # Spark selects these columns: each must be there
+        data.get(name)
+    dense, stored = data.read("coefficients",
+                              lambda v: vector_parts(v, ctx.limits.max_vector_size))
+    return LinearPredictor.of(dense, data.double("intercept"), stored)
 
 
 def _optional_col(ctx: StageContext, name: str) -> str:
     """A column param that may be unset; Spark treats unset and "" alike."""
-    return str(ctx.param(name, "") or "")
+    return ctx.params.string(name, "")
 
 
 def load_linear_regression(ctx: StageContext) -> LinearRegressionModel:
@@ -61,32 +58,32 @@ def load_linear_regression(ctx: StageContext) -> LinearRegressionModel:
     predictor = _predictor(ctx, columns)
     return LinearRegressionModel(
         ctx.uid,
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
+        features_col=ctx.params.string("featuresCol", "features"),
+        prediction_col=ctx.params.string("predictionCol", "prediction"),
         predictor=predictor,
-        info=ctx.info(num_features=predictor.size, loss=ctx.param("loss", "squaredError"),
+        info=ctx.info(num_features=predictor.size, loss=ctx.params.string("loss", "squaredError"),
                       sparse_coefficients=predictor.active is not None),
     )
 
 
 def _family_and_link(ctx: StageContext) -> tuple[str, Projection, Link, float]:
     """Spark's FamilyAndLink.apply: (family, its projection, link, link power)."""
-    family = str(ctx.param("family", "gaussian")).lower()
+    family = ctx.params.string("family", "gaussian").lower()
     if family == "tweedie":
-        variance_power = float(ctx.param("variancePower", 0.0))
+        variance_power = ctx.params.double("variancePower", 0.0)
         family_obj = _TWEEDIE_AS.get(variance_power, "tweedie")
         if ctx.meta.is_set("linkPower"):
-            power = float(ctx.param("linkPower"))
+            power = ctx.params.double("linkPower")
         elif family_obj != "tweedie":
             return family, _projection(family_obj), _DEFAULT_LINK[family_obj], 1.0
         else:
             power = 1.0 - variance_power  # Tweedie.defaultLink = Power(1 - variancePower)
         return family, _projection(family_obj), _POWER_LINKS.get(power, Link.POWER), power
     if family not in _DEFAULT_LINK:
-        raise ctx.error(f"unknown GLR family {family!r}")
+        raise ctx.param_error(f"unknown GLR family {family!r:.80}")
     if not ctx.meta.is_set("link"):
         return family, _projection(family), _DEFAULT_LINK[family], 1.0
-    name = str(ctx.param("link")).lower()
+    name = ctx.params.string("link").lower()
     try:
         link = Link(name)
     except ValueError:
@@ -111,8 +108,8 @@ def load_glr(ctx: StageContext) -> GeneralizedLinearRegressionModel:
     predictor = _predictor(ctx, ("intercept", "coefficients"))
     return GeneralizedLinearRegressionModel(
         ctx.uid,
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
+        features_col=ctx.params.string("featuresCol", "features"),
+        prediction_col=ctx.params.string("predictionCol", "prediction"),
         link_prediction_col=_optional_col(ctx, "linkPredictionCol"),
         offset_col=_optional_col(ctx, "offsetCol") if ctx.meta.is_set("offsetCol") else "",
         link=link,

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from servelib.loaders.context import StageContext
-from servelib.loaders.parquet import field, to_vector
+from servelib.loaders.parquet import vector_parts
 from servelib.transformers.feature.imputer import ImputerModel
 from servelib.transformers.feature.scalers import (
     MaxAbsScalerModel,
@@ -22,11 +22,11 @@ from servelib.transformers.feature.scalers import (
 
 
 def _vectors(ctx: StageContext, *names: str) -> list[np.ndarray]:
-    row = ctx.data_row()
-    path = ctx.mfs.join(ctx.path, "data")
-    vectors = [to_vector(field(row, name, path), path) for name in names]
+    data = ctx.data_fields()
+    limit = ctx.limits.max_vector_size
+    vectors = [data.read(name, lambda v: vector_parts(v, limit)[0]) for name in names]
     if len({v.shape[0] for v in vectors}) != 1:
-        raise ctx.error(f"data vectors {names} differ in size")
+        raise ctx.error(f"data vectors {names} differ in size", ctx.mfs.join(ctx.path, "data"))
     return vectors
 
 
@@ -39,8 +39,8 @@ def _reciprocal(values: np.ndarray, where_zero: float) -> np.ndarray:
 def _build(cls, ctx: StageContext, n: int, shift: np.ndarray | None, scale: np.ndarray | None):
     return cls(
         ctx.uid,
-        input_col=ctx.param("inputCol"),
-        output_col=ctx.param("outputCol"),
+        input_col=ctx.params.string("inputCol"),
+        output_col=ctx.params.string("outputCol"),
         num_features=n,
         shift=shift,
         scale=scale,
@@ -53,8 +53,8 @@ def load_standard_scaler(ctx: StageContext) -> StandardScalerModel:
     std, mean = _vectors(ctx, "std", "mean")
     return _build(
         StandardScalerModel, ctx, mean.shape[0],
-        shift=mean if ctx.param("withMean") else None,
-        scale=_reciprocal(std, 0.0) if ctx.param("withStd") else None,
+        shift=mean if ctx.params.boolean("withMean") else None,
+        scale=_reciprocal(std, 0.0) if ctx.params.boolean("withStd") else None,
     )
 
 
@@ -67,16 +67,16 @@ def load_robust_scaler(ctx: StageContext) -> RobustScalerModel:
     range_, median = _vectors(ctx, "range", "median")
     return _build(
         RobustScalerModel, ctx, median.shape[0],
-        shift=median if ctx.param("withCentering") else None,
-        scale=_reciprocal(range_, 0.0) if ctx.param("withScaling") else None,
+        shift=median if ctx.params.boolean("withCentering") else None,
+        scale=_reciprocal(range_, 0.0) if ctx.params.boolean("withScaling") else None,
     )
 
 
 def load_min_max_scaler(ctx: StageContext) -> MinMaxScalerModel:
     original_min, original_max = _vectors(ctx, "originalMin", "originalMax")
-    lo, hi = float(ctx.param("min")), float(ctx.param("max"))
+    lo, hi = ctx.params.double("min"), ctx.params.double("max")
     if not lo < hi:  # Spark's transformSchema fails before any row is scored
-        raise ctx.error(f"the specified min({lo}) is larger or equal to max({hi})")
+        raise ctx.param_error(f"the specified min({lo}) is larger or equal to max({hi})")
     span = hi - lo
     range_ = original_max - original_min
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -84,8 +84,8 @@ def load_min_max_scaler(ctx: StageContext) -> MinMaxScalerModel:
     n = original_min.shape[0]
     return MinMaxScalerModel(
         ctx.uid,
-        input_col=ctx.param("inputCol"),
-        output_col=ctx.param("outputCol"),
+        input_col=ctx.params.string("inputCol"),
+        output_col=ctx.params.string("outputCol"),
         num_features=n,
         original_min=original_min,
         scale=scale,
@@ -99,22 +99,11 @@ def load_min_max_scaler(ctx: StageContext) -> MinMaxScalerModel:
 
 def load_imputer(ctx: StageContext) -> ImputerModel:
     # Spark's getInOutCols: inputCol wins when it is set explicitly.
-    if ctx.meta.is_set("inputCol"):
-        inputs, outputs = (ctx.param("inputCol"),), (ctx.param("outputCol"),)
-    else:
-        inputs, outputs = tuple(ctx.param("inputCols")), tuple(ctx.param("outputCols"))
-    if len(inputs) != len(outputs):
-        raise ctx.error(f"{len(inputs)} input columns but {len(outputs)} output columns")
+    inputs, outputs = ctx.in_out_cols()
     # surrogateDF: one double column per input column, looked up by name (Spark does the same).
-    row = ctx.data_row()
-    path = ctx.mfs.join(ctx.path, "data")
-    surrogates = []
-    for name in inputs:
-        value = field(row, name, path)
-        if value is None:
-            raise ctx.error(f"null surrogate for column {name!r}")
-        surrogates.append(float(value))
-    missing = float(ctx.param("missingValue"))  # JSON spells NaN "NaN"; float() reads it
+    data = ctx.data_fields()
+    surrogates = [data.double(name) for name in inputs]
+    missing = ctx.params.double("missingValue")  # Spark's JSON spells NaN "NaN"
     return ImputerModel(
         ctx.uid,
         input_cols=inputs,
@@ -122,7 +111,7 @@ def load_imputer(ctx: StageContext) -> ImputerModel:
         surrogates=tuple(surrogates),
         missing_value=missing,
         info=ctx.info(
-            strategy=ctx.param("strategy", None),
+            strategy=ctx.params.string("strategy", None),
             surrogates=dict(zip(inputs, surrogates)),
             missing_value=None if math.isnan(missing) else missing,
         ),

@@ -26,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 
 from servelib.loaders.context import StageContext
+from servelib.loaders.params import BadValue
+from servelib.loaders.tree_checks import check_preorder, walk
 from servelib.transformers.tree.classifiers import (
     DecisionTreeClassificationModel,
     GBTClassificationModel,
@@ -52,61 +54,134 @@ def _dot_lanes(ctx: StageContext) -> int:
 def _fields(ctx: StageContext, names: list[str], wanted: tuple[str, ...], where: str) -> None:
     missing = [n for n in wanted if n not in names]
     if missing:
-        raise ctx.error(f"{where} lacks {missing} (has {sorted(names)})")
+        raise ctx.error(f"{where} lacks {missing} (has {sorted(names)})", _data_dir(ctx))
 
 
-def _lists(arr: pa.Array) -> list[np.ndarray]:
+def _data_dir(ctx: StageContext, folder: str = "data") -> str:
+    return ctx.mfs.join(ctx.path, folder)
+
+
+def _numbers(ctx: StageContext, arr: pa.Array | pa.ChunkedArray, name: str, dtype: type,
+             folder: str = "data") -> np.ndarray:
+    """A non-null integer (or, for float64, numeric) column as NumPy."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    kind = pa.types.is_integer if dtype is np.int64 else (
+        lambda t: pa.types.is_floating(t) or pa.types.is_integer(t))
+    if not kind(arr.type) or arr.null_count:
+        raise ctx.error(f"column {name!r} must hold non-null "
+                        f"{'integers' if dtype is np.int64 else 'numbers'}, got {arr.type} with "
+                        f"{arr.null_count} nulls", _data_dir(ctx, folder))
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _lists(ctx: StageContext, arr: pa.Array, name: str) -> list[np.ndarray]:
+    if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)) or arr.null_count:
+        raise ctx.error(f"column {name!r} must hold non-null lists of numbers, got {arr.type}",
+                        _data_dir(ctx))
+    flat = _numbers(ctx, arr.flatten(), name, np.float64)
     off = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
-    flat = np.asarray(arr.values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    off = off - off[0]
     return [flat[a:b] for a, b in zip(off[:-1], off[1:])]
 
 
 class _Nodes:
-    """The node table of all trees, sorted by (tree, id), as NumPy arrays."""
+    """The node table of all trees, sorted by (tree, id), as NumPy arrays, checked: one root
+    per tree, children in range, each node reached once in pre-order (tree_checks.py), a depth
+    limit, leaves exactly where Spark's reader builds them (leftChild == -1), split features in
+    [0, numFeatures), categorical splits Spark's CategoricalSplit would accept."""
 
     def __init__(self, ctx: StageContext, ensemble: bool) -> None:
         table = ctx.data()
+        limits = ctx.limits
         if ensemble:
             _fields(ctx, table.column_names, ("treeID", "nodeData"), "data/")
             struct = table.column("nodeData").combine_chunks()
-            tree_id = table.column("treeID").to_numpy().astype(np.int64)
+            tree_id = _numbers(ctx, table.column("treeID"), "treeID", np.int64)
         else:
             _fields(ctx, table.column_names, _NODE, "data/")
             struct = pa.StructArray.from_arrays([table.column(n).combine_chunks() for n in _NODE],
                                                 list(_NODE))
             tree_id = np.zeros(table.num_rows, dtype=np.int64)
+        if not pa.types.is_struct(struct.type) or struct.null_count:
+            raise ctx.error(f"node data must be non-null structs, got {struct.type}",
+                            _data_dir(ctx))
         _fields(ctx, [f.name for f in struct.type], _NODE, "node data")
         split = struct.field("split")
+        if not pa.types.is_struct(split.type):
+            raise ctx.error(f"node splits must be structs, got {split.type}", _data_dir(ctx))
         _fields(ctx, [f.name for f in split.type], _SPLIT, "node splits")
-        node_id = np.asarray(struct.field("id").to_numpy(zero_copy_only=False), dtype=np.int64)
+        node_id = _numbers(ctx, struct.field("id"), "id", np.int64)
         order = np.lexsort((node_id, tree_id))
         self.tree_id, node_id = tree_id[order], node_id[order]
         take = pa.array(order)
 
-        def column(arr: pa.Array, dtype: type) -> np.ndarray:
-            return np.asarray(arr.take(take).to_numpy(zero_copy_only=False), dtype=dtype)
+        def column(arr: pa.Array, name: str, dtype: type) -> np.ndarray:
+            return _numbers(ctx, arr.take(take), name, dtype)
 
-        self.prediction = column(struct.field("prediction"), np.float64)
-        self.gain = column(struct.field("gain"), np.float64)
-        self.left = column(struct.field("leftChild"), np.int64)
-        self.right = column(struct.field("rightChild"), np.int64)
-        leaf = self.left < 0
-        self.feature = np.where(leaf, -1, column(split.field("featureIndex"), np.int64))
-        self.num_categories = np.where(leaf, -1, column(split.field("numCategories"), np.int64))
-        self.split_values = _lists(split.field("leftCategoriesOrThreshold").take(take))
-        stats = _lists(struct.field("impurityStats").take(take))
+        self.prediction = column(struct.field("prediction"), "prediction", np.float64)
+        self.gain = column(struct.field("gain"), "gain", np.float64)
+        self.left = column(struct.field("leftChild"), "leftChild", np.int64)
+        self.right = column(struct.field("rightChild"), "rightChild", np.int64)
+        leaf = self.left == -1  # Spark's reader: leftChild != -1 builds an internal node
+        feature = column(split.field("featureIndex"), "featureIndex", np.int64)
+        num_categories = column(split.field("numCategories"), "numCategories", np.int64)
+        self.feature = np.where(leaf, -1, feature)
+        self.num_categories = np.where(leaf, -1, num_categories)
+        self.split_values = _lists(ctx, split.field("leftCategoriesOrThreshold").take(take),
+                                   "leftCategoriesOrThreshold")
+        stats = _lists(ctx, struct.field("impurityStats").take(take), "impurityStats")
         widths = sorted({len(s) for s in stats})
         if len(widths) > 1:
-            raise ctx.error(f"impurityStats of different lengths {widths}")
+            raise ctx.error(f"impurityStats of different lengths {widths[:10]}", _data_dir(ctx))
         self.stats = np.array(stats, dtype=np.float64).reshape(len(stats), (widths or [0])[0])
         self.trees = np.unique(self.tree_id)
         if len(self.trees) == 0:
-            raise ctx.error("model data holds no tree nodes")
+            raise ctx.error("model data holds no tree nodes", _data_dir(ctx))
+        if len(self.trees) > limits.max_trees or len(node_id) > limits.max_nodes:
+            raise ctx.error(f"{len(self.trees)} trees of {len(node_id)} nodes exceed LoadLimits "
+                            f"(max_trees {limits.max_trees}, max_nodes {limits.max_nodes})",
+                            _data_dir(ctx))
         bounds = np.searchsorted(self.tree_id, np.append(self.trees, self.trees[-1] + 1))
         self.spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
-        for t, (a, b) in zip(self.trees, self.spans):
-            if not np.array_equal(node_id[a:b], np.arange(b - a)):
-                raise ctx.error(f"tree {t}: node ids are not 0..{b - a - 1}")
+        start = np.repeat(bounds[:-1], np.diff(bounds))
+        if not np.array_equal(node_id, np.arange(len(node_id)) - start):
+            t = int(self.tree_id[np.flatnonzero(node_id != np.arange(len(node_id)) - start)[0]])
+            raise ctx.error(f"tree {t}: node ids are not 0..(nodes - 1)", _data_dir(ctx))
+        try:
+            self.depth = self._check(ctx, start, leaf)
+        except BadValue as exc:
+            raise ctx.error(f"bad tree structure: {exc}", _data_dir(ctx)) from None
+
+    def _check(self, ctx: StageContext, start: np.ndarray, leaf: np.ndarray) -> int:
+        """Structure, features and categorical splits; the deepest tree's depth."""
+        glob = lambda c: np.where(leaf, -1, c + start)  # noqa: E731 - children as global ids
+        left, right = glob(self.left), glob(self.right)
+        found = walk(left, right, np.array([a for a, _ in self.spans]), self.tree_id,
+                     ctx.limits.max_tree_depth)
+        check_preorder(left, right, found, start)
+        num_features = _num_features(ctx)
+        inner = np.flatnonzero(~leaf)
+        bad = inner[(self.feature[inner] < 0) | (self.feature[inner] >= num_features)]
+        if bad.size:
+            raise BadValue(f"tree {int(self.tree_id[bad[0]])} node {int(bad[0] - start[bad[0]])} "
+                           f"splits on feature {int(self.feature[bad[0]])}, outside "
+                           f"[0, numFeatures={num_features})")
+        cats = self.num_categories[inner]
+        if ((cats < -1) | (cats == 0)).any() or cats.max(initial=0) > ctx.limits.max_vector_size \
+                or int(cats[cats > 0].sum()) > ctx.limits.max_vector_size:
+            raise BadValue("numCategories must be -1 (continuous) or a positive category count "
+                           f"(total within LoadLimits.max_vector_size), got {sorted(set(cats))[:5]}")
+        for i in inner:
+            values, ncat = self.split_values[i], int(self.num_categories[i])
+            if ncat == -1 and len(values) != 1:
+                raise BadValue(f"node {int(i - start[i])}: a continuous split holds "
+                               f"{len(values)} thresholds")
+            if ncat > 0 and not ((values >= 0) & (values < ncat) & (values == np.floor(values))
+                                 ).all():
+                raise BadValue(f"node {int(i - start[i])}: left categories outside "
+                               f"0..{ncat - 1}")
+        return int(found.depth.max())
 
     def tree_nodes(self) -> list[TreeNodes]:
         return [TreeNodes(self.left[a:b], self.right[a:b], self.feature[a:b],
@@ -118,15 +193,30 @@ class _Nodes:
         return feature_importances(trees, num_features, per_tree)
 
 
+def _num_features(ctx: StageContext) -> int:
+    """The metadata's numFeatures (Spark's tree readers extract it; a split must stay below)."""
+    return ctx.extra.integer("numFeatures", lo=0, hi=ctx.limits.max_vector_size)
+
+
+def _check_num_trees(ctx: StageContext, nodes: _Nodes) -> None:
+    """The ensemble readers' ``require(numTrees == trees.length)``."""
+    num_trees = ctx.extra.integer("numTrees", lo=0, hi=ctx.limits.max_trees)
+    if num_trees != len(nodes.trees):
+        raise ctx.param_error(f"metadata numTrees={num_trees} but data/ holds "
+                              f"{len(nodes.trees)} trees")
+
+
 def _weights(ctx: StageContext, nodes: _Nodes) -> np.ndarray:
     table = ctx.data("treesMetadata")
     names = ("treeID", "weights") if "treeID" in table.column_names else ("_1", "_3")
     _fields(ctx, table.column_names, names, "treesMetadata/")
-    ids = table.column(names[0]).to_numpy().astype(np.int64)
+    ids = _numbers(ctx, table.column(names[0]), names[0], np.int64, "treesMetadata")
     if not np.array_equal(np.sort(ids), nodes.trees):
-        raise ctx.error(f"treesMetadata has trees {sorted(ids.tolist())} "
-                        f"but data/ has {nodes.trees.tolist()}")
-    return table.column(names[1]).to_numpy().astype(np.float64)[np.argsort(ids)]
+        raise ctx.error(f"treesMetadata has trees {sorted(ids.tolist())[:10]} "
+                        f"but data/ has {nodes.trees.tolist()[:10]}",
+                        _data_dir(ctx, "treesMetadata"))
+    weights = _numbers(ctx, table.column(names[1]), names[1], np.float64, "treesMetadata")
+    return weights[np.argsort(ids)]
 
 
 def _facts(ctx: StageContext, forest: Forest, nodes: _Nodes, classification: bool,
@@ -134,7 +224,7 @@ def _facts(ctx: StageContext, forest: Forest, nodes: _Nodes, classification: boo
     """``servelib inspect`` facts; an impurity calculator's count is the sum of the class
     counts (gini, entropy) or the first stat (variance)."""
     count = nodes.stats.sum(axis=1) if classification else nodes.stats[:, 0]
-    num_features = int(ctx.meta.raw.get("numFeatures", -1))
+    num_features = _num_features(ctx)
     return ctx.info(num_trees=forest.num_trees, max_depth=forest.depth,
                     num_nodes=forest.num_nodes, num_features=num_features,
                     feature_importances=nodes.importances(count, num_features,
@@ -143,38 +233,42 @@ def _facts(ctx: StageContext, forest: Forest, nodes: _Nodes, classification: boo
 
 def _classifier_kw(ctx: StageContext, nodes: _Nodes, num_classes: int | None = None) -> dict:
     if num_classes is None:  # DecisionTree, RandomForest: the leaves' class counts
-        num_classes = int(ctx.meta.raw.get("numClasses", nodes.stats.shape[1]))
+        num_classes = ctx.extra.integer("numClasses", lo=1, hi=ctx.limits.max_vector_size)
         if nodes.stats.shape[1] != num_classes:
             raise ctx.error(f"impurityStats hold {nodes.stats.shape[1]} classes, "
-                            f"metadata says numClasses={num_classes}")
+                            f"metadata says numClasses={num_classes}", _data_dir(ctx))
     thresholds = None
     if ctx.meta.has("thresholds"):
-        thresholds = tuple(float(t) for t in ctx.param("thresholds"))
+        thresholds = ctx.params.doubles("thresholds")
+        if not all(t >= 0 for t in thresholds) or thresholds.count(0.0) > 1:
+            raise ctx.param_error("param 'thresholds' must be >= 0 with at most one 0")
         if len(thresholds) != num_classes:  # Spark's transform() fails this require every call
-            raise ctx.error(f"thresholds has length {len(thresholds)} "
-                            f"but numClasses={num_classes}")
+            raise ctx.param_error(f"thresholds has length {len(thresholds)} "
+                                  f"but numClasses={num_classes}")
     return dict(
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
-        raw_prediction_col=ctx.param("rawPredictionCol", "rawPrediction"),
-        probability_col=ctx.param("probabilityCol", "probability"),
-        leaf_col=ctx.param("leafCol", ""),
+        features_col=ctx.params.string("featuresCol", "features"),
+        prediction_col=ctx.params.string("predictionCol", "prediction"),
+        raw_prediction_col=ctx.params.string("rawPredictionCol", "rawPrediction"),
+        probability_col=ctx.params.string("probabilityCol", "probability"),
+        leaf_col=ctx.params.string("leafCol", ""),
         num_classes=num_classes, thresholds=thresholds,
-        num_features=int(ctx.meta.raw.get("numFeatures", -1)),
+        num_features=_num_features(ctx),
     )
 
 
 def _regressor_kw(ctx: StageContext) -> dict[str, Any]:
     return dict(
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
-        leaf_col=ctx.param("leafCol", ""),
-        num_features=int(ctx.meta.raw.get("numFeatures", -1)),
+        features_col=ctx.params.string("featuresCol", "features"),
+        prediction_col=ctx.params.string("predictionCol", "prediction"),
+        leaf_col=ctx.params.string("leafCol", ""),
+        num_features=_num_features(ctx),
     )
 
 
 def _read(ctx: StageContext, ensemble: bool) -> tuple[_Nodes, Forest]:
     nodes = _Nodes(ctx, ensemble)
+    if ensemble:
+        _check_num_trees(ctx, nodes)
     return nodes, build_forest(nodes.tree_nodes())
 
 
@@ -211,7 +305,7 @@ def load_gbt_classifier(ctx: StageContext) -> GBTClassificationModel:
 
 def load_decision_tree_regressor(ctx: StageContext) -> DecisionTreeRegressionModel:
     nodes, forest = _read(ctx, ensemble=False)
-    variance_col = ctx.param("varianceCol", "") if ctx.meta.has("varianceCol") else ""
+    variance_col = ctx.params.string("varianceCol", "")
     return DecisionTreeRegressionModel(
         ctx.uid, **_regressor_kw(ctx), variance_col=variance_col, forest=forest,
         node_prediction=nodes.prediction, node_variance=leaf_variance(nodes.stats),

@@ -6,6 +6,7 @@ the assembled/interacted vectors' dense-or-sparse form."""
 from __future__ import annotations
 
 from servelib.loaders.context import StageContext
+from servelib.loaders.params import show
 from servelib.transformers.feature.interaction import Interaction
 from servelib.transformers.feature.vector_assembler import VectorAssembler
 from servelib.transformers.feature.vector_size_hint import MODES, VectorSizeHint
@@ -15,8 +16,8 @@ from servelib.transformers.feature.vector_slicer import VectorSlicer
 def load_vector_assembler(ctx: StageContext) -> VectorAssembler:
     return VectorAssembler(
         ctx.uid,
-        input_cols=tuple(ctx.param("inputCols")),
-        output_col=ctx.param("outputCol"),
+        input_cols=ctx.params.strings("inputCols"),
+        output_col=ctx.params.string("outputCol"),
         handle_invalid=ctx.handle_invalid("error"),
         spark4=_spark4(ctx),
         info=ctx.info(),
@@ -24,18 +25,19 @@ def load_vector_assembler(ctx: StageContext) -> VectorAssembler:
 
 
 def load_vector_slicer(ctx: StageContext) -> VectorSlicer:
-    indices = tuple(int(i) for i in ctx.param("indices", []))
-    names = tuple(ctx.param("names", []))
+    indices = ctx.params.integers("indices", ())
+    names = ctx.params.strings("names", ())
     if not indices and not names:
-        raise ctx.error("VectorSlicer requires that at least one feature be selected.")
+        raise ctx.param_error("VectorSlicer requires that at least one feature be selected.")
     if len(set(indices)) != len(indices) or any(i < 0 for i in indices):
-        raise ctx.error(f"invalid indices {list(indices)}: must be distinct and non-negative")
+        raise ctx.param_error(f"invalid indices {show(list(indices))}: must be distinct and "
+                              "non-negative")
     if len(set(names)) != len(names) or not all(names):
-        raise ctx.error(f"invalid names {list(names)}: must be distinct and non-empty")
+        raise ctx.param_error(f"invalid names {show(list(names))}: must be distinct and non-empty")
     return VectorSlicer(
         ctx.uid,
-        input_col=ctx.param("inputCol"),
-        output_col=ctx.param("outputCol"),
+        input_col=ctx.params.string("inputCol"),
+        output_col=ctx.params.string("outputCol"),
         indices=indices,
         names=names,
         info=ctx.info(),
@@ -43,22 +45,17 @@ def load_vector_slicer(ctx: StageContext) -> VectorSlicer:
 
 
 def load_vector_size_hint(ctx: StageContext) -> VectorSizeHint:
-    mode = ctx.param("handleInvalid", "error")
-    if mode not in MODES:
-        raise ctx.error(f"unknown handleInvalid {mode!r}; VectorSizeHint takes {MODES}")
-    size = int(ctx.param("size"))  # no default in Spark: an unset size fails its transform too
-    if size < 0:
-        raise ctx.error(f"size must be >= 0, got {size}")
-    return VectorSizeHint(
-        ctx.uid, input_col=ctx.param("inputCol"), size=size, handle_invalid=mode, info=ctx.info()
-    )
+    mode = ctx.params.string("handleInvalid", "error", choices=tuple(MODES))
+    size = ctx.params.integer("size", lo=0)  # no default in Spark: unset fails its transform too
+    return VectorSizeHint(ctx.uid, input_col=ctx.params.string("inputCol"), size=size,
+                          handle_invalid=mode, info=ctx.info())
 
 
 def load_interaction(ctx: StageContext) -> Interaction:
-    inputs = tuple(ctx.param("inputCols"))
+    inputs = ctx.params.strings("inputCols")
     if not inputs or len(set(inputs)) != len(inputs):
-        raise ctx.error(f"Input cols must be non-empty and distinct, got {list(inputs)}")
-    return Interaction(ctx.uid, input_cols=inputs, output_col=ctx.param("outputCol"),
+        raise ctx.param_error(f"Input cols must be non-empty and distinct, got {show(list(inputs))}")
+    return Interaction(ctx.uid, input_cols=inputs, output_col=ctx.params.string("outputCol"),
                        spark4=_spark4(ctx), info=ctx.info())
 
 

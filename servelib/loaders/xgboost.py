@@ -27,7 +27,6 @@ import ctypes
 import ctypes.util
 import dataclasses
 import functools
-import json
 import math
 import re
 from collections.abc import Callable
@@ -37,6 +36,21 @@ import numpy as np
 
 from servelib.errors import UnsupportedStage
 from servelib.loaders.context import StageContext
+from servelib.loaders.metadata import parse_json
+from servelib.loaders.params import (
+    BadValue,
+    Fields,
+    as_bool,
+    as_double,
+    as_int,
+    as_ints,
+    as_list,
+    as_string,
+    as_strings,
+    mapping_fields,
+    show,
+)
+from servelib.loaders.tree_checks import walk
 from servelib.transformers.tree.xgboost import (
     SparkXGBClassifierModel,
     SparkXGBRankerModel,
@@ -123,15 +137,15 @@ def _read_booster(ctx: StageContext) -> dict[str, Any]:
         raise ctx.error("no model/ directory (xgboost.spark saves the booster JSON there)")
     parts = [n for n in ctx.mfs.list(folder) if n.startswith("part-")]
     if not parts:
-        raise ctx.error("model/ holds no part file")
+        raise ctx.error("model/ holds no part file", folder)
     # textFile().collect() then "".join: every line break between chunks disappears
     text = "".join("".join(re.split(r"\r\n|\r|\n", ctx.mfs.read_text(ctx.mfs.join(folder, p))))
                    for p in parts)
-    try:
-        booster = json.loads(text)
-        booster["learner"]["gradient_booster"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ctx.error(f"model/ is not an XGBoost JSON booster: {exc}") from exc
+    booster = parse_json(text, folder, ctx.limits, "XGBoost booster JSON")
+    if not isinstance(booster, dict) or not isinstance(booster.get("learner"), dict) or \
+            not isinstance(booster["learner"].get("gradient_booster"), dict):
+        raise ctx.error("model/ is not an XGBoost JSON booster (no learner.gradient_booster)",
+                        folder)
     return booster
 
 
@@ -139,29 +153,57 @@ def _unsupported(ctx: StageContext, reason: str) -> UnsupportedStage:
     return UnsupportedStage(ctx.meta.spark_class, ctx.path, reason=reason)
 
 
-def _iteration_range(ctx: StageContext, learner: dict, rounds: int) -> tuple[int, int]:
-    requested = ctx.param("iteration_range", None)
-    if requested is None or int(requested[1]) == 0:
-        best = learner.get("attributes", {}).get("best_iteration")
-        if best is None:
-            return 0, rounds
-        if not 0 <= int(best) < rounds:
-            raise ctx.error(f"best_iteration {best} outside the booster's {rounds} rounds")
-        return 0, int(best) + 1
-    begin, end = int(requested[0]), int(requested[1])
+def _iteration_range(ctx: StageContext, learner: Fields, rounds: int) -> tuple[int, int]:
+    requested = ctx.params.read("iteration_range", _optional_ints, None)
+    if requested is None or requested[1] == 0:
+        attributes = _fields(learner.get("attributes", {}), "learner.attributes")
+        best = attributes.read("best_iteration", lambda v: _int(v, 0, rounds - 1), None)
+        return (0, rounds) if best is None else (0, best + 1)
+    begin, end = requested
     if not 0 <= begin < end <= rounds:
-        raise ctx.error(f"iteration_range {requested} outside the booster's {rounds} rounds")
+        raise ctx.param_error(f"iteration_range {list(requested)} outside the booster's "
+                              f"{rounds} rounds")
     return begin, end
 
 
-def _intercept(ctx: StageContext, lmp: dict, objective: str, groups: int) -> np.ndarray:
-    raw = lmp.get("base_score", "0.5")
-    values = json.loads(raw) if isinstance(raw, str) and raw.startswith("[") else [float(raw)]
+def _optional_ints(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    pair = as_ints(value, 2)
+    if len(pair) != 2:
+        raise BadValue(f"expected [begin, end], got {show(value)}")
+    return pair[0], pair[1]
+
+
+def _int(value: Any, lo: int | None = None, hi: int | None = None) -> int:
+    """An integer as xgboost's JSON writes it: a number, or its decimal text ("23")."""
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):
+        value = int(value)
+    return as_int(value, lo, hi)
+
+
+def _float(value: Any) -> float:
+    """A float as xgboost's JSON writes it: a number, or its text ("5E-1")."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise BadValue(f"expected a number, got {show(value)}") from None
+    return as_double(value)
+
+
+def _intercept(ctx: StageContext, lmp: Fields, objective: str, groups: int) -> np.ndarray:
+    def convert(raw: Any) -> list[float]:
+        if isinstance(raw, str) and raw.startswith("["):
+            return [_float(v) for v in raw.strip("[]").split(",") if v.strip()]
+        return [_float(raw)]
+    values = lmp.read("base_score", convert, [0.5])
     base = np.array(values, dtype=_F32)
     if base.shape[0] == 1:
         base = np.repeat(base, groups)
     if base.shape[0] != groups:
-        raise ctx.error(f"base_score {raw} does not have one entry per output ({groups})")
+        raise ctx.error(f"base_score {values[:5]} does not have one entry per output ({groups})",
+                        ctx.mfs.join(ctx.path, "model"))
     if objective in _LOGIT:  # LogisticRegression::ProbToMargin, clamped to [1e-6, 1 - 1e-6]
         _, logf = _c_math(ctx, objective)
         eps = _F32(1e-6)
@@ -176,51 +218,91 @@ def _intercept(ctx: StageContext, lmp: dict, objective: str, groups: int) -> np.
 def _trees(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees, dict[str, Any]]:
     try:
         return _flatten(ctx, booster, objective)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise ctx.error(f"unreadable XGBoost booster JSON in model/: {exc!r}") from exc
+    except BadValue as exc:
+        raise ctx.error(f"bad XGBoost booster JSON: {exc}", ctx.mfs.join(ctx.path, "model")) from None
+
+
+def _fields(value: Any, where: str) -> Fields:
+    if not isinstance(value, dict):
+        raise BadValue(f"{where} is not an object: {show(value)}")
+
+    def error(message: str) -> BadValue:  # Fields raises what its error factory returns
+        return BadValue(f"{where}: {message}")
+    return mapping_fields(value, error, "field", 1 << 62)  # type: ignore[arg-type]
+
+
+def _column(tree: Fields, name: str, n: int, convert: Callable[[Any], Any]) -> np.ndarray:
+    def read(value: Any) -> np.ndarray:
+        items = as_list(value, n)
+        if len(items) != n:
+            raise BadValue(f"{len(items)} entries for {n} nodes")
+        return np.array([convert(v) for v in items])
+    return tree.read(name, read)
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    raise BadValue(f"expected 0 or 1, got {show(value)}")
 
 
 def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees, dict[str, Any]]:
-    learner = booster["learner"]
-    gb = learner["gradient_booster"]
-    if gb.get("name") != "gbtree":
-        raise _unsupported(ctx, f"booster {gb.get('name')!r}: only gbtree is supported "
+    limits = ctx.limits
+    learner = _fields(booster["learner"], "learner")
+    gb = _fields(learner.get("gradient_booster"), "learner.gradient_booster")
+    if gb.get("name", None) != "gbtree":
+        raise _unsupported(ctx, f"booster {show(gb.get('name', None))}: only gbtree is supported "
                                 "(dart's tree weights and gblinear are not implemented)")
-    model, lmp = gb["model"], learner["learner_model_param"]
-    groups = max(int(lmp.get("num_class", 0)), int(lmp.get("num_target", 1)), 1)
-    all_trees, info = model["trees"], [int(g) for g in model["tree_info"]]
-    indptr = model.get("iteration_indptr")
+    model = _fields(gb.get("model"), "gradient_booster.model")
+    lmp = _fields(learner.get("learner_model_param"), "learner.learner_model_param")
+    num_feature = lmp.read("num_feature", lambda v: _int(v, 0, limits.max_vector_size))
+    all_trees = model.read("trees", lambda v: as_list(v, limits.max_trees))
+    if not all_trees:
+        raise BadValue("the booster holds no trees (xgboost predicts only base_score; servelib "
+                       "refuses such a model)")
+    groups = max(lmp.read("num_class", lambda v: _int(v, 0, len(all_trees)), 0),
+                 lmp.read("num_target", lambda v: _int(v, 1, len(all_trees)), 1), 1)
+    info = model.read("tree_info", lambda v: [_int(g, 0, groups - 1) for g in as_list(v, 1 << 62)])
+    if len(info) != len(all_trees):
+        raise BadValue(f"tree_info has {len(info)} entries for {len(all_trees)} trees")
+    indptr = model.read("iteration_indptr", lambda v: [_int(i, 0, len(all_trees))
+                                                        for i in as_list(v, 1 << 62)], None)
     if indptr is None:  # before 2.0: one tree per group and parallel tree each round
-        per = groups * int(model["gbtree_model_param"].get("num_parallel_tree", 1))
+        param = _fields(model.get("gbtree_model_param"), "gbtree_model_param")
+        per = groups * param.read("num_parallel_tree", lambda v: _int(v, 1, len(all_trees)), 1)
         indptr = list(range(0, len(all_trees) + 1, per))
+    if not indptr or indptr[0] != 0 or indptr[-1] != len(all_trees) or \
+            any(a > b for a, b in zip(indptr, indptr[1:])):
+        raise BadValue(f"iteration_indptr {show(indptr)} does not split the "
+                       f"{len(all_trees)} trees into rounds")
     begin, end = _iteration_range(ctx, learner, len(indptr) - 1)
     chosen = range(indptr[begin], indptr[end])
+    if not chosen:
+        raise BadValue(f"rounds [{begin}, {end}) hold no trees")
+    nodes = [_tree(ctx, _fields(tree, f"tree {t}"), num_feature) for t, tree in
+             enumerate(all_trees)]
+    if sum(len(n["left"]) for n in nodes) > limits.max_nodes:
+        raise BadValue(f"more than LoadLimits.max_nodes ({limits.max_nodes}) nodes")
+    weight = np.zeros(num_feature)
+    gain = np.zeros(num_feature)
     left, right, default, feature, threshold, roots, depths = [], [], [], [], [], [], []
-    weight = np.zeros(int(lmp["num_feature"]))
-    gain = np.zeros(int(lmp["num_feature"]))
     offset = 0
-    for t, tree in enumerate(all_trees):
-        if int(tree["tree_param"].get("size_leaf_vector", 1)) > 1:
-            raise _unsupported(ctx, "multi-target (vector-leaf) trees are not supported")
-        if any(int(s) != 0 for s in tree.get("split_type", [])):
-            raise _unsupported(ctx, "categorical splits (feature_types 'c') are not supported")
-        lc = np.asarray(tree["left_children"], dtype=np.int64)
-        split = lc >= 0
-        feats = np.asarray(tree["split_indices"], dtype=np.int64)
+    for t, tree in enumerate(nodes):
+        lc, feats = tree["left"], tree["feature"]
+        split = lc != -1
         np.add.at(weight, feats[split], 1)
-        np.add.at(gain, feats[split], np.asarray(tree["loss_changes"], dtype=np.float64)[split])
+        np.add.at(gain, feats[split], tree["gain"][split])
         if t not in chosen:
             continue
         ids = np.arange(lc.shape[0]) + offset
-        rc = np.asarray(tree["right_children"], dtype=np.int64)
-        dl = np.asarray(tree["default_left"], dtype=bool)
+        rc = tree["right"]
         left.append(np.where(split, lc + offset, ids))
         right.append(np.where(split, rc + offset, ids))
-        default.append(np.where(split, np.where(dl, lc, rc) + offset, ids))
+        default.append(np.where(split, np.where(tree["default_left"], lc, rc) + offset, ids))
         feature.append(np.where(split, feats, 0))
-        threshold.append(np.asarray(tree["split_conditions"], dtype=np.float64).astype(_F32))
+        threshold.append(tree["condition"].astype(_F32))
         roots.append(offset)
-        depths.append(_depth(lc, rc))
+        depths.append(tree["depth"])
         offset += lc.shape[0]
     per_group = [[k for k, t in enumerate(chosen) if info[t] == g] for g in range(groups)]
     width = max((len(p) for p in per_group), default=0)
@@ -232,7 +314,7 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
         right=cat(right, np.int64), default=cat(default, np.int64),
         feature=cat(feature, np.int64), threshold=values, value=values,
         order=order.reshape(groups, width), base=_intercept(ctx, lmp, objective, groups),
-        depth=max(depths, default=0), num_features=int(lmp["num_feature"]))
+        depth=max(depths, default=0), num_features=num_feature)
     trees = dataclasses.replace(trees, walk_one=compile_walk(trees))
     with np.errstate(invalid="ignore", divide="ignore"):
         average_gain = np.where(weight > 0, gain / weight, 0.0)
@@ -248,29 +330,66 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
     return trees, facts
 
 
-def _depth(lc: np.ndarray, rc: np.ndarray) -> int:
-    depth, level = 0, [0]
-    while True:
-        level = [c for n in level if lc[n] >= 0 for c in (int(lc[n]), int(rc[n]))]
-        if not level:
-            return depth
-        depth += 1
+def _tree(ctx: StageContext, tree: Fields, num_feature: int) -> dict[str, Any]:
+    """One tree's node arrays, checked: split features integers in [0, num_feature), every
+    split node reachable once from the root (tree_checks.walk), depth within the limit."""
+    limits = ctx.limits
+    param = _fields(tree.get("tree_param"), "tree_param")
+    n = param.read("num_nodes", lambda v: _int(v, 1, limits.max_nodes))
+    if param.read("size_leaf_vector", _int, 1) > 1:
+        raise _unsupported(ctx, "multi-target (vector-leaf) trees are not supported")
+    if any(_int(s) != 0 for s in tree.read("split_type", lambda v: as_list(v, n), [])):
+        raise _unsupported(ctx, "categorical splits (feature_types 'c') are not supported")
+    lc = _column(tree, "left_children", n, _int).astype(np.int64)
+    rc = _column(tree, "right_children", n, _int).astype(np.int64)
+    split = lc != -1
+    feats = _column(tree, "split_indices", n, _int).astype(np.int64)
+    bad = split & ((feats < 0) | (feats >= num_feature))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise BadValue(f"node {i} splits on feature {int(feats[i])}, outside "
+                       f"[0, num_feature={num_feature})")
+    found = walk(lc, np.where(split, rc, -1), np.zeros(1, np.int64), np.zeros(n, np.int64),
+                 limits.max_tree_depth)
+    if (split & (found.depth < 0)).any():
+        raise BadValue(f"split node {int(np.flatnonzero(split & (found.depth < 0))[0])} is not "
+                       "reachable from the root")
+    return dict(left=lc, right=rc, feature=feats, depth=int(found.depth.max()),
+                default_left=_column(tree, "default_left", n, _flag).astype(bool),
+                condition=_column(tree, "split_conditions", n, _float).astype(np.float64),
+                gain=_column(tree, "loss_changes", n, _float).astype(np.float64))
 
 
 def _common(ctx: StageContext) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """Params every xgboost.spark model shares, the booster's objective, and the booster."""
-    contrib = ctx.param("pred_contrib_col", None)
-    if contrib:
+    params = ctx.params
+    if params.read("pred_contrib_col", _optional_string, None):
         raise _unsupported(ctx, "pred_contrib_col (SHAP contributions) is not implemented")
-    features_cols = tuple(ctx.param("features_cols", None) or ())
-    if ctx.param("enable_sparse_data_optim", False) and features_cols:
-        raise ctx.error("enable_sparse_data_optim with features_cols (xgboost.spark refuses it)")
-    missing = float(ctx.param("missing", math.nan))  # NaN arrives as JSON NaN
+    features_cols = params.read("features_cols", lambda v: () if v is None else as_strings(
+        v, ctx.limits.max_vector_size), ())
+    if params.read("enable_sparse_data_optim", _optional_bool, False) and features_cols:
+        raise ctx.param_error("enable_sparse_data_optim with features_cols (xgboost.spark "
+                              "refuses it)")
+    missing = params.read("missing", lambda v: math.nan if v is None else as_double(v), math.nan)
     booster = _read_booster(ctx)
-    objective = booster["learner"].get("objective", {}).get("name", "")
-    kw = dict(features_col=ctx.param("featuresCol", "features"), features_cols=features_cols,
-              missing=missing, base_margin_col=ctx.param("base_margin_col", None) or "")
+    try:
+        objective = _fields(booster["learner"].get("objective", {}), "learner.objective"
+                            ).read("name", as_string, "")
+    except BadValue as exc:
+        raise ctx.error(f"bad XGBoost booster JSON: {exc}", ctx.mfs.join(ctx.path, "model")
+                        ) from None
+    kw = dict(features_col=params.string("featuresCol", "features"), features_cols=features_cols,
+              missing=missing,
+              base_margin_col=params.read("base_margin_col", _optional_string, None) or "")
     return kw, objective, booster
+
+
+def _optional_string(value: Any) -> str | None:
+    return None if value is None else as_string(value)
+
+
+def _optional_bool(value: Any) -> bool:
+    return False if value is None else as_bool(value)
 
 
 def _regression(ctx: StageContext, allowed: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -288,7 +407,7 @@ def _regression(ctx: StageContext, allowed: set[str]) -> tuple[dict[str, Any], d
         expf = _c_math(ctx, objective)[0]
         transform, transform_one = _exp(expf), expf  # expf's float32 result is the value
     kw.update(trees=trees, transform_fn=transform, transform_one=transform_one,
-              prediction_col=ctx.param("predictionCol"))
+              prediction_col=ctx.params.string("predictionCol"))
     return kw, facts
 
 
@@ -313,7 +432,7 @@ def load_xgb_classifier(ctx: StageContext) -> SparkXGBClassifierModel:
     expf = _c_math(ctx, objective)[0]
     return SparkXGBClassifierModel(
         ctx.uid, **kw, trees=trees, expit=_expit(expf), expit_one=_expit_one(expf),
-        raw_prediction_col=ctx.param("rawPredictionCol", "rawPrediction"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
-        probability_col=ctx.param("probabilityCol", "probability"),
+        raw_prediction_col=ctx.params.string("rawPredictionCol", "rawPrediction"),
+        prediction_col=ctx.params.string("predictionCol", "prediction"),
+        probability_col=ctx.params.string("probabilityCol", "probability"),
         info=ctx.info(**facts))
