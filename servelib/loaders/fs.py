@@ -37,7 +37,7 @@ class ModelFS:
         text = os.fspath(path_or_uri)
         if not isinstance(text, str):
             raise TypeError(f"servelib.load expects a str path, got {type(text).__name__}")
-        shown = text if len(text) <= 200 else text[:200] + f"... ({len(text)} chars)"
+        shown = _short(text)
         if not text or "\0" in text:
             raise ModelLoadError("not a valid model path (empty or holding a NUL byte)", repr(shown))
         if len(text) > _MAX_PATH:
@@ -61,7 +61,7 @@ class ModelFS:
         try:
             return self.fs.get_file_info(path)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot stat: {exc}", path) from exc
+            raise ModelLoadError(f"cannot stat: {_reason(exc)}", _short(path)) from exc
 
     def is_dir(self, path: str) -> bool:
         return self.info(path).type == pafs.FileType.Directory
@@ -71,7 +71,7 @@ class ModelFS:
         try:
             infos = self.fs.get_file_info(pafs.FileSelector(path, recursive=False))
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise ModelLoadError("cannot list directory", path) from exc
+            raise ModelLoadError(f"cannot list directory: {_reason(exc)}", _short(path)) from exc
         return sorted(
             posixpath.basename(i.path)
             for i in infos
@@ -91,7 +91,7 @@ class ModelFS:
                 # read one byte past the limit: a stream may not know its size up front
                 data = f.read(self.limits.max_file_bytes + 1)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot read file: {exc}", path) from exc
+            raise ModelLoadError(f"cannot read file: {_reason(exc)}", _short(path)) from exc
         if len(data) > self.limits.max_file_bytes:
             raise ModelLoadError("file exceeds LoadLimits.max_file_bytes "
                                  f"({self.limits.max_file_bytes})", path)
@@ -103,3 +103,13 @@ class ModelFS:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ModelLoadError(f"file is not UTF-8 text: {exc}", path) from exc
+
+
+def _short(path: str) -> str:
+    return path if len(path) <= 300 else path[:300] + f"... ({len(path)} chars)"
+
+
+def _reason(exc: Exception) -> str:
+    """An OS error's reason without the path it repeats (the error names the path itself)."""
+    errno = getattr(exc, "errno", None)
+    return os.strerror(errno) if isinstance(errno, int) else _short(str(exc))

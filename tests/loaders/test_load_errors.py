@@ -1,4 +1,5 @@
-"""Loading errors name the path; unknown classes name the class and the supported list."""
+"""Loading errors name the path; unknown classes name the class and the supported list; bad
+paths, undecodable or deeply nested metadata and mismatched stage uids are ModelLoadErrors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import servelib
 from servelib.errors import ModelLoadError, UnsupportedStage
 from servelib.loaders.registry import supported_classes
+from tests.loaders.corrupt import copy_model, edit_meta, meta_file, stage
 from tests.parity.test_golden import FIXTURES
 
 NESTED = FIXTURES / "spark-3.5" / "nested_pipeline" / "model"
@@ -72,3 +74,87 @@ def test_nested_pipeline_lists_inputs_and_outputs():
     model = servelib.load(str(NESTED))
     assert list(model.input_columns()) == ["x"]
     assert list(model.output_columns()) == ["b1", "b2"]
+
+
+@pytest.mark.parametrize("path", [None, 123, 1.5, b"/tmp", ["/tmp"]])
+def test_a_path_that_is_no_str_or_pathlike_is_a_type_error(path):
+    with pytest.raises(TypeError, match="path"):
+        servelib.load(path)
+
+
+def test_pathlike_loads():
+    assert servelib.load(NESTED).uid == servelib.load(str(NESTED)).uid
+
+
+@pytest.mark.parametrize("path", ["", "/tmp/a\0b", "/" + "x" * 5000, "x" * 300])
+def test_bad_paths_are_model_load_errors(path):
+    with pytest.raises(ModelLoadError) as err:
+        servelib.load(path)
+    assert len(str(err.value)) < 400  # the path is shortened in the message
+
+
+def test_metadata_that_is_not_utf8(tmp_path):
+    model = shutil.copytree(NESTED, tmp_path / "m")
+    _meta_file(model).write_bytes(b'{"class": "\xff\xfe"}')
+    with pytest.raises(ModelLoadError, match="not UTF-8") as err:
+        servelib.load(str(model))
+    assert "metadata" in err.value.path
+
+
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_deeply_nested_metadata(tmp_path, depth):
+    model = shutil.copytree(NESTED, tmp_path / "m")
+    meta = _meta_file(model)
+    raw = json.loads(meta.read_text())
+    raw["paramMap"]["deep"] = "@"
+    meta.write_text(json.dumps(raw).replace('"@"', "[" * depth + "]" * depth))
+    with pytest.raises(ModelLoadError, match="nested") as err:
+        servelib.load(str(model))
+    assert "metadata" in err.value.path
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", "5", '"x"', "null"])
+def test_metadata_that_is_not_an_object(tmp_path, value):
+    model = shutil.copytree(NESTED, tmp_path / "m")
+    _meta_file(model).write_text(value)
+    with pytest.raises(ModelLoadError, match="corrupt metadata JSON"):
+        servelib.load(str(model))
+
+
+@pytest.mark.parametrize(("key", "value"), [("class", 5), ("uid", None), ("sparkVersion", []),
+                                            ("paramMap", [1]), ("defaultParamMap", "x")])
+def test_metadata_keys_of_the_wrong_type(tmp_path, key, value):
+    model = shutil.copytree(NESTED, tmp_path / "m")
+    edit_meta(model, lambda raw: raw.__setitem__(key, value))
+    with pytest.raises(ModelLoadError, match=key):
+        servelib.load(str(model))
+
+
+def test_stage_uid_must_match_stage_uids(tmp_path):
+    model = copy_model("demo_lr_pipeline", tmp_path)
+    scaler = stage(model, "StandardScaler")
+    edit_meta(scaler, lambda raw: raw.__setitem__("uid", "StandardScaler_000000000000"))
+    with pytest.raises(ModelLoadError, match="stageUids says") as err:
+        servelib.load(model)
+    assert str(scaler) in str(err.value)
+
+
+@pytest.mark.parametrize("value", [5, None, [1, 2], "abc", [["a"]]])
+def test_stage_uids_of_the_wrong_type(tmp_path, value):
+    model = copy_model("demo_lr_pipeline", tmp_path)
+    edit_meta(model, lambda raw: raw["paramMap"].__setitem__("stageUids", value))
+    with pytest.raises(ModelLoadError, match="stageUids"):
+        servelib.load(model)
+
+
+def test_a_pipeline_nested_in_itself_stops_at_the_depth_limit(tmp_path):
+    model = shutil.copytree(NESTED, tmp_path / "m")
+    inner = sorted((model / "stages").iterdir())[0]
+    uid = json.loads(meta_file(model).read_text())["uid"]
+    edit_meta(model, lambda raw: raw["paramMap"].__setitem__("stageUids", [uid]))
+    for child in (model / "stages").iterdir():
+        shutil.rmtree(child)
+    (model / "stages" / f"0_{uid}").symlink_to(model, target_is_directory=True)
+    assert not inner.exists()
+    with pytest.raises(ModelLoadError, match="max_pipeline_depth"):
+        servelib.load(model)
