@@ -141,7 +141,8 @@ def _read_booster(ctx: StageContext) -> dict[str, Any]:
     # textFile().collect() then "".join: every line break between chunks disappears
     text = "".join("".join(re.split(r"\r\n|\r|\n", ctx.mfs.read_text(ctx.mfs.join(folder, p))))
                    for p in parts)
-    booster = parse_json(text, folder, ctx.limits, "XGBoost booster JSON")
+    booster = parse_json(text, folder, ctx.limits,
+                         f"{ctx.meta.spark_class} ({ctx.uid}): XGBoost booster JSON")
     if not isinstance(booster, dict) or not isinstance(booster.get("learner"), dict) or \
             not isinstance(booster["learner"].get("gradient_booster"), dict):
         raise ctx.error("model/ is not an XGBoost JSON booster (no learner.gradient_booster)",
@@ -340,10 +341,10 @@ def _tree(ctx: StageContext, tree: Fields, num_feature: int) -> dict[str, Any]:
         raise _unsupported(ctx, "multi-target (vector-leaf) trees are not supported")
     if any(_int(s) != 0 for s in tree.read("split_type", lambda v: as_list(v, n), [])):
         raise _unsupported(ctx, "categorical splits (feature_types 'c') are not supported")
-    lc = _column(tree, "left_children", n, _int).astype(np.int64)
-    rc = _column(tree, "right_children", n, _int).astype(np.int64)
+    lc = _column(tree, "left_children", n, as_int).astype(np.int64)
+    rc = _column(tree, "right_children", n, as_int).astype(np.int64)
     split = lc != -1
-    feats = _column(tree, "split_indices", n, _int).astype(np.int64)
+    feats = _column(tree, "split_indices", n, as_int).astype(np.int64)
     bad = split & ((feats < 0) | (feats >= num_feature))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
