@@ -17,6 +17,7 @@ import pyarrow.fs as pafs
 from servelib.errors import ModelLoadError
 from servelib.loaders.limits import DEFAULT_LIMITS, LoadLimits
 
+_CHUNK = 1 << 20
 _MAX_PATH = 4096  # Linux PATH_MAX; longer paths fail in the kernel anyway
 
 
@@ -86,16 +87,20 @@ class ModelFS:
 
     def read_bytes(self, path: str) -> bytes:
         self.check_size(path)
+        chunks, total = [], 0
         try:
             with self.fs.open_input_stream(path) as f:
-                # read one byte past the limit: a stream may not know its size up front
-                data = f.read(self.limits.max_file_bytes + 1)
+                # in chunks: read(n) allocates n bytes up front, and a stream (a remote file
+                # that grew since it was listed) may hold more than its listed size
+                while chunk := f.read(_CHUNK):
+                    chunks.append(chunk)
+                    total += len(chunk)
+                    if total > self.limits.max_file_bytes:
+                        raise ModelLoadError("file exceeds LoadLimits.max_file_bytes "
+                                             f"({self.limits.max_file_bytes})", path)
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot read file: {_reason(exc)}", _short(path)) from exc
-        if len(data) > self.limits.max_file_bytes:
-            raise ModelLoadError("file exceeds LoadLimits.max_file_bytes "
-                                 f"({self.limits.max_file_bytes})", path)
-        return data
+        return b"".join(chunks)
 
     def read_text(self, path: str) -> str:
         data = self.read_bytes(path)

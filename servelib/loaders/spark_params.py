@@ -1,4 +1,4 @@
-"""The JSON type of every common Spark ML param, checked for each ``org.apache.spark.ml`` stage.
+"""The JSON type (and, for shared params, the range) of every common Spark ML param, checked for each ``org.apache.spark.ml`` stage.
 
 Spark's ``DefaultParamsReader.getAndSetParams`` decodes every param of ``paramMap`` and
 ``defaultParamMap`` with the param's own ``jsonDecode`` when it loads a stage, so a model whose
@@ -23,7 +23,7 @@ _STRING = (
 )
 _BOOL = (
     "fitIntercept standardization withMean withStd withCentering withScaling dropLast inverse "
-    "cacheNodeIds bootstrap collectSubModels"
+    "cacheNodeIds bootstrap collectSubModels pruneTree"
 )
 _INT = (
     "maxIter maxDepth maxBins minInstancesPerNode maxMemoryInMB checkpointInterval numTrees "
@@ -38,6 +38,36 @@ _STRINGS = "inputCols outputCols labels stageUids names"
 _DOUBLES = "thresholds splits"
 _INTS = "indices"
 _DOUBLES2 = "splitsArray"
+
+
+# ParamValidators of shared and tree params, the same for every class that declares them
+# (sharedParams.scala, treeParams.scala): ParamPair runs them when the reader sets the param.
+_RANGES: dict[str, Callable[[Any], Any]] = {
+    "maxIter": lambda v: as_int(v, 0),
+    "regParam": lambda v: as_double(v, lo=0.0),
+    "elasticNetParam": lambda v: as_double(v, lo=0.0, hi=1.0),
+    "tol": lambda v: as_double(v, lo=0.0),
+    "maxDepth": lambda v: as_int(v, 0, 30),
+    "maxBins": lambda v: as_int(v, 2),
+    "minInstancesPerNode": lambda v: as_int(v, 1),
+    "minInfoGain": lambda v: as_double(v, lo=0.0),
+    "maxMemoryInMB": lambda v: as_int(v, 0),
+    "numTrees": lambda v: as_int(v, 1),
+    "aggregationDepth": lambda v: as_int(v, 2),
+    "subsamplingRate": lambda v: _open_closed(as_double(v)),
+    "stepSize": lambda v: _open_closed(as_double(v)),
+    "checkpointInterval": lambda v: v if as_int(v) == -1 or v >= 1 else _bad_interval(v),
+}
+
+
+def _open_closed(value: float) -> float:
+    if not 0.0 < value <= 1.0:
+        raise BadValue(f"{value} is outside (0, 1]")
+    return value
+
+
+def _bad_interval(value: int) -> int:
+    raise BadValue(f"{value} must be -1 or >= 1")
 
 
 def _list_of(check: Callable[[Any], Any], limit: int) -> Callable[[Any], None]:
@@ -60,6 +90,7 @@ def checks(limit: int) -> dict[str, Callable[[Any], Any]]:
         (_DOUBLES2, _list_of(_list_of(as_double, limit), limit)),
     ):
         table.update(dict.fromkeys(names.split(), check))
+    table.update(_RANGES)
     return table
 
 
