@@ -77,14 +77,14 @@ def parse_json(text: str, path: str, limits: LoadLimits, what: str) -> Any:
         raise ModelLoadError(f"{what} is nested too deeply to parse", path) from exc
     except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
         raise ModelLoadError(f"corrupt {what}: {exc}", path) from exc
-    depth, level = 0, [value]
-    while level:  # breadth first, so a deep document costs its size, not the Python stack
+    depth, level = 0, [value] if isinstance(value, (dict, list)) else []
+    while level:  # breadth first over containers: costs their count, not the Python stack
         depth += 1
         if depth > limits.max_json_depth:
             raise ModelLoadError(f"{what} is nested deeper than LoadLimits.max_json_depth "
                                  f"({limits.max_json_depth})", path)
-        level = [c for v in level if isinstance(v, (dict, list))
-                 for c in (v.values() if isinstance(v, dict) else v)]
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v)
+                 if isinstance(c, (dict, list))]
     return value
 
 

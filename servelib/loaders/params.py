@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from servelib.errors import ModelLoadError
 
 _REQUIRED: Any = object()
@@ -108,6 +110,32 @@ def as_ints(value: Any, limit: int, lo: int | None = None, hi: int | None = None
         except BadValue as exc:
             raise BadValue(f"entry {i}: {exc}") from None
     return tuple(out)
+
+
+def floats(values: Any, limit: int) -> np.ndarray:
+    """A list of numbers as float64 (NumPy's conversion for the common all-numbers case; the
+    element-wise check, and its message, for anything else)."""
+    arr = np.asarray(values if values is not None else [])
+    if arr.ndim == 1 and arr.dtype.kind in "fiu" and arr.shape[0] <= limit and \
+            not _has_bool(values):
+        return arr.astype(np.float64)
+    return np.array(as_doubles(values, limit), dtype=np.float64)
+
+
+def _has_bool(values: Any) -> bool:
+    """NumPy reads True as 1: a list of numbers holding a boolean is not a list of numbers."""
+    return isinstance(values, list) and any(v is True or v is False for v in values)
+
+
+def ints(values: Any, limit: int, lo: int, hi: int | None = None) -> np.ndarray:
+    """A list of integers in [lo, hi] as int64 (fast path as in ``floats``)."""
+    arr = np.asarray(values if values is not None else [])
+    if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.shape[0] <= limit and \
+            not _has_bool(values):
+        arr = arr.astype(np.int64)
+        if arr.size == 0 or (arr.min() >= lo and (hi is None or arr.max() <= hi)):
+            return arr
+    return np.array(as_ints(values, limit, lo, hi), dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from servelib.errors import ModelLoadError
 from servelib.loaders.fs import ModelFS
-from servelib.loaders.params import BadValue, as_doubles, as_int, as_ints, show
+from servelib.loaders.params import BadValue, as_int, floats, ints, show
 
 
 def read_data(mfs: ModelFS, stage_path: str, folder: str = "data") -> pa.Table:
@@ -66,25 +66,6 @@ def single_row(table: pa.Table, path: str) -> dict[str, Any]:
     if table.num_rows != 1:
         raise ModelLoadError(f"expected one data row, found {table.num_rows}", path)
     return {name: table.column(name)[0].as_py() for name in table.column_names}
-
-
-def floats(values: Any, limit: int) -> np.ndarray:
-    """A list of numbers as float64 (NumPy's conversion for the common all-numbers case; the
-    element-wise check, and its message, for anything else)."""
-    arr = np.asarray(values if values is not None else [])
-    if arr.ndim == 1 and arr.dtype.kind in "fiu" and arr.shape[0] <= limit:
-        return arr.astype(np.float64)
-    return np.array(as_doubles(values, limit), dtype=np.float64)
-
-
-def ints(values: Any, limit: int, lo: int, hi: int | None = None) -> np.ndarray:
-    """A list of integers in [lo, hi] as int64 (fast path as in ``floats``)."""
-    arr = np.asarray(values if values is not None else [])
-    if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.shape[0] <= limit:
-        arr = arr.astype(np.int64)
-        if arr.size == 0 or (arr.min() >= lo and (hi is None or arr.max() <= hi)):
-            return arr
-    return np.array(as_ints(values, limit, lo, hi), dtype=np.int64)
 
 
 def _struct(item: Any, keys: tuple[str, ...]) -> Mapping[str, Any]:

@@ -47,6 +47,8 @@ from servelib.loaders.params import (
     as_list,
     as_string,
     as_strings,
+    floats,
+    ints,
     mapping_fields,
     show,
 )
@@ -232,13 +234,24 @@ def _fields(value: Any, where: str) -> Fields:
     return mapping_fields(value, error, "field", 1 << 62)  # type: ignore[arg-type]
 
 
-def _column(tree: Fields, name: str, n: int, convert: Callable[[Any], Any]) -> np.ndarray:
+def _column(tree: Fields, name: str, n: int, convert: Callable[[Any, int], np.ndarray]
+            ) -> np.ndarray:
     def read(value: Any) -> np.ndarray:
-        items = as_list(value, n)
+        items = convert(value, n)
         if len(items) != n:
             raise BadValue(f"{len(items)} entries for {n} nodes")
-        return np.array([convert(v) for v in items])
+        return items
     return tree.read(name, read)
+
+
+def _flags(value: Any, n: int) -> np.ndarray:
+    """default_left: 0/1 (JSON) or booleans (UBJSON-converted)."""
+    return np.array([_flag(v) for v in as_list(value, n)], dtype=bool)
+
+
+def _ids(value: Any, n: int) -> np.ndarray:
+    """Node ids or feature indices: JSON integers (range checks come with the structure)."""
+    return ints(value, n, -(1 << 62))
 
 
 def _flag(value: Any) -> bool:
@@ -282,11 +295,10 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
         raise BadValue(f"rounds [{begin}, {end}) hold no trees")
     nodes = [_tree(ctx, _fields(tree, f"tree {t}"), num_feature) for t, tree in
              enumerate(all_trees)]
-    if sum(len(n["left"]) for n in nodes) > limits.max_nodes:
-        raise BadValue(f"more than LoadLimits.max_nodes ({limits.max_nodes}) nodes")
+    depths = _depths(nodes, limits.max_nodes, limits.max_tree_depth)
     weight = np.zeros(num_feature)
     gain = np.zeros(num_feature)
-    left, right, default, feature, threshold, roots, depths = [], [], [], [], [], [], []
+    left, right, default, feature, threshold, roots, chosen_depths = [], [], [], [], [], [], []
     offset = 0
     for t, tree in enumerate(nodes):
         lc, feats = tree["left"], tree["feature"]
@@ -303,7 +315,7 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
         feature.append(np.where(split, feats, 0))
         threshold.append(tree["condition"].astype(_F32))
         roots.append(offset)
-        depths.append(tree["depth"])
+        chosen_depths.append(depths[t])
         offset += lc.shape[0]
     per_group = [[k for k, t in enumerate(chosen) if info[t] == g] for g in range(groups)]
     width = max((len(p) for p in per_group), default=0)
@@ -315,7 +327,7 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
         right=cat(right, np.int64), default=cat(default, np.int64),
         feature=cat(feature, np.int64), threshold=values, value=values,
         order=order.reshape(groups, width), base=_intercept(ctx, lmp, objective, groups),
-        depth=max(depths, default=0), num_features=num_feature)
+        depth=max(chosen_depths, default=0), num_features=num_feature)
     trees = dataclasses.replace(trees, walk_one=compile_walk(trees))
     with np.errstate(invalid="ignore", divide="ignore"):
         average_gain = np.where(weight > 0, gain / weight, 0.0)
@@ -331,9 +343,30 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
     return trees, facts
 
 
+def _depths(nodes: list[dict[str, Any]], max_nodes: int, max_depth: int) -> list[int]:
+    """Every split node of every tree reached exactly once from its root (tree_checks.walk,
+    over all trees at once); unreachable leaves are xgboost's deleted nodes. Each tree's depth."""
+    sizes = np.array([len(t["left"]) for t in nodes], dtype=np.int64)
+    if sizes.sum() > max_nodes:
+        raise BadValue(f"more than LoadLimits.max_nodes ({max_nodes}) nodes")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    tree_of = np.repeat(np.arange(len(nodes)), sizes)
+    left = np.concatenate([np.where(t["left"] != -1, t["left"] + a, -1)
+                           for t, a in zip(nodes, starts)])
+    right = np.concatenate([np.where(t["left"] != -1, t["right"] + a, -1)
+                            for t, a in zip(nodes, starts)])
+    found = walk(left, right, starts, tree_of, max_depth)
+    lost = np.flatnonzero((left != -1) & (found.depth < 0))
+    if lost.size:
+        raise BadValue(f"tree {int(tree_of[lost[0]])}: split node "
+                       f"{int(lost[0] - starts[tree_of[lost[0]]])} is not reachable from the root")
+    depth = np.zeros(len(nodes), dtype=np.int64)
+    np.maximum.at(depth, tree_of, found.depth)
+    return depth.tolist()
+
+
 def _tree(ctx: StageContext, tree: Fields, num_feature: int) -> dict[str, Any]:
-    """One tree's node arrays, checked: split features integers in [0, num_feature), every
-    split node reachable once from the root (tree_checks.walk), depth within the limit."""
+    """One tree's node arrays, checked: lengths, types, split features in [0, num_feature)."""
     limits = ctx.limits
     param = _fields(tree.get("tree_param"), "tree_param")
     n = param.read("num_nodes", lambda v: _int(v, 1, limits.max_nodes))
@@ -341,24 +374,19 @@ def _tree(ctx: StageContext, tree: Fields, num_feature: int) -> dict[str, Any]:
         raise _unsupported(ctx, "multi-target (vector-leaf) trees are not supported")
     if any(_int(s) != 0 for s in tree.read("split_type", lambda v: as_list(v, n), [])):
         raise _unsupported(ctx, "categorical splits (feature_types 'c') are not supported")
-    lc = _column(tree, "left_children", n, as_int).astype(np.int64)
-    rc = _column(tree, "right_children", n, as_int).astype(np.int64)
+    lc = _column(tree, "left_children", n, _ids)
+    rc = _column(tree, "right_children", n, _ids)
     split = lc != -1
-    feats = _column(tree, "split_indices", n, as_int).astype(np.int64)
+    feats = _column(tree, "split_indices", n, _ids)
     bad = split & ((feats < 0) | (feats >= num_feature))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise BadValue(f"node {i} splits on feature {int(feats[i])}, outside "
                        f"[0, num_feature={num_feature})")
-    found = walk(lc, np.where(split, rc, -1), np.zeros(1, np.int64), np.zeros(n, np.int64),
-                 limits.max_tree_depth)
-    if (split & (found.depth < 0)).any():
-        raise BadValue(f"split node {int(np.flatnonzero(split & (found.depth < 0))[0])} is not "
-                       "reachable from the root")
-    return dict(left=lc, right=rc, feature=feats, depth=int(found.depth.max()),
-                default_left=_column(tree, "default_left", n, _flag).astype(bool),
-                condition=_column(tree, "split_conditions", n, _float).astype(np.float64),
-                gain=_column(tree, "loss_changes", n, _float).astype(np.float64))
+    return dict(left=lc, right=rc, feature=feats,
+                default_left=_column(tree, "default_left", n, _flags),
+                condition=_column(tree, "split_conditions", n, floats),
+                gain=_column(tree, "loss_changes", n, floats))
 
 
 def _common(ctx: StageContext) -> tuple[dict[str, Any], str, dict[str, Any]]:
