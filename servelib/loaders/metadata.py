@@ -5,8 +5,8 @@ Both hold one JSON line written by DefaultParamsWriter:
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/util/ReadWrite.scala
 Params resolve as Spark does: ``paramMap`` (set explicitly) first, then ``defaultParamMap``.
 The line must be UTF-8 JSON nested at most ``LoadLimits.max_json_depth`` deep, with a string
-class, uid and sparkVersion and object param maps; a Spark ML stage's params must have the JSON
-types Spark's readers decode (spark_params.py).
+class, uid and sparkVersion and object param maps; a supported Spark ML stage's params must have
+the JSON types Spark's readers decode (``check_params``, spark_params.py).
 """
 
 from __future__ import annotations
@@ -122,11 +122,16 @@ def read_metadata(mfs: ModelFS, stage_path: str) -> Metadata:
         raw=raw,
     )
     meta.version  # noqa: B018 - fail on an unreadable version here, not in some loader
-    if meta.spark_class.startswith("org.apache.spark.ml."):
-        table = checks(mfs.limits.max_vector_size)
-        for key, values in maps.items():
-            bad = check_spark_params(values, table)
-            if bad is not None:
-                raise ModelLoadError(f"{meta.spark_class} ({meta.uid}): {key} param "
-                                     f"{bad[0]!r}: {bad[1]}", meta_dir)
     return meta
+
+
+def check_params(meta: Metadata, limits: LoadLimits) -> None:
+    """A Spark ML stage's params must have the types (and shared ranges) Spark decodes."""
+    if not meta.spark_class.startswith("org.apache.spark.ml."):
+        return
+    table = checks(limits.max_vector_size)
+    for key, values in (("paramMap", meta.params), ("defaultParamMap", meta.defaults)):
+        bad = check_spark_params(values, table)
+        if bad is not None:
+            raise ModelLoadError(f"{meta.spark_class} ({meta.uid}): {key} param "
+                                 f"{bad[0]!r}: {bad[1]}", meta.meta_dir)

@@ -16,7 +16,7 @@ import pyarrow as pa
 from servelib.errors import ModelLoadError
 from servelib.loaders.context import StageContext
 from servelib.loaders.fs import ModelFS
-from servelib.loaders.metadata import read_metadata
+from servelib.loaders.metadata import check_params, read_metadata
 from servelib.loaders.registry import loader_for
 from servelib.transformers.base import OnlineTransformer
 from servelib.transformers.pipeline import PipelineModel, PythonPipelineModel
@@ -45,7 +45,8 @@ class _Walk:
             raise ModelLoadError("pipelines nested deeper than LoadLimits.max_pipeline_depth "
                                  f"({limits.max_pipeline_depth})", path)
         meta = read_metadata(self.mfs, path)
-        loader = loader_for(meta.spark_class, path)
+        loader = loader_for(meta.spark_class, path)  # an unknown class: UnsupportedStage first
+        check_params(meta, limits)
         ctx = StageContext(self.mfs, path, meta, load_stage=lambda p: self.load(p, depth + 1),
                            limits=limits)
         try:
