@@ -51,7 +51,9 @@ def read_data(mfs: ModelFS, stage_path: str, folder: str = "data") -> pa.Table:
                 if size > limits.max_data_bytes:
                     raise ModelLoadError(f"{folder}/ declares more than LoadLimits."
                                          f"max_data_bytes ({limits.max_data_bytes})", path)
-                tables.append(part.read())
+                table = part.read()
+                table.validate(full=True)  # e.g. string columns that are not UTF-8
+                tables.append(table)
         except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
             raise ModelLoadError(f"corrupt Parquet file: {exc}", path) from exc
     nonempty = [t for t in tables if t.num_rows] or tables[:1]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import servelib
@@ -128,3 +130,16 @@ def test_vector_indexer_category_indices(tmp_path):
         rows[0]["categoryMaps"][0] = (feature, [(k, v + 5) for k, v in mapping])
     edit_rows(model / "data", change)
     _fails(model, "categoryMaps")
+
+
+def test_string_data_that_is_not_utf8(tmp_path):
+    """Parquet does not check that a string column holds UTF-8; the loader does."""
+    model = copy_model("string_indexer_multi_keep", tmp_path)
+    (part,) = (model / "data").glob("*.parquet")
+    table = pq.read_table(part)
+    labels = pa.array([[[b"\xff\xfe"]]], pa.list_(pa.list_(pa.binary())))
+    bad = labels.view(pa.list_(pa.list_(pa.string())))  # reinterpreted, not validated
+    pq.write_table(table.set_column(table.column_names.index("labelsArray"), "labelsArray",
+                                    bad.cast(table.schema.field("labelsArray").type)), part)
+    err = _fails(model, "corrupt Parquet file")
+    assert err.path.endswith(".parquet")
