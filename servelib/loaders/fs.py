@@ -40,7 +40,8 @@ class ModelFS:
             raise TypeError(f"servelib.load expects a str path, got {type(text).__name__}")
         shown = _short(text)
         if not text or "\0" in text:
-            raise ModelLoadError("not a valid model path (empty or holding a NUL byte)", repr(shown))
+            raise ModelLoadError("not a valid model path (empty or holding a NUL byte)",
+                                 repr(shown))
         if len(text) > _MAX_PATH:
             raise ModelLoadError(f"model path longer than {_MAX_PATH} characters", shown)
         if "://" not in text:

@@ -102,7 +102,8 @@ def as_doubles(value: Any, limit: int, **checks: Any) -> tuple[float, ...]:
     return tuple(out)
 
 
-def as_ints(value: Any, limit: int, lo: int | None = None, hi: int | None = None) -> tuple[int, ...]:
+def as_ints(value: Any, limit: int, lo: int | None = None, hi: int | None = None
+            ) -> tuple[int, ...]:
     out = []
     for i, item in enumerate(as_list(value, limit)):
         try:
@@ -193,7 +194,8 @@ class Fields:
     def double(self, name: str, default: Any = _REQUIRED, **checks: Any) -> float:
         return self.read(name, lambda v: as_double(v, **checks), default)
 
-    def strings(self, name: str, default: Any = _REQUIRED, limit: int | None = None) -> tuple[str, ...]:
+    def strings(self, name: str, default: Any = _REQUIRED, limit: int | None = None
+                ) -> tuple[str, ...]:
         return self.read(name, lambda v: as_strings(v, limit or self.limit), default)
 
     def doubles(self, name: str, default: Any = _REQUIRED, limit: int | None = None,

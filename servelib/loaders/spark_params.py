@@ -1,4 +1,5 @@
-"""The JSON type (and, for shared params, the range) of every common Spark ML param, checked for each ``org.apache.spark.ml`` stage.
+"""The JSON type (and, for shared params, the range) of every common Spark ML param, checked
+for each supported ``org.apache.spark.ml`` stage.
 
 Spark's ``DefaultParamsReader.getAndSetParams`` decodes every param of ``paramMap`` and
 ``defaultParamMap`` with the param's own ``jsonDecode`` when it loads a stage, so a model whose

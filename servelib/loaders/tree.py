@@ -171,7 +171,8 @@ class _Nodes:
         if ((cats < -1) | (cats == 0)).any() or cats.max(initial=0) > ctx.limits.max_vector_size \
                 or int(cats[cats > 0].sum()) > ctx.limits.max_vector_size:
             raise BadValue("numCategories must be -1 (continuous) or a positive category count "
-                           f"(total within LoadLimits.max_vector_size), got {sorted(set(cats))[:5]}")
+                           "(total within LoadLimits.max_vector_size), got "
+                           f"{sorted(set(cats.tolist()))[:5]}")
         for i in inner:
             values, ncat = self.split_values[i], int(self.num_categories[i])
             if ncat == -1 and len(values) != 1:

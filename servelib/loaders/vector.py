@@ -54,7 +54,8 @@ def load_vector_size_hint(ctx: StageContext) -> VectorSizeHint:
 def load_interaction(ctx: StageContext) -> Interaction:
     inputs = ctx.params.strings("inputCols")
     if not inputs or len(set(inputs)) != len(inputs):
-        raise ctx.param_error(f"Input cols must be non-empty and distinct, got {show(list(inputs))}")
+        raise ctx.param_error("Input cols must be non-empty and distinct, got "
+                              f"{show(list(inputs))}")
     return Interaction(ctx.uid, input_cols=inputs, output_col=ctx.params.string("outputCol"),
                        spark4=_spark4(ctx), info=ctx.info())
 

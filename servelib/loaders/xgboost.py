@@ -6,7 +6,7 @@ Python class name ``xgboost.spark.estimator.SparkXGB*Model``) and ``model/``: th
 (``save_raw("json")``) cut into chunks, one per line, by ``saveAsTextFile``; the reader joins the
 lines of the part files. The booster JSON (learner: objective, learner_model_param.base_score,
 attributes.best_iteration; gradient_booster.model: trees, tree_info, iteration_indptr) becomes
-flat arrays here. Predict uses trees ``[0, best_iteration + 1)`` rounds when early stopping
+flat arrays here, after booster.py has checked its types and tree structure. Predict uses trees ``[0, best_iteration + 1)`` rounds when early stopping
 recorded ``best_iteration`` (XGBModel._get_iteration_range), else the ``iteration_range`` param.
 The intercept is turned into a margin in float32 as the C++ objective does (``ProbToMargin``:
 ``-logf(1/p - 1)`` for logistic, ``logf`` for log-link objectives), with the C library's
@@ -28,31 +28,32 @@ import ctypes.util
 import dataclasses
 import functools
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from servelib.errors import UnsupportedStage
+from servelib.loaders.booster import (
+    json_float,
+    json_int,
+    json_object,
+    read_booster,
+    tree_arrays,
+    tree_depths,
+    unsupported,
+)
 from servelib.loaders.context import StageContext
-from servelib.loaders.metadata import parse_json
 from servelib.loaders.params import (
     BadValue,
     Fields,
     as_bool,
     as_double,
-    as_int,
     as_ints,
     as_list,
     as_string,
     as_strings,
-    floats,
-    ints,
-    mapping_fields,
     show,
 )
-from servelib.loaders.tree_checks import walk
 from servelib.transformers.tree.xgboost import (
     SparkXGBClassifierModel,
     SparkXGBRankerModel,
@@ -88,7 +89,7 @@ def _libm() -> tuple[Callable[[float], float], Callable[[float], float]] | None:
 def _c_math(ctx: StageContext, objective: str) -> tuple[Callable, Callable]:
     found = _libm()
     if found is None:
-        raise _unsupported(ctx, f"objective {objective} needs the C library's expf/logf "
+        raise unsupported(ctx, f"objective {objective} needs the C library's expf/logf "
                                 "(the ones libxgboost calls), which were not found")
     return found
 
@@ -133,34 +134,11 @@ def _expit_one(expf: Callable[[float], float]) -> Callable[[float], float]:
     return lambda m: float(one / (one + _F32(expf(-m))))
 
 
-def _read_booster(ctx: StageContext) -> dict[str, Any]:
-    folder = ctx.mfs.join(ctx.path, "model")
-    if not ctx.mfs.is_dir(folder):
-        raise ctx.error("no model/ directory (xgboost.spark saves the booster JSON there)")
-    parts = [n for n in ctx.mfs.list(folder) if n.startswith("part-")]
-    if not parts:
-        raise ctx.error("model/ holds no part file", folder)
-    # textFile().collect() then "".join: every line break between chunks disappears
-    text = "".join("".join(re.split(r"\r\n|\r|\n", ctx.mfs.read_text(ctx.mfs.join(folder, p))))
-                   for p in parts)
-    booster = parse_json(text, folder, ctx.limits,
-                         f"{ctx.meta.spark_class} ({ctx.uid}): XGBoost booster JSON")
-    if not isinstance(booster, dict) or not isinstance(booster.get("learner"), dict) or \
-            not isinstance(booster["learner"].get("gradient_booster"), dict):
-        raise ctx.error("model/ is not an XGBoost JSON booster (no learner.gradient_booster)",
-                        folder)
-    return booster
-
-
-def _unsupported(ctx: StageContext, reason: str) -> UnsupportedStage:
-    return UnsupportedStage(ctx.meta.spark_class, ctx.path, reason=reason)
-
-
 def _iteration_range(ctx: StageContext, learner: Fields, rounds: int) -> tuple[int, int]:
     requested = ctx.params.read("iteration_range", _optional_ints, None)
     if requested is None or requested[1] == 0:
-        attributes = _fields(learner.get("attributes", {}), "learner.attributes")
-        best = attributes.read("best_iteration", lambda v: _int(v, 0, rounds - 1), None)
+        attributes = json_object(learner.get("attributes", {}), "learner.attributes")
+        best = attributes.read("best_iteration", lambda v: json_int(v, 0, rounds - 1), None)
         return (0, rounds) if best is None else (0, best + 1)
     begin, end = requested
     if not 0 <= begin < end <= rounds:
@@ -178,28 +156,11 @@ def _optional_ints(value: Any) -> tuple[int, int] | None:
     return pair[0], pair[1]
 
 
-def _int(value: Any, lo: int | None = None, hi: int | None = None) -> int:
-    """An integer as xgboost's JSON writes it: a number, or its decimal text ("23")."""
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):
-        value = int(value)
-    return as_int(value, lo, hi)
-
-
-def _float(value: Any) -> float:
-    """A float as xgboost's JSON writes it: a number, or its text ("5E-1")."""
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            raise BadValue(f"expected a number, got {show(value)}") from None
-    return as_double(value)
-
-
 def _intercept(ctx: StageContext, lmp: Fields, objective: str, groups: int) -> np.ndarray:
     def convert(raw: Any) -> list[float]:
         if isinstance(raw, str) and raw.startswith("["):
-            return [_float(v) for v in raw.strip("[]").split(",") if v.strip()]
-        return [_float(raw)]
+            return [json_float(v) for v in raw.strip("[]").split(",") if v.strip()]
+        return [json_float(raw)]
     values = lmp.read("base_score", convert, [0.5])
     base = np.array(values, dtype=_F32)
     if base.shape[0] == 1:
@@ -222,68 +183,36 @@ def _trees(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees, 
     try:
         return _flatten(ctx, booster, objective)
     except BadValue as exc:
-        raise ctx.error(f"bad XGBoost booster JSON: {exc}", ctx.mfs.join(ctx.path, "model")) from None
-
-
-def _fields(value: Any, where: str) -> Fields:
-    if not isinstance(value, dict):
-        raise BadValue(f"{where} is not an object: {show(value)}")
-
-    def error(message: str) -> BadValue:  # Fields raises what its error factory returns
-        return BadValue(f"{where}: {message}")
-    return mapping_fields(value, error, "field", 1 << 62)  # type: ignore[arg-type]
-
-
-def _column(tree: Fields, name: str, n: int, convert: Callable[[Any, int], np.ndarray]
-            ) -> np.ndarray:
-    def read(value: Any) -> np.ndarray:
-        items = convert(value, n)
-        if len(items) != n:
-            raise BadValue(f"{len(items)} entries for {n} nodes")
-        return items
-    return tree.read(name, read)
-
-
-def _flags(value: Any, n: int) -> np.ndarray:
-    """default_left: 0/1 (JSON) or booleans (UBJSON-converted)."""
-    return np.array([_flag(v) for v in as_list(value, n)], dtype=bool)
-
-
-def _ids(value: Any, n: int) -> np.ndarray:
-    """Node ids or feature indices: JSON integers (range checks come with the structure)."""
-    return ints(value, n, -(1 << 62))
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool) or value in (0, 1):
-        return bool(value)
-    raise BadValue(f"expected 0 or 1, got {show(value)}")
+        raise ctx.error(f"bad XGBoost booster JSON: {exc}",
+                        ctx.mfs.join(ctx.path, "model")) from None
 
 
 def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees, dict[str, Any]]:
     limits = ctx.limits
-    learner = _fields(booster["learner"], "learner")
-    gb = _fields(learner.get("gradient_booster"), "learner.gradient_booster")
+    learner = json_object(booster["learner"], "learner")
+    gb = json_object(learner.get("gradient_booster"), "learner.gradient_booster")
     if gb.get("name", None) != "gbtree":
-        raise _unsupported(ctx, f"booster {show(gb.get('name', None))}: only gbtree is supported "
+        raise unsupported(ctx, f"booster {show(gb.get('name', None))}: only gbtree is supported "
                                 "(dart's tree weights and gblinear are not implemented)")
-    model = _fields(gb.get("model"), "gradient_booster.model")
-    lmp = _fields(learner.get("learner_model_param"), "learner.learner_model_param")
-    num_feature = lmp.read("num_feature", lambda v: _int(v, 0, limits.max_vector_size))
+    model = json_object(gb.get("model"), "gradient_booster.model")
+    lmp = json_object(learner.get("learner_model_param"), "learner.learner_model_param")
+    num_feature = lmp.read("num_feature", lambda v: json_int(v, 0, limits.max_vector_size))
     all_trees = model.read("trees", lambda v: as_list(v, limits.max_trees))
     if not all_trees:
         raise BadValue("the booster holds no trees (xgboost predicts only base_score; servelib "
                        "refuses such a model)")
-    groups = max(lmp.read("num_class", lambda v: _int(v, 0, len(all_trees)), 0),
-                 lmp.read("num_target", lambda v: _int(v, 1, len(all_trees)), 1), 1)
-    info = model.read("tree_info", lambda v: [_int(g, 0, groups - 1) for g in as_list(v, 1 << 62)])
+    groups = max(lmp.read("num_class", lambda v: json_int(v, 0, len(all_trees)), 0),
+                 lmp.read("num_target", lambda v: json_int(v, 1, len(all_trees)), 1), 1)
+    info = model.read("tree_info", lambda v: [json_int(g, 0, groups - 1)
+                                              for g in as_list(v, 1 << 62)])
     if len(info) != len(all_trees):
         raise BadValue(f"tree_info has {len(info)} entries for {len(all_trees)} trees")
-    indptr = model.read("iteration_indptr", lambda v: [_int(i, 0, len(all_trees))
+    indptr = model.read("iteration_indptr", lambda v: [json_int(i, 0, len(all_trees))
                                                         for i in as_list(v, 1 << 62)], None)
     if indptr is None:  # before 2.0: one tree per group and parallel tree each round
-        param = _fields(model.get("gbtree_model_param"), "gbtree_model_param")
-        per = groups * param.read("num_parallel_tree", lambda v: _int(v, 1, len(all_trees)), 1)
+        param = json_object(model.get("gbtree_model_param"), "gbtree_model_param")
+        per = groups * param.read("num_parallel_tree",
+                                  lambda v: json_int(v, 1, len(all_trees)), 1)
         indptr = list(range(0, len(all_trees) + 1, per))
     if not indptr or indptr[0] != 0 or indptr[-1] != len(all_trees) or \
             any(a > b for a, b in zip(indptr, indptr[1:])):
@@ -293,9 +222,9 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
     chosen = range(indptr[begin], indptr[end])
     if not chosen:
         raise BadValue(f"rounds [{begin}, {end}) hold no trees")
-    nodes = [_tree(ctx, _fields(tree, f"tree {t}"), num_feature) for t, tree in
+    nodes = [tree_arrays(ctx, json_object(tree, f"tree {t}"), num_feature) for t, tree in
              enumerate(all_trees)]
-    depths = _depths(nodes, limits.max_nodes, limits.max_tree_depth)
+    depths = tree_depths(nodes, limits.max_nodes, limits.max_tree_depth)
     weight = np.zeros(num_feature)
     gain = np.zeros(num_feature)
     left, right, default, feature, threshold, roots, chosen_depths = [], [], [], [], [], [], []
@@ -343,66 +272,20 @@ def _flatten(ctx: StageContext, booster: dict, objective: str) -> tuple[XGBTrees
     return trees, facts
 
 
-def _depths(nodes: list[dict[str, Any]], max_nodes: int, max_depth: int) -> list[int]:
-    """Every split node of every tree reached exactly once from its root (tree_checks.walk,
-    over all trees at once); unreachable leaves are xgboost's deleted nodes. Each tree's depth."""
-    sizes = np.array([len(t["left"]) for t in nodes], dtype=np.int64)
-    if sizes.sum() > max_nodes:
-        raise BadValue(f"more than LoadLimits.max_nodes ({max_nodes}) nodes")
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    tree_of = np.repeat(np.arange(len(nodes)), sizes)
-    left = np.concatenate([np.where(t["left"] != -1, t["left"] + a, -1)
-                           for t, a in zip(nodes, starts)])
-    right = np.concatenate([np.where(t["left"] != -1, t["right"] + a, -1)
-                            for t, a in zip(nodes, starts)])
-    found = walk(left, right, starts, tree_of, max_depth)
-    lost = np.flatnonzero((left != -1) & (found.depth < 0))
-    if lost.size:
-        raise BadValue(f"tree {int(tree_of[lost[0]])}: split node "
-                       f"{int(lost[0] - starts[tree_of[lost[0]]])} is not reachable from the root")
-    depth = np.zeros(len(nodes), dtype=np.int64)
-    np.maximum.at(depth, tree_of, found.depth)
-    return depth.tolist()
-
-
-def _tree(ctx: StageContext, tree: Fields, num_feature: int) -> dict[str, Any]:
-    """One tree's node arrays, checked: lengths, types, split features in [0, num_feature)."""
-    limits = ctx.limits
-    param = _fields(tree.get("tree_param"), "tree_param")
-    n = param.read("num_nodes", lambda v: _int(v, 1, limits.max_nodes))
-    if param.read("size_leaf_vector", _int, 1) > 1:
-        raise _unsupported(ctx, "multi-target (vector-leaf) trees are not supported")
-    if any(_int(s) != 0 for s in tree.read("split_type", lambda v: as_list(v, n), [])):
-        raise _unsupported(ctx, "categorical splits (feature_types 'c') are not supported")
-    lc = _column(tree, "left_children", n, _ids)
-    rc = _column(tree, "right_children", n, _ids)
-    split = lc != -1
-    feats = _column(tree, "split_indices", n, _ids)
-    bad = split & ((feats < 0) | (feats >= num_feature))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise BadValue(f"node {i} splits on feature {int(feats[i])}, outside "
-                       f"[0, num_feature={num_feature})")
-    return dict(left=lc, right=rc, feature=feats,
-                default_left=_column(tree, "default_left", n, _flags),
-                condition=_column(tree, "split_conditions", n, floats),
-                gain=_column(tree, "loss_changes", n, floats))
-
-
 def _common(ctx: StageContext) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """Params every xgboost.spark model shares, the booster's objective, and the booster."""
     params = ctx.params
     if params.read("pred_contrib_col", _optional_string, None):
-        raise _unsupported(ctx, "pred_contrib_col (SHAP contributions) is not implemented")
+        raise unsupported(ctx, "pred_contrib_col (SHAP contributions) is not implemented")
     features_cols = params.read("features_cols", lambda v: () if v is None else as_strings(
         v, ctx.limits.max_vector_size), ())
     if params.read("enable_sparse_data_optim", _optional_bool, False) and features_cols:
         raise ctx.param_error("enable_sparse_data_optim with features_cols (xgboost.spark "
                               "refuses it)")
     missing = params.read("missing", lambda v: math.nan if v is None else as_double(v), math.nan)
-    booster = _read_booster(ctx)
+    booster = read_booster(ctx)
     try:
-        objective = _fields(booster["learner"].get("objective", {}), "learner.objective"
+        objective = json_object(booster["learner"].get("objective", {}), "learner.objective"
                             ).read("name", as_string, "")
     except BadValue as exc:
         raise ctx.error(f"bad XGBoost booster JSON: {exc}", ctx.mfs.join(ctx.path, "model")
@@ -424,10 +307,10 @@ def _optional_bool(value: Any) -> bool:
 def _regression(ctx: StageContext, allowed: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     kw, objective, booster = _common(ctx)
     if objective not in allowed:
-        raise _unsupported(ctx, f"objective {objective!r}; supported: {sorted(allowed)}")
+        raise unsupported(ctx, f"objective {objective!r}; supported: {sorted(allowed)}")
     trees, facts = _trees(ctx, booster, objective)
     if trees.groups != 1:
-        raise _unsupported(ctx, f"{trees.groups} outputs per row (multi-target regression)")
+        raise unsupported(ctx, f"{trees.groups} outputs per row (multi-target regression)")
     transform = transform_one = None
     if objective in _LOGIT:
         expf = _c_math(ctx, objective)[0]
@@ -453,10 +336,10 @@ def load_xgb_ranker(ctx: StageContext) -> SparkXGBRankerModel:
 def load_xgb_classifier(ctx: StageContext) -> SparkXGBClassifierModel:
     kw, objective, booster = _common(ctx)
     if objective not in _CLASSIFIER:
-        raise _unsupported(ctx, f"objective {objective!r}; supported: {sorted(_CLASSIFIER)}")
+        raise unsupported(ctx, f"objective {objective!r}; supported: {sorted(_CLASSIFIER)}")
     trees, facts = _trees(ctx, booster, objective)
     if trees.groups > 1 and kw["base_margin_col"]:
-        raise _unsupported(ctx, "base_margin_col with a multi-class booster (xgboost.spark "
+        raise unsupported(ctx, "base_margin_col with a multi-class booster (xgboost.spark "
                                 "passes one margin per row, which xgboost rejects)")
     expf = _c_math(ctx, objective)[0]
     return SparkXGBClassifierModel(

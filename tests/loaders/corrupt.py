@@ -72,7 +72,8 @@ def edit_rows(folder: Path, change: Callable[[list[dict[str, Any]]], Any],
 def node_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The node structs of a tree data file (single tree or ensemble layout), tree 0 first."""
     if rows and "nodeData" in rows[0]:
-        return [r["nodeData"] for r in sorted(rows, key=lambda r: (r["treeID"], r["nodeData"]["id"]))]
+        ordered = sorted(rows, key=lambda r: (r["treeID"], r["nodeData"]["id"]))
+        return [r["nodeData"] for r in ordered]
     return sorted(rows, key=lambda r: r["id"])
 
 

@@ -133,7 +133,8 @@ def _categorical(tmp_path: Path, change) -> Path:
 @pytest.mark.parametrize("category", [-1.0, 5.0, 1.5])
 def test_left_categories_outside_the_categories(tmp_path, category):
     """Spark's CategoricalSplit requires 0 <= category < numCategories (and ours whole)."""
-    model = _categorical(tmp_path, lambda split: split["leftCategoriesOrThreshold"].append(category))
+    model = _categorical(tmp_path,
+                         lambda split: split["leftCategoriesOrThreshold"].append(category))
     _refused(model, "categories")
 
 
