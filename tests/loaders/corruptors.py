@@ -157,8 +157,9 @@ def out_of_range(model: Path, rng: random.Random) -> str:
     choices: list[Callable[[], str]] = []
     for stage in _metas(model):
         raw = json.loads(part_files(stage / "metadata")[0].read_text())
-        names = [k for k in _META_BAD if k in raw or k in raw["paramMap"]
-                 or k in raw["defaultParamMap"]]
+        names = [k for k in _META_BAD if (k in raw or k in raw["paramMap"]
+                 or k in raw["defaultParamMap"])
+                 and (k != "threshold" or "LogisticRegression" in raw["class"])]  # [0, 1] there
         choices += [lambda s=stage, k=k: _meta_out_of_range(s, k, rng) for k in names]
         if stage in _tree_stages(model):
             choices.append(lambda s=stage: _nodes_out_of_range(s, rng))
