@@ -12,10 +12,12 @@ The regular run tries 2 seeds per (model, kind); ``SERVELIB_FUZZ_LOAD=long`` tri
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import random
 import resource
+import sys
 import traceback
 from functools import cache
 from pathlib import Path
@@ -25,8 +27,11 @@ import pytest
 
 import servelib
 from servelib.errors import ModelLoadError
-from tests.loaders.corrupt import copy_model, fingerprint, input_rows
+from servelib.loaders.registry import LOADERS
+from tests.loaders.corrupt import copy_model, fingerprint, fixture, input_rows
 from tests.loaders.corruptors import CORRUPTORS, STRICT
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork, RLIMIT_AS, /proc")
 
 MODELS = {
     "linear": "demo_lr_pipeline",
@@ -40,6 +45,10 @@ SEEDS = range(40 if os.environ.get("SERVELIB_FUZZ_LOAD") == "long" else 2)
 TIME_LIMIT = 60.0  # seconds per load; a healthy one takes well under one on a busy machine
 HEADROOM = 1 << 30  # bytes of address space a child may add to what the parent has mapped
 
+# every loader module imported here, so that forked children share it instead of importing it
+for _module in sorted({target.split(":")[0] for target in LOADERS.values()}):
+    importlib.import_module(_module)
+
 CASES = [(m, k, s) for m in MODELS for k in CORRUPTORS for s in SEEDS
          if k != "tree_cycle" or m in TREES]
 
@@ -47,8 +56,7 @@ CASES = [(m, k, s) for m in MODELS for k in CORRUPTORS for s in SEEDS
 @cache
 def _pristine(name: str) -> list[Any]:
     case = MODELS[name]
-    return fingerprint(servelib.load(Path(copy_model.__globals__["fixture"](case)) / "model"),
-                       input_rows(case))
+    return fingerprint(servelib.load(fixture(case) / "model"), input_rows(case))
 
 
 def _vm_bytes() -> int:
