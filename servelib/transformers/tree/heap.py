@@ -1,4 +1,5 @@
-"""Batch scoring of a Forest laid out as complete binary trees (heap order): the fast NumPy walk.
+"""Batch scoring of a Forest laid out as complete binary trees (heap order): the NumPy engine's
+batch walk, used when the compiled engine (kernels.py) is off.
 
 Every tree is padded to the forest's depth ``D``: node ``p`` has children ``2p + 1`` and
 ``2p + 2``, so a level of the walk needs no child arrays, only the split's column and threshold:
@@ -16,31 +17,18 @@ narrower than the splits read keep flat.py's walk.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from servelib.transformers.tree.engine import in_parts
 
 if TYPE_CHECKING:
     from servelib.transformers.tree.flat import Forest
 
 _NODE_LIMIT = 1 << 22  # padded nodes (trees * 2**(depth + 1)); about 64 MB of arrays
 _CHUNK = 1 << 16  # rows x trees per step: the temporaries stay in cache
-_THREAD_ROWS = 20_000  # batches from this size are split between threads
-_THREADS = min(4, os.cpu_count() or 1)
-_POOL: list[ThreadPoolExecutor] = []
-
-
-def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(_THREADS, thread_name_prefix="servelib-trees"))
-    return _POOL[0]
-
-
-# A forked child (a prefork server) inherits the pool object but not its threads: start anew.
-os.register_at_fork(after_in_child=_POOL.clear)
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,12 +46,7 @@ class HeapForest:
         batches are split between threads (NumPy's gathers release the GIL)."""
         xa = self._augment(x)
         out = np.empty((xa.shape[0], self.num_trees), dtype=np.intp)
-        parts = _THREADS if xa.shape[0] >= _THREAD_ROWS else 1
-        bounds = np.linspace(0, xa.shape[0], parts + 1).astype(int).tolist()
-        if parts == 1:
-            self._walk(xa, out)
-        else:
-            list(_pool().map(lambda a, b: self._walk(xa[a:b], out[a:b]), bounds[:-1], bounds[1:]))
+        in_parts(lambda a, b: self._walk(xa[a:b], out[a:b]), xa.shape[0])
         return out
 
     def _walk(self, xa: np.ndarray, out: np.ndarray) -> None:

@@ -19,47 +19,57 @@ Sums follow Spark's loops exactly (``np.add.accumulate`` is strictly left to rig
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, AttributeGroup, ColumnAttribute
 from servelib.transformers.base import OnlineTransformer, invalid
 from servelib.transformers.batch import Batch
-from servelib.transformers.tree.compile import compile_sum, compile_sums
-from servelib.transformers.tree.flat import Forest
 from servelib.vectors import RowVector, VectorColumn, row_values
 
-
-def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str) -> np.ndarray:
-    """(rows, trees) leaf ids; InvalidInput where Spark's vector access would fail."""
-    col = batch.vectors(column, stage.name)
-    if col.null is not None and forest.splits and col.null.any():
-        raise invalid("null feature vector", stage, column, batch, int(np.argmax(col.null)))
-    leaves, bad = forest.leaves(col.dense)
-    if bad is not None and bad.any():
-        raise invalid(
-            f"feature vector has size {col.size} but the model's splits read features up to "
-            f"index {forest.width - 1}", stage, column, batch, int(np.argmax(bad)))
-    return leaves
-
+if TYPE_CHECKING:  # flat.py sums with this module's functions
+    from servelib.transformers.tree.flat import Forest
 
 _LOOP_ROWS = 512  # sequential_sum: from this many rows, a loop over columns beats accumulate
 
 
-def sum_scorer(forest: Forest, values: list[list[float]], lanes: int, ids: bool
+def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str) -> np.ndarray:
+    """(rows, trees) leaf ids; InvalidInput where Spark's vector access would fail."""
+    return _checked(stage, forest, batch, column, forest.leaves)
+
+
+def find_sums(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str,
+              values: np.ndarray, lanes: int) -> np.ndarray:
+    """(rows, k) ``Forest.sums`` of ``values``; errors as :func:`find_leaves`."""
+    return _checked(stage, forest, batch, column, lambda x: forest.sums(x, values, lanes))
+
+
+def _checked(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str,
+             walk: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]) -> np.ndarray:
+    col = batch.vectors(column, stage.name)
+    if col.null is not None and forest.splits and col.null.any():
+        raise invalid("null feature vector", stage, column, batch, int(np.argmax(col.null)))
+    found, bad = walk(col.dense)
+    if bad is not None and bad.any():
+        raise invalid(
+            f"feature vector has size {col.size} but the model's splits read features up to "
+            f"index {forest.width - 1}", stage, column, batch, int(np.argmax(bad)))
+    return found
+
+
+def row_scorer(forest: Forest, values: np.ndarray, lanes: int, ids: bool
                ) -> Callable[[list], tuple[tuple[int, ...] | None, list[float]]]:
-    """One row's features -> (its leaf ids if ``ids``, else None; the sums over trees of each
-    per-node list of ``values``, in lane_dot order with ``lanes``, else sequential_sum's). Without
-    ids the sums are taken at the leaves of the compiled walk (compile.py)."""
+    """One row's features -> (its leaf ids if ``ids``, else None; ``Forest.sums`` of
+    ``values`` for that row)."""
     if not ids:
-        sums = compile_sums(forest, values, lanes)
+        sums = forest.row_sums(values, lanes)
         return lambda x: (None, sums(x))
-    walk = forest.walk_one
-    total = compile_sum(values, forest.num_trees, lanes)
+    walk, leaf_sums = forest.row_leaves(), forest.leaf_sums
 
     def scorer(x: list) -> tuple[tuple[int, ...] | None, list[float]]:
         leaves = walk(x)
-        return leaves, total(leaves)
+        return leaves, leaf_sums(np.array([leaves]), values, lanes)[0].tolist()
 
     return scorer
 

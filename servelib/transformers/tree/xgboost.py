@@ -23,8 +23,9 @@ Outputs (float32 values widened to double, as Spark's array<double> does):
   multiclass ``rawPrediction`` = margins and ``probability`` = scipy's ``softmax`` (NumPy
   float32 max, exp, sum, divide, reproduced here); ``prediction = argmax(probability)``.
 
-One row (``row_kernel``): the same float32 features, compiled walk (``compile_walk``), float32
-sums and output functions on plain Python floats and NumPy scalars, for the same bits.
+One row (``row_kernel``): the same float32 features, the same walk and float32 sums (the tree
+engine: kernels.py compiled, or the NumPy walk), output functions on plain Python floats and
+NumPy scalars, for the same bits.
 
 Spark 3.5 and 4.x score alike (this is xgboost.spark's Python code, not Spark's). Checked bit for
 bit against xgboost 3.2's own predictor; boosters saved by xgboost >= 1.6 share the JSON layout.
@@ -32,14 +33,15 @@ bit against xgboost 3.2's own predictor; boosters saved by xgboost >= 1.6 share 
 
 from __future__ import annotations
 
-import struct
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
+from servelib.errors import ModelLoadError
 from servelib.transformers.base import (
     ABSENT,
     OnlineTransformer,
@@ -48,16 +50,18 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
+from servelib.transformers.tree import engine
 from servelib.vectors import RowVector, VectorColumn, row_values
 
 _F32 = np.float32
-_COMPILE_LIMIT = 20_000  # nodes; bigger boosters walk single rows with NumPy too
-_MAX_COMPILED_DEPTH = 40  # Python's parser caps nested blocks
 _ONE = _F32(1.0)
 _INT64 = 2**63
 _NAN = float("nan")
 # One row's float32 margins, (groups,); None: not the kernel's row (XGBoostModel._row_margins)
 RowMargins = Callable[[dict[str, Any]], np.ndarray | None]
+# One row's (groups,) float32 margins from its (features,) float32 values, a (1, groups) float32
+# intercept or None for the booster's, and the float32 value that is missing besides NaN
+RowWalk = Callable[[np.ndarray, np.ndarray | None, np.float32], np.ndarray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,24 +83,52 @@ class XGBTrees:
     base: np.ndarray  # (groups,) float32 intercept margins
     depth: int
     num_features: int
-    walk_one: Callable[[list], tuple] | None = field(default=None, repr=False)
+    walk_one: RowWalk | None = field(default=None, repr=False)  # compile_walk(self)
+
+    def __post_init__(self) -> None:
+        _check(self)
 
     @property
     def groups(self) -> int:
         return int(self.order.shape[0])
 
+    @cached_property
+    def table(self) -> np.ndarray:
+        """kernels.py's (nodes, 4) int64 node table: left, right, default child, feature."""
+        return np.stack([self.left, self.right, self.default, self.feature], axis=1).astype(
+            np.int64)
+
     def margins(self, x: np.ndarray, base: np.ndarray | None) -> np.ndarray:
-        """(rows, groups) float32 margins of float32 rows ``x`` (missing already NaN)."""
-        n, groups, width = x.shape[0], self.groups, self.order.shape[1] + 1
-        if n == 1 and self.walk_one is not None:  # the walk returns each group's intercept first
-            acc = np.array(self.walk_one(x[0].tolist()), dtype=_F32).reshape(1, groups, width)
-            if base is not None:
-                acc[0, :, 0] = base[0]
+        """(rows, groups) float32 margins of float32 rows ``x`` (missing already NaN) and the
+        rows' float32 intercepts ``base`` (rows,), or the booster's."""
+        kernels = engine.compiled()
+        if kernels is None:
+            return self.numpy_margins(x, base)
+        n, groups = x.shape[0], self.groups
+        x = np.ascontiguousarray(x, dtype=_F32)
+        if base is None:
+            intercepts = self.base.reshape(1, groups).astype(_F32)
         else:
-            acc = np.empty((n, groups, width), dtype=_F32)
-            acc[:, :, 0] = self.base if base is None else base[:, None]
-            leaves = np.append(self._leaves(x), np.full((n, 1), -0.0, dtype=_F32), axis=1)
-            acc[:, :, 1:] = leaves[:, self.order]  # -1 picks the -0.0 pad column
+            intercepts = np.ascontiguousarray(np.broadcast_to(
+                np.asarray(base, dtype=_F32)[:, None], (n, groups)))
+        out = np.empty((n, groups), dtype=_F32)
+        args = (self.roots.astype(np.int64), self.table, self.threshold.astype(_F32),
+                self.value.astype(_F32), self.order.astype(np.int64))
+
+        def part(a: int, b: int) -> None:
+            b_base = intercepts if base is None else intercepts[a:b]
+            kernels.xgb_margins(x[a:b], *args, b_base, _F32(np.nan), self.depth, out[a:b])
+
+        engine.in_parts(part, n)
+        return out
+
+    def numpy_margins(self, x: np.ndarray, base: np.ndarray | None) -> np.ndarray:
+        """:meth:`margins` with NumPy: each tree's leaves level by level, then np.cumsum."""
+        n, groups, width = x.shape[0], self.groups, self.order.shape[1] + 1
+        acc = np.empty((n, groups, width), dtype=_F32)
+        acc[:, :, 0] = self.base if base is None else base[:, None]
+        leaves = np.append(self._leaves(x), np.full((n, 1), -0.0, dtype=_F32), axis=1)
+        acc[:, :, 1:] = leaves[:, self.order]  # -1 picks the -0.0 pad column
         return np.ascontiguousarray(np.cumsum(acc, axis=2, dtype=_F32)[:, :, -1])
 
     def _leaves(self, x: np.ndarray) -> np.ndarray:
@@ -109,47 +141,55 @@ class XGBTrees:
         return self.value[node]
 
 
-def compile_walk(trees: XGBTrees) -> Callable[[list], tuple] | None:
-    """One row's values for ``margins``: per group its intercept, then its trees' leaves in
-    ``order`` (pads as -0.0), from nested ``if``s over a Python list of ``num_features``
-    float32 values: ``<`` on doubles holding float32 values is float32's ``<``; a
-    default-left split tests ``not v >= t`` so NaN goes left, a default-right one ``v < t``."""
-    if trees.left.shape[0] > _COMPILE_LIMIT or trees.depth > _MAX_COMPILED_DEPTH:
-        return None
-    consts: dict[str, float] = {}
+def _check(trees: XGBTrees) -> None:
+    """The ranges every walk relies on (the compiled one reads memory unchecked)."""
+    nodes, count = trees.left.shape[0], trees.roots.shape[0]
+    arrays = (trees.right, trees.default, trees.feature, trees.threshold, trees.value)
+    if any(a.shape != (nodes,) for a in arrays):
+        raise ModelLoadError("XGBoost trees: node arrays of different lengths")
+    if trees.base.shape != (trees.groups,) or trees.order.ndim != 2 or trees.depth < 0:
+        raise ModelLoadError("XGBoost trees: intercepts do not match the output groups")
+    if count and ((trees.roots < 0) | (trees.roots >= nodes)).any():
+        raise ModelLoadError("XGBoost trees: a root outside the node arrays")
+    if trees.order.size and ((trees.order < -1) | (trees.order >= count)).any():
+        raise ModelLoadError("XGBoost trees: tree order names a tree that is not there")
+    split = trees.left != np.arange(nodes)
+    for name, ids in (("left_children", trees.left), ("right_children", trees.right),
+                      ("default child", trees.default)):
+        bad = split & ((ids < 0) | (ids >= nodes))
+        if bad.any():
+            raise ModelLoadError(f"XGBoost trees: node {int(np.argmax(bad))} has {name} "
+                                 f"{int(ids[np.argmax(bad)])}, not a node")
+    bad = split & ((trees.feature < 0) | (trees.feature >= trees.num_features))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ModelLoadError(f"XGBoost trees: node {i} splits on feature {int(trees.feature[i])}"
+                             f", outside the booster's {trees.num_features} features")
 
-    def lit(v: float) -> str:
-        if np.isfinite(v):
-            return repr(float(v))
-        name = f"_c{len(consts)}"
-        consts[name] = float(v)
-        return name
 
-    lines = ["def walk(x):"]
-    split = trees.left != np.arange(trees.left.shape[0])
-    # each feature a split reads, into a local once: a local is cheaper than x[i] at every node
-    lines += [f" x{f} = x[{f}]" for f in np.unique(trees.feature[split]).tolist()]
+def compile_walk(trees: XGBTrees) -> RowWalk:
+    """The row kernels' walk (:data:`RowWalk`) over ``trees``: the compiled kernel bound to its
+    arrays, or :meth:`XGBTrees.numpy_margins` of one row."""
+    kernels = engine.compiled()
+    if kernels is None:
+        def numpy_walk(x: np.ndarray, base: np.ndarray | None, missing: np.float32
+                       ) -> np.ndarray:
+            x = np.where(x == missing, _F32(np.nan), x)
+            return trees.numpy_margins(x[None, :], None if base is None else base[:, 0])[0]
 
-    def emit(t: int, node: int, pad: str) -> None:
-        if trees.left[node] == node:
-            lines.append(f"{pad}t{t} = {lit(trees.value[node])}")
-            return
-        v, thr = f"x{int(trees.feature[node])}", lit(trees.threshold[node])
-        go_left = trees.default[node] == trees.left[node]
-        lines.append(f"{pad}if not {v} >= {thr}:" if go_left else f"{pad}if {v} < {thr}:")
-        emit(t, int(trees.left[node]), pad + " ")
-        lines.append(f"{pad}else:")
-        emit(t, int(trees.right[node]), pad + " ")
+        return numpy_walk
+    margins, empty, groups, depth = kernels.xgb_margins, np.empty, trees.groups, trees.depth
+    own_base = trees.base.reshape(1, groups).astype(_F32)
+    args = (trees.roots.astype(np.int64), trees.table, trees.threshold.astype(_F32),
+            trees.value.astype(_F32), trees.order.astype(np.int64))
 
-    for t, root in enumerate(trees.roots.tolist()):
-        emit(t, root, " ")
-    names = []
-    for base, group in zip(trees.base.tolist(), trees.order.tolist()):
-        names += [lit(base)] + [f"t{t}" if t >= 0 else "-0.0" for t in group]
-    lines.append(f" return ({', '.join(names)},)")
-    namespace: dict[str, Any] = dict(consts)
-    exec(compile("\n".join(lines), "<xgboost-trees>", "exec"), namespace)  # noqa: S102
-    return namespace["walk"]
+    def walk(x: np.ndarray, base: np.ndarray | None, missing: np.float32) -> np.ndarray:
+        out = empty((1, groups), dtype=_F32)
+        margins(x.reshape(1, -1), *args, own_base if base is None else base, missing, depth,
+                out)
+        return out[0]
+
+    return walk
 
 
 @dataclass(frozen=True)
@@ -203,22 +243,17 @@ class XGBoostModel(OnlineTransformer):
 
     def _row_margins(self) -> RowMargins | None:
         """The row kernels' half of ``_margins``: float32 features from the same columns (plain
-        floats, ints, nulls in ``features_cols``; a vector or a list of floats otherwise), the
-        compiled walk, and each group's float32 sum by NumPy's sequential accumulate. None when
-        the booster has no compiled walk."""
+        floats, ints, nulls in ``features_cols``; a vector or a list of floats otherwise), then
+        the walk and each group's float32 sum (:data:`RowWalk`)."""
         trees = self.trees
-        if trees is None or trees.walk_one is None:
+        if trees is None:
             return None
-        walk, groups, size = trees.walk_one, trees.groups, trees.num_features
-        width = trees.order.shape[1] + 1
+        walk = trees.walk_one if trees.walk_one is not None else compile_walk(trees)
+        groups, size = trees.groups, trees.num_features
         margin_col = self.base_margin_col
         if margin_col and groups != 1:
             return None
-        # the walk's values are float32 (leaves, intercepts, -0.0 pads): 'f' packs them exactly,
-        # and np.add.accumulate sums each group left to right as score_columns' np.cumsum
-        pack = struct.Struct(f"{groups * width}f").pack
-        frombuffer, accumulate = np.frombuffer, np.add.accumulate
-        drop = float(_F32(self.missing)) if self.missing == self.missing else None
+        frombuffer, missing = np.frombuffer, _F32(self.missing)
         col, cols = self.features_col, self.features_cols
 
         def features(values: dict[str, Any]) -> list[float] | None:
@@ -250,23 +285,18 @@ class XGBoostModel(OnlineTransformer):
             if xs is None or len(xs) != size:
                 return None
             try:  # array('f') casts each double as astype(float32) does (overflow -> inf)
-                x = array("f", xs).tolist()
+                x = frombuffer(array("f", xs), _F32)
             except (TypeError, ValueError, OverflowError):
                 return None
-            if drop is not None:
-                x = [_NAN if v == drop else v for v in x]
-            leaves = walk(x)
+            base = None
             if margin_col:
-                base = values.get(margin_col, ABSENT)
-                if base.__class__ is not float or base != base:
+                value = values.get(margin_col, ABSENT)
+                if value.__class__ is not float or value != value:
                     return None
-                leaves = (array("f", (base,))[0],) + leaves[1:]
-            if groups == 1:
-                return accumulate(frombuffer(pack(*leaves), _F32))[-1:]
-            return accumulate(frombuffer(pack(*leaves), _F32).reshape(groups, width), axis=1)[:, -1]
+                base = frombuffer(array("f", (value,)), _F32).reshape(1, 1)
+            return walk(x, base, missing)
 
         return margins
-
 
 @dataclass(frozen=True)
 class SparkXGBRegressorModel(XGBoostModel):

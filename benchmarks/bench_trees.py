@@ -1,0 +1,153 @@
+"""The tree engine: compiled (numba) next to the NumPy fallback, in one run, on PySpark-saved trees.
+
+    PYTHONPATH=. python benchmarks/bench_trees.py [--quick] [--json OUT]
+
+For each fixture (tests/parity/fixtures/spark-4.3: RandomForest of 200 trees of depth 8,
+GBTClassifier of 100 trees, GBTRegressor; each behind its pipeline's feature stages) and each
+engine (``SERVELIB_TREE_ENGINE`` numba, numpy; models loaded after switching):
+
+- ``score_instance(row)`` latency p50/p99 in microseconds, cycling over the fixture's input rows
+  (the clean and the dirty ones) after a warm-up, for at most --calls calls or --seconds seconds;
+- ``transform`` rows/s on an Arrow table of --rows rows (the input rows repeated), best of
+  --repeat runs.
+
+Then, for the RandomForest pipeline, fresh processes time ``import servelib``, ``servelib.load``
+and the first ``score_instance``: with an empty numba cache (NUMBA_CACHE_DIR a new directory: the
+first-ever run compiles the kernels) and again with that cache warm.
+
+With an older servelib on PYTHONPATH (no tree engine module) the same figures are taken for its
+one engine, labelled "before", so before/after come from the same script. Nothing here is a
+test; the VM is shared: compare figures of one run, and read the load average printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+import servelib
+from servelib.testing.parity import read_rows, to_table
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests/parity/fixtures/spark-4.3"
+CASES = ("tree_rf_classifier_200", "tree_gbt_classifier_100", "tree_gbt_regressor")
+FIRST = """
+import time; t0 = time.perf_counter()
+import json, servelib; t1 = time.perf_counter()
+model = servelib.load({model!r}); t2 = time.perf_counter()
+model.score_instance({row!r}); t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t3 - t0]))
+"""
+
+
+def _engine_module():
+    try:
+        from servelib.transformers.tree import engine
+    except ImportError:
+        return None
+    return engine
+
+
+def _latency(model, rows: list[dict], calls: int, seconds: float) -> dict[str, float]:
+    for row in rows * 3:  # warm-up: kernels bound, caches filled
+        model.score_instance(row)
+    times: list[int] = []
+    deadline = time.perf_counter() + seconds
+    gc.disable()
+    try:
+        while len(times) < calls and time.perf_counter() < deadline:
+            for row in rows:
+                start = time.perf_counter_ns()
+                model.score_instance(row)
+                times.append(time.perf_counter_ns() - start)
+    finally:
+        gc.enable()
+    times.sort()
+    return {"p50_us": times[len(times) // 2] / 1e3, "p99_us": times[int(len(times) * 0.99)] / 1e3,
+            "calls": len(times)}
+
+
+def _throughput(model, table: pa.Table, repeat: int) -> float:
+    model.transform(table.slice(0, 1000))
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        model.transform(table)
+        best = min(best, time.perf_counter() - start)
+    return table.num_rows / best
+
+
+def _scoreable(model, rows: list[dict]) -> list[dict]:
+    """The input rows the model scores (a fixture's rows Spark fails on are left out)."""
+    good = []
+    for row in rows:
+        try:
+            model.score_instance(row)
+        except servelib.InvalidInput:
+            continue
+        good.append(row)
+    return good
+
+
+def _fresh_process(model_dir: Path, row: dict, cache: str) -> list[float]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", FIRST.format(model=str(model_dir), row=row)],
+                         capture_output=True, text=True, env=env, timeout=600, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls and rows")
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args()
+    if args.quick:
+        args.calls, args.seconds, args.rows, args.repeat = 2000, 2.0, 20_000, 1
+    engine = _engine_module()
+    engines = ("numba", "numpy") if engine is not None else ("before",)
+    print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    results: dict = {"load_average": os.getloadavg(), "cases": {}}
+    for case in CASES:
+        fixture = FIXTURES / case
+        schema = json.loads((fixture / "schema.json").read_text())
+        inputs = read_rows(fixture / "input.jsonl")
+        table = to_table((inputs * (args.rows // len(inputs) + 1))[: args.rows], schema)
+        for name in engines:
+            if engine is not None:
+                engine.ENGINE = name
+            model = servelib.load(str(fixture / "model"))
+            rows = _scoreable(model, inputs)
+            lat = _latency(model, rows, args.calls, args.seconds)
+            rate = _throughput(model, table, args.repeat)
+            results["cases"].setdefault(case, {})[name] = {**lat, "transform_rows_per_s": rate}
+            print(f"{case:26s} {name:6s} score_instance p50 {lat['p50_us']:8.1f} us  p99 "
+                  f"{lat['p99_us']:8.1f} us  ({lat['calls']} calls over {len(rows)} rows)  "
+                  f"transform {rate:10,.0f} rows/s ({table.num_rows} rows)", flush=True)
+    rf = FIXTURES / CASES[0]
+    row = read_rows(rf / "input.jsonl")[0]
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold numba cache", "warm numba cache"):
+            imp, load, first, total = _fresh_process(rf / "model", row, cache)
+            results[label] = {"import_s": imp, "load_s": load, "first_score_s": first,
+                              "total_s": total}
+            print(f"fresh process, {label}: import servelib {imp:.3f} s, load {load:.3f} s, "
+                  f"first score_instance {first:.3f} s, total {total:.3f} s", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
