@@ -73,7 +73,7 @@ def _check_walks(forest: Forest, x: float, goes_left: bool) -> None:
     leaf = 1 if goes_left else 2
     for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
         assert walk(np.array([[x], [x]]))[0, 0] == leaf
-    assert forest.row_leaves()([x]) == (leaf,)
+    assert forest.row_leaves()([x]).tolist() == [leaf]
 
 
 @pytest.mark.parametrize("x, goes_left", [

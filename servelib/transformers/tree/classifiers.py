@@ -132,17 +132,17 @@ class TreeClassificationModel(ClassificationModel):
     def probability_row(self, raw: list[float]) -> list[float]:
         return normalize_row(raw)
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+    def predict_row(self, leaves: np.ndarray | None, raw: list[float],
                     from_raw: Callable[[list[float]], float]) -> float:
         """predict_from_leaves for one row (``leaves`` None unless the scorer gave ids)."""
         return from_raw(raw)
 
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, list]]:
         """features -> (leaf ids if ``ids``, rawPrediction)."""
         scorer = row_scorer(self.forest, *self._sum_values, ids)
         raw_from_sums = self.raw_from_row_sums
 
-        def score(x: list) -> tuple[tuple[int, ...] | None, list]:
+        def score(x: list) -> tuple[np.ndarray | None, list]:
             leaves, sums = scorer(x)
             return leaves, raw_from_sums(sums)
 
@@ -157,7 +157,7 @@ class TreeClassificationModel(ClassificationModel):
         if not (self.raw_prediction_col or self.probability_col or self.prediction_col
                 or leaf_col):  # only the column's type is checked
             return lambda values: row_values(values.get(features)) is not None
-        ranks = forest.leaf_rank.tolist()
+        ranks = forest.leaf_rank
         scorer = self.row_scorer(bool(leaf_col))
         write = self.row_columns()
         from_raw, predict_row = self.prediction_rules()[0], self.predict_row
@@ -207,16 +207,16 @@ class DecisionTreeClassificationModel(TreeClassificationModel):
     def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
         return self.node_prediction[leaves[:, 0]]
 
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, list]]:
         walk, stats = self.forest.row_leaves(), self.stats.tolist()
 
-        def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
+        def scorer(x: list) -> tuple[np.ndarray | None, list]:
             leaves = walk(x)
             return leaves, list(stats[leaves[0]])
 
         return scorer
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+    def predict_row(self, leaves: np.ndarray | None, raw: list[float],
                     from_raw: Callable[[list[float]], float]) -> float:
         return self._node_predictions[leaves[0]]  # Spark's predict ignores thresholds here
 
@@ -263,7 +263,7 @@ class GBTClassificationModel(TreeClassificationModel):
         p0 = 1.0 / (1.0 + exp_row(-2.0 * raw[0]))
         return [p0, 1.0 - p0]
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+    def predict_row(self, leaves: np.ndarray | None, raw: list[float],
                     from_raw: Callable[[list[float]], float]) -> float:
         if self.thresholds is not None:
             return from_raw(raw)

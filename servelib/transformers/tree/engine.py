@@ -3,8 +3,14 @@
 The compiled engine is the default. The NumPy walks (flat.py, heap.py; the same leaves and sums,
 tests/transformers/tree/test_engine.py) take over when numba cannot be imported, or when forced
 with ``SERVELIB_TREE_ENGINE=numpy`` in the environment (or :data:`ENGINE` set before models are
-loaded: a model binds its engine when it first scores). numba is imported on first use, so
-pipelines without trees never pay for it.
+loaded: a model binds its engine when it builds its row kernel, at load). numba is imported, and
+the kernels loaded from numba's cache (compiled on the first run ever), on first use, so pipelines
+without trees never pay for it and the first scored row does not either.
+
+numba keeps the compiled kernels on disk: in ``__pycache__`` next to kernels.py, or, where the
+package is read-only, in the user's cache directory (``~/.cache/numba``), or in
+``NUMBA_CACHE_DIR`` when set; with none of them writable, in a temporary directory (each process
+then compiles them again, about 10 s of CPU).
 
 Big batches are cut into row ranges scored in threads: the kernels release the GIL (as do NumPy's
 gathers in heap.py), so the parts run in parallel.
@@ -15,6 +21,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
@@ -39,11 +47,22 @@ def compiled() -> ModuleType | None:
 @functools.cache
 def _kernels() -> ModuleType | None:
     try:
-        from servelib.transformers.tree import kernels
+        import numba
     except ImportError as exc:  # numba missing or broken for this NumPy/Python
         logging.getLogger(__name__).warning(
             "compiled tree engine unavailable (%s): trees are walked with NumPy", exc)
         return None
+    try:
+        from servelib.transformers.tree import kernels
+    except RuntimeError as exc:
+        # cache=True needs a writable cache directory: next to kernels.py, NUMBA_CACHE_DIR or
+        # the user's cache directory. With none, compile into a directory of this process.
+        if "no locator available" not in str(exc):
+            raise
+        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
+        sys.modules.pop(f"{__package__}.kernels", None)
+        from servelib.transformers.tree import kernels
+    kernels.warm_up()
     return kernels
 
 

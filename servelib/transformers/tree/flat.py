@@ -140,21 +140,39 @@ class Forest:
             return np.stack([lane_dot(v[leaves], lanes) for v in values.T], axis=1)
         return sequential_sum(values[leaves])
 
-    def row_leaves(self) -> Callable[[list[float]], tuple[int, ...]]:
-        """One row's leaf ids, from at least ``width`` features (the row kernels)."""
+    def row_leaves(self) -> Callable[[list[float]], np.ndarray]:
+        """One row's (trees,) leaf ids, from at least ``width`` features (the row kernels)."""
         kernels = engine.compiled()
         if kernels is None:
-            return lambda x: tuple(self.leaves(np.array([x]))[0][0].tolist())
+            return lambda x: self.leaves(np.array([x]))[0][0]
         walk, empty, array = kernels.spark_leaves, np.empty, np.array
         args = (self.roots, self.table, self.threshold, self.cat_table, self.depth)
         trees = self.num_trees
 
-        def leaves(x: list[float]) -> tuple[int, ...]:
+        def leaves(x: list[float]) -> np.ndarray:
             out = empty((1, trees), dtype=np.int64)
             walk(array([x]), *args, out)
-            return tuple(out[0].tolist())
+            return out[0]
 
         return leaves
+
+    def row_leaf_sums(self, values: np.ndarray, lanes: int
+                      ) -> Callable[[list[float]], tuple[np.ndarray, list[float]]]:
+        """:meth:`row_leaves` and the row's :meth:`sums`."""
+        kernels = engine.compiled()
+        walk = self.row_leaves()
+        if kernels is None:
+            return lambda x: ((found := walk(x)),
+                              self.leaf_sums(found[None, :], values, lanes)[0].tolist())
+        leaf_sums, empty, k = kernels.leaf_sums, np.empty, values.shape[1]
+
+        def leaves_and_sums(x: list[float]) -> tuple[np.ndarray, list[float]]:
+            found = walk(x)
+            out = empty((1, k))
+            leaf_sums(found.reshape(1, -1), values, lanes, out)
+            return found, out[0].tolist()
+
+        return leaves_and_sums
 
     def row_sums(self, values: np.ndarray, lanes: int) -> Callable[[list[float]], list[float]]:
         """One row's :meth:`sums`, from at least ``width`` features (the row kernels)."""

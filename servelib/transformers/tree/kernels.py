@@ -19,7 +19,8 @@ Routing and sums are those of the NumPy walks they replace, to the bit:
   to its intercept in ``order``, a ``-1`` pad adding float32 ``-0.0``.
 
 Rows are taken in chunks of ``_CHUNK``; within a chunk the loop runs tree by tree, so one
-tree's nodes stay in cache while the chunk's rows walk it.
+tree's nodes stay in cache while the chunk's rows walk it. The helpers are inlined into the entry
+points (``inline="always"``): a call per tree walk, passing five arrays, tripled its cost.
 """
 
 from __future__ import annotations
@@ -30,17 +31,17 @@ from numba import njit
 _CHUNK = 64  # rows per tree-outer pass
 _NEG_ZERO = np.float32(-0.0)
 
-# columns of a Spark forest's node table (engine.py builds it)
+# columns of a Spark forest's node table (flat.build_forest builds it)
 LEFT, RIGHT, FEATURE, CAT_SIZE, CAT_OFFSET = range(5)
 
 
-@njit(cache=True, nogil=True)
-def _spark_leaf(x, node, nodes, threshold, cat_left, depth):  # type: ignore[no-untyped-def]
+@njit(cache=True, nogil=True, inline="always")
+def _spark_leaf(x, i, node, nodes, threshold, cat_left, depth):  # type: ignore[no-untyped-def]
     for _ in range(depth):
         feature = nodes[node, FEATURE]
         if feature < 0:  # a leaf
             break
-        v = x[feature]
+        v = x[i, feature]
         size = nodes[node, CAT_SIZE]
         if size == 0:
             go_left = v <= threshold[node]
@@ -53,13 +54,13 @@ def _spark_leaf(x, node, nodes, threshold, cat_left, depth):  # type: ignore[no-
     return node
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _leaf_chunk(x, start, stop, roots, nodes, threshold, cat_left, depth, out, shift):  # type: ignore[no-untyped-def]
     """out[i - shift, t]: row i's leaf in tree t, for rows [start, stop), tree by tree."""
     for t in range(roots.shape[0]):
         root = roots[t]
         for i in range(start, stop):
-            out[i - shift, t] = _spark_leaf(x[i], root, nodes, threshold, cat_left, depth)
+            out[i - shift, t] = _spark_leaf(x, i, root, nodes, threshold, cat_left, depth)
 
 
 @njit(cache=True, nogil=True)
@@ -71,7 +72,7 @@ def spark_leaves(x, roots, nodes, threshold, cat_left, depth, out):  # type: ign
         _leaf_chunk(x, start, stop, roots, nodes, threshold, cat_left, depth, out, 0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _sum_leaves(leaves, values, lanes, out):  # type: ignore[no-untyped-def]
     """out[j]: the sum over trees of ``values[leaf, j]``, as scoring.sequential_sum (``lanes``
     0) or scoring.lane_dot adds them."""
@@ -116,13 +117,13 @@ def spark_sums(x, roots, nodes, threshold, cat_left, depth, values, lanes, out):
             _sum_leaves(buffer[i - start], values, lanes, out[i])
 
 
-@njit(cache=True, nogil=True)
-def _xgb_leaf(x, node, nodes, threshold, missing, depth):  # type: ignore[no-untyped-def]
+@njit(cache=True, nogil=True, inline="always")
+def _xgb_leaf(x, i, node, nodes, threshold, missing, depth):  # type: ignore[no-untyped-def]
     for _ in range(depth):
         left = nodes[node, 0]
         if left == node:  # a leaf
             break
-        v = x[nodes[node, 3]]
+        v = x[i, nodes[node, 3]]
         if v != v or v == missing:
             node = nodes[node, 2]
         elif v < threshold[node]:
@@ -144,7 +145,7 @@ def xgb_margins(x, roots, nodes, threshold, value, order, base, missing, depth, 
         for t in range(trees):
             root = roots[t]
             for i in range(start, stop):
-                leaf[i - start, t] = value[_xgb_leaf(x[i], root, nodes, threshold, missing,
+                leaf[i - start, t] = value[_xgb_leaf(x, i, root, nodes, threshold, missing,
                                                      depth)]
         for i in range(start, stop):
             b = i if base.shape[0] > 1 else 0
@@ -154,3 +155,18 @@ def xgb_margins(x, roots, nodes, threshold, value, order, base, missing, depth, 
                     k = order[g, p]
                     m += leaf[i - start, k] if k >= 0 else _NEG_ZERO
                 out[i, g] = m
+
+
+def warm_up() -> None:
+    """Load every entry point from the cache (or compile it) for the argument types engine.py,
+    flat.py and xgboost.py pass, so that the first row a model scores does not pay for it."""
+    x, roots, depth = np.zeros((1, 1)), np.zeros(1, dtype=np.int64), 0
+    nodes = np.array([[0, 0, -1, 0, 0]], dtype=np.int64)
+    cat_left, values = np.zeros(1, dtype=np.bool_), np.zeros((1, 1))
+    spark_leaves(x, roots, nodes, x[0], cat_left, depth, np.empty((1, 1), dtype=np.int64))
+    spark_sums(x, roots, nodes, x[0], cat_left, depth, values, 0, np.empty((1, 1)))
+    leaf_sums(np.zeros((1, 1), dtype=np.int64), values, 0, np.empty((1, 1)))
+    x32 = np.zeros((1, 1), dtype=np.float32)
+    xgb_margins(x32, roots, np.zeros((1, 4), dtype=np.int64), x32[0], x32[0],
+                np.zeros((1, 1), dtype=np.int64), x32, np.float32(np.nan), depth,
+                np.empty((1, 1), dtype=np.float32))

@@ -101,18 +101,18 @@ class TreeRegressionModel(OnlineTransformer):
         return out
 
     # ---- the row kernel: the same columns for one row of Python floats ----------------------
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, float]]:
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, float]]:
         """features -> (leaf ids if ``ids``, prediction)."""
         scorer = row_scorer(self.forest, *self._sum_values, ids)
         finish = self.prediction_from_sum
 
-        def score(x: list) -> tuple[tuple[int, ...] | None, float]:
+        def score(x: list) -> tuple[np.ndarray | None, float]:
             leaves, sums = scorer(x)
             return leaves, finish(sums[0])
 
         return score
 
-    def extra_row(self, leaves: tuple[int, ...], values: dict) -> None:
+    def extra_row(self, leaves: np.ndarray, values: dict) -> None:
         """extra_columns for one row."""
 
     def row_kernel(self) -> RowKernel | None:
@@ -122,7 +122,7 @@ class TreeRegressionModel(OnlineTransformer):
             return None
         if not self.output_columns():  # score_columns only checks the column's type
             return lambda values: row_values(values.get(self.features_col)) is not None
-        ranks, features, pred_col = forest.leaf_rank.tolist(), self.features_col, self.prediction_col
+        ranks, features, pred_col = forest.leaf_rank, self.features_col, self.prediction_col
         leaf_col, single, extra = self.leaf_col, self.single_tree, bool(self.extra_names())
         scorer = self.row_scorer(bool(leaf_col) or extra)
 
@@ -179,16 +179,16 @@ class DecisionTreeRegressionModel(TreeRegressionModel):
             return {}
         return {self.variance_col: self.node_variance[leaves[:, 0]]}
 
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, float]]:
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, float]]:
         walk, predictions = self.forest.row_leaves(), self.node_prediction.tolist()
 
-        def score(x: list) -> tuple[tuple[int, ...] | None, float]:
+        def score(x: list) -> tuple[np.ndarray | None, float]:
             leaves = walk(x)
             return leaves, predictions[leaves[0]]
 
         return score
 
-    def extra_row(self, leaves: tuple[int, ...], values: dict) -> None:
+    def extra_row(self, leaves: np.ndarray, values: dict) -> None:
         values[self.variance_col] = self._variances[leaves[0]]
 
     @cached_property

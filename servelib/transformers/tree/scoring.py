@@ -59,19 +59,13 @@ def _checked(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str
 
 
 def row_scorer(forest: Forest, values: np.ndarray, lanes: int, ids: bool
-               ) -> Callable[[list], tuple[tuple[int, ...] | None, list[float]]]:
-    """One row's features -> (its leaf ids if ``ids``, else None; ``Forest.sums`` of
+               ) -> Callable[[list], tuple[np.ndarray | None, list[float]]]:
+    """One row's features -> (its (trees,) leaf ids if ``ids``, else None; ``Forest.sums`` of
     ``values`` for that row)."""
-    if not ids:
-        sums = forest.row_sums(values, lanes)
-        return lambda x: (None, sums(x))
-    walk, leaf_sums = forest.row_leaves(), forest.leaf_sums
-
-    def scorer(x: list) -> tuple[tuple[int, ...] | None, list[float]]:
-        leaves = walk(x)
-        return leaves, leaf_sums(np.array([leaves]), values, lanes)[0].tolist()
-
-    return scorer
+    if ids:
+        return forest.row_leaf_sums(values, lanes)
+    sums = forest.row_sums(values, lanes)
+    return lambda x: (None, sums(x))
 
 
 def row_features(values: dict, column: str, forest: Forest) -> list[float] | None:
@@ -81,9 +75,9 @@ def row_features(values: dict, column: str, forest: Forest) -> list[float] | Non
     return None if x is None or len(x) < forest.width else x
 
 
-def leaf_row(ranks: list[float], leaves: tuple[int, ...], single_tree: bool) -> float | RowVector:
-    """:func:`leaf_column` for one row, from ``forest.leaf_rank.tolist()``."""
-    leaf = [ranks[i] for i in leaves]
+def leaf_row(ranks: np.ndarray, leaves: np.ndarray, single_tree: bool) -> float | RowVector:
+    """:func:`leaf_column` for one row, from ``forest.leaf_rank``."""
+    leaf = ranks[leaves].tolist()
     return leaf[0] if single_tree else RowVector(leaf, False)
 
 

@@ -109,8 +109,8 @@ class XGBTrees:
         if base is None:
             intercepts = self.base.reshape(1, groups).astype(_F32)
         else:
-            intercepts = np.ascontiguousarray(np.broadcast_to(
-                np.asarray(base, dtype=_F32)[:, None], (n, groups)))
+            intercepts = np.empty((n, groups), dtype=_F32)
+            intercepts[:] = np.asarray(base, dtype=_F32)[:, None]
         out = np.empty((n, groups), dtype=_F32)
         args = (self.roots.astype(np.int64), self.table, self.threshold.astype(_F32),
                 self.value.astype(_F32), self.order.astype(np.int64))

@@ -79,7 +79,7 @@ def test_compiled_leaves_equal_the_numpy_walks(trees, depth):
     assert bad is None and got.dtype == np.int64 and np.array_equal(got, want)
     row = forest.row_leaves()
     for i in range(200):
-        assert row(x[i].tolist()) == tuple(want[i].tolist())
+        assert row(x[i].tolist()).tolist() == want[i].tolist()
 
 
 @pytest.mark.parametrize("count", [1, 3, 4, 5, 8, 9, 30])
@@ -99,7 +99,7 @@ def test_compiled_sums_equal_numpy_sums(count, lanes, monkeypatch):
             for i in range(100):
                 assert np.array(sums(x[i].tolist())).tobytes() == want[i].tobytes()
                 ids, total = with_ids(x[i].tolist())
-                assert ids == tuple(leaves[i].tolist())
+                assert ids.tolist() == leaves[i].tolist()
                 assert np.array(total).tobytes() == want[i].tobytes()
             monkeypatch.setattr(engine, "ENGINE", "numpy")
             assert forest.sums(x, values, lanes)[0].tobytes() == want.tobytes()
@@ -171,6 +171,23 @@ def test_both_engines_give_the_same_bits_on_every_tree_fixture(fixture, monkeypa
     assert compiled == plain
 
 
+@pytest.mark.parametrize("name", ["tree_rf_classifier_200", "tree_dt_regressor_pipeline",
+                                  "tree_gbt_onehot_pipeline", "xgb_multiclass_pipeline",
+                                  "xgb_poisson_base_margin"])
+def test_every_kernel_is_compiled_once_per_process(name):
+    """Whatever the model and the path (one row, batches, threads, leafCol), the engine passes
+    the argument types warm_up compiled: no model or call compiles (or loads) another."""
+    fixture = FIXTURES / "spark-4.3" / name
+    model, schema = _load(fixture)
+    rows = read_rows(fixture / "input.jsonl")
+    _outcomes(model, schema, rows)
+    model.transform(to_table(rows * (engine._THREAD_ROWS // len(rows) + 1), schema))
+    kernels = engine.compiled()
+    for entry in (kernels.spark_leaves, kernels.spark_sums, kernels.leaf_sums,
+                  kernels.xgb_margins):
+        assert len(entry.signatures) == 1, "\n".join(map(str, entry.signatures))
+
+
 # ---- malformed forests: a clear error at build time, or a walk that handles them ------------
 def _tree(left, right, feature, ncat=None, values=None) -> TreeNodes:
     n = len(left)
@@ -206,7 +223,7 @@ def test_a_tree_120_levels_deep_walks_in_both_engines(monkeypatch):
     for name in ("numba", "numpy"):
         monkeypatch.setattr(engine, "ENGINE", name)
         assert forest.leaves(x)[0].tolist() == want
-        assert forest.row_leaves()(x[3].tolist()) == (239,)
+        assert forest.row_leaves()(x[3].tolist()).tolist() == [239]
 
 
 def test_forests_of_single_leaves_and_no_trees(monkeypatch):
