@@ -12,8 +12,9 @@ engine (``SERVELIB_TREE_ENGINE`` numba, numpy; models loaded after switching):
   --repeat runs.
 
 Then, for the RandomForest pipeline, fresh processes time ``import servelib``, ``servelib.load``
-and the first ``score_instance``: with an empty numba cache (NUMBA_CACHE_DIR a new directory: the
-first-ever run compiles the kernels) and again with that cache warm.
+and the first ``score_instance`` (wall clock, and the process's CPU time, which a loaded VM
+inflates less): with an empty numba cache (NUMBA_CACHE_DIR a new directory: the first-ever run
+compiles the kernels), again with that cache warm, and warm without scipy and pandas.
 
 With an older servelib on PYTHONPATH (no tree engine module) the same figures are taken for its
 one engine, labelled "before", so before/after come from the same script. Nothing here is a
@@ -41,12 +42,17 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/parity/fixtures/spark-4.3"
 CASES = ("tree_rf_classifier_200", "tree_gbt_classifier_100", "tree_gbt_regressor")
 FIRST = """
-import time; t0 = time.perf_counter()
+import sys, time; t0 = time.perf_counter(); c0 = time.process_time()
+for name in {blocked!r}:
+    sys.modules[name] = None  # as if not installed
 import json, servelib; t1 = time.perf_counter()
 model = servelib.load({model!r}); t2 = time.perf_counter()
 model.score_instance({row!r}); t3 = time.perf_counter()
-print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t3 - t0]))
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t3 - t0, time.process_time() - c0]))
 """
+# numba imports scipy (its BLAS check) and pyarrow imports pandas when they are installed; the
+# last fresh-process run blocks both, as in an install of servelib's own dependencies only
+OPTIONAL = ("scipy", "pandas")
 
 
 def _engine_module():
@@ -98,10 +104,12 @@ def _scoreable(model, rows: list[dict]) -> list[dict]:
     return good
 
 
-def _fresh_process(model_dir: Path, row: dict, cache: str) -> list[float]:
+def _fresh_process(model_dir: Path, row: dict, cache: str, blocked: tuple[str, ...]
+                   ) -> list[float]:
     env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", FIRST.format(model=str(model_dir), row=row)],
-                         capture_output=True, text=True, env=env, timeout=600, check=True)
+    code = FIRST.format(model=str(model_dir), row=row, blocked=blocked)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=600, check=True)
     return json.loads(out.stdout.splitlines()[-1])
 
 
@@ -138,13 +146,16 @@ def main() -> None:
                   f"transform {rate:10,.0f} rows/s ({table.num_rows} rows)", flush=True)
     rf = FIXTURES / CASES[0]
     row = read_rows(rf / "input.jsonl")[0]
+    runs = (("cold numba cache", ()), ("warm numba cache", ()),
+            ("warm numba cache, no scipy/pandas", OPTIONAL))
     with tempfile.TemporaryDirectory() as cache:
-        for label in ("cold numba cache", "warm numba cache"):
-            imp, load, first, total = _fresh_process(rf / "model", row, cache)
+        for label, blocked in runs:
+            imp, load, first, total, cpu = _fresh_process(rf / "model", row, cache, blocked)
             results[label] = {"import_s": imp, "load_s": load, "first_score_s": first,
-                              "total_s": total}
+                              "total_s": total, "cpu_s": cpu}
             print(f"fresh process, {label}: import servelib {imp:.3f} s, load {load:.3f} s, "
-                  f"first score_instance {first:.3f} s, total {total:.3f} s", flush=True)
+                  f"first score_instance {first:.4f} s, total {total:.3f} s "
+                  f"(CPU {cpu:.3f} s)", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import ModuleType
 
 import numpy as np
 
@@ -103,11 +104,10 @@ class Forest:
             return self._walk(padded, width)
         kernels = engine.compiled()
         if kernels is not None:
+            walk, args = self._compiled(kernels, "leaves")
             x = np.ascontiguousarray(x, dtype=np.float64)
             out = np.empty((n, self.num_trees), dtype=np.int64)
-            engine.in_parts(lambda a, b: kernels.spark_leaves(
-                x[a:b], self.roots, self.table, self.threshold, self.cat_table, self.depth,
-                out[a:b]), n)
+            engine.in_parts(lambda a, b: walk(x[a:b], *args, out[a:b]), n)
             return out, None
         if self.heap is not None:
             return self.heap.leaves(x), None
@@ -121,12 +121,19 @@ class Forest:
         if kernels is None or x.shape[1] < self.width:
             leaves, bad = self.leaves(x)
             return self.leaf_sums(leaves, values, lanes), bad
+        walk, args = self._compiled(kernels, "sums")
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.empty((x.shape[0], values.shape[1]))
-        engine.in_parts(lambda a, b: kernels.spark_sums(
-            x[a:b], self.roots, self.table, self.threshold, self.cat_table, self.depth,
-            values, lanes, out[a:b]), x.shape[0])
+        engine.in_parts(lambda a, b: walk(x[a:b], *args, values, lanes, out[a:b]), x.shape[0])
         return out, None
+
+    def _compiled(self, kernels: ModuleType, kind: str) -> tuple[Callable, tuple]:
+        """The compiled walk ``kind`` (leaves or sums) and the forest's arrays it takes: over
+        heap.py's layout (branch-free) where the forest can be padded, else over the nodes."""
+        if self.heap is not None:
+            return getattr(kernels, f"heap_{kind}"), self.heap.kernel_args
+        args = (self.roots, self.table, self.threshold, self.cat_table, self.depth)
+        return getattr(kernels, f"spark_{kind}"), args
 
     @staticmethod
     def leaf_sums(leaves: np.ndarray, values: np.ndarray, lanes: int) -> np.ndarray:
@@ -145,8 +152,7 @@ class Forest:
         kernels = engine.compiled()
         if kernels is None:
             return lambda x: self.leaves(np.array([x]))[0][0]
-        walk, empty, array = kernels.spark_leaves, np.empty, np.array
-        args = (self.roots, self.table, self.threshold, self.cat_table, self.depth)
+        (walk, args), empty, array = self._compiled(kernels, "leaves"), np.empty, np.array
         trees = self.num_trees
 
         def leaves(x: list[float]) -> np.ndarray:
@@ -179,10 +185,8 @@ class Forest:
         kernels = engine.compiled()
         if kernels is None:
             return lambda x: self.sums(np.array([x]), values, lanes)[0][0].tolist()
-        walk, empty, array = kernels.spark_sums, np.empty, np.array
-        args = (self.roots, self.table, self.threshold, self.cat_table, self.depth, values,
-                lanes)
-        k = values.shape[1]
+        (walk, args), empty, array = self._compiled(kernels, "sums"), np.empty, np.array
+        args, k = (*args, values, lanes), values.shape[1]
 
         def sums(x: list[float]) -> list[float]:
             out = empty((1, k))

@@ -1,5 +1,5 @@
-"""Batch scoring of a Forest laid out as complete binary trees (heap order): the NumPy engine's
-batch walk, used when the compiled engine (kernels.py) is off.
+"""A Forest laid out as complete binary trees (heap order), walked without branches: by
+kernels.py's heap kernels, or (the NumPy engine) level by level with NumPy here.
 
 Every tree is padded to the forest's depth ``D``: node ``p`` has children ``2p + 1`` and
 ``2p + 2``, so a level of the walk needs no child arrays, only the split's column and threshold:
@@ -11,13 +11,16 @@ category) become continuous ones over *virtual columns* appended to the batch: f
 (feature, table), ``z = 0.0`` where the value goes left and ``1.0`` where it goes right, split at
 ``z <= 0.5``. So every level is the same three gathers and arithmetic, which on the 100-tree GBT
 of the benchmark pipeline is several times faster than flat.py's general walk (see
-BENCHMARKS.md). Forests too deep to pad (``trees * 2**(D + 1)`` over ``_NODE_LIMIT``) and rows
-narrower than the splits read keep flat.py's walk.
+BENCHMARKS.md); compiled, it is about three times faster than the compiled walk over the node
+table on shallow forests (no branch to mispredict per level). Forests too deep to pad
+(``trees * 2**(D + 1)`` over ``_NODE_LIMIT``) and rows narrower than the splits read keep
+flat.py's walks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +43,18 @@ class HeapForest:
     threshold: np.ndarray  # (trees * (2**depth - 1),)
     leaf: np.ndarray  # (trees * 2**depth,) global leaf id (flat.py numbering) per bottom slot
     virtual: tuple[tuple[int, int, np.ndarray], ...]  # (feature, numCategories, z per slot)
+
+    @cached_property
+    def kernel_args(self) -> tuple:
+        """The arrays kernels.heap_leaves/heap_sums take after the rows: the virtual columns as
+        a (virtual, 3) table (feature, numCategories, offset of its z slots) and the z slots."""
+        sizes = [ncat + 1 for _, ncat, _ in self.virtual]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else np.zeros(0)
+        table = np.array([[f, ncat, off] for (f, ncat, _), off in zip(self.virtual, offsets)],
+                         dtype=np.int64).reshape(-1, 3)
+        z = np.concatenate([z for _, _, z in self.virtual]) if self.virtual else np.zeros(1)
+        return (self.width, self.column.astype(np.int64), self.threshold.astype(np.float64),
+                self.leaf.astype(np.int64), self.depth, table, z.astype(np.float64))
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """(rows, trees) global leaf ids; ``x`` is at least as wide as the splits read. Big

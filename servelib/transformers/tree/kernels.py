@@ -9,8 +9,10 @@ Routing and sums are those of the NumPy walks they replace, to the bit:
 
 * Spark (flat.py): ``x <= threshold`` goes left (NaN right); a categorical split looks the
   value's category up in its table, values in no category (NaN, fractions, out of range) at
-  the table's last slot; ``-0.0`` is category 0. ``depth`` steps from the root, as the NumPy
-  walk takes, so even a malformed tree cannot loop forever.
+  the table's last slot; ``-0.0`` is category 0. Two layouts: ``spark_*`` follow the node
+  table's child links for ``depth`` steps at most (as the NumPy walk), ``heap_*`` walk heap.py's
+  padded complete trees without branches (categorical splits as virtual 0/1 columns), for every
+  forest small enough to pad.
 * Sums over trees (scoring.py): left to right from the first tree's value, or in netlib
   ddot's order with ``lanes`` partial sums; no fused multiply-add or reassociation (numba does
   neither without ``fastmath``).
@@ -23,6 +25,8 @@ tree's nodes stay in cache while the chunk's rows walk it. The helpers are inlin
 points (``inline="always"``): a call per tree walk, passing five arrays, tripled its cost.
 """
 
+# mypy: disable-error-code="no-untyped-def"
+# (numba types the arguments from the values passed, which warm_up lists)
 from __future__ import annotations
 
 import numpy as np
@@ -36,7 +40,7 @@ LEFT, RIGHT, FEATURE, CAT_SIZE, CAT_OFFSET = range(5)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _spark_leaf(x, i, node, nodes, threshold, cat_left, depth):  # type: ignore[no-untyped-def]
+def _spark_leaf(x, i, node, nodes, threshold, cat_left, depth):
     for _ in range(depth):
         feature = nodes[node, FEATURE]
         if feature < 0:  # a leaf
@@ -55,7 +59,7 @@ def _spark_leaf(x, i, node, nodes, threshold, cat_left, depth):  # type: ignore[
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _leaf_chunk(x, start, stop, roots, nodes, threshold, cat_left, depth, out, shift):  # type: ignore[no-untyped-def]
+def _leaf_chunk(x, start, stop, roots, nodes, threshold, cat_left, depth, out, shift):
     """out[i - shift, t]: row i's leaf in tree t, for rows [start, stop), tree by tree."""
     for t in range(roots.shape[0]):
         root = roots[t]
@@ -64,7 +68,7 @@ def _leaf_chunk(x, start, stop, roots, nodes, threshold, cat_left, depth, out, s
 
 
 @njit(cache=True, nogil=True)
-def spark_leaves(x, roots, nodes, threshold, cat_left, depth, out):  # type: ignore[no-untyped-def]
+def spark_leaves(x, roots, nodes, threshold, cat_left, depth, out):
     """(rows, trees) leaf ids of float64 rows ``x`` (as wide as the splits read) into ``out``."""
     n = x.shape[0]
     for start in range(0, n, _CHUNK):
@@ -73,7 +77,7 @@ def spark_leaves(x, roots, nodes, threshold, cat_left, depth, out):  # type: ign
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _sum_leaves(leaves, values, lanes, out):  # type: ignore[no-untyped-def]
+def _sum_leaves(leaves, values, lanes, out):
     """out[j]: the sum over trees of ``values[leaf, j]``, as scoring.sequential_sum (``lanes``
     0) or scoring.lane_dot adds them."""
     trees = leaves.shape[0]
@@ -99,14 +103,14 @@ def _sum_leaves(leaves, values, lanes, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def leaf_sums(leaves, values, lanes, out):  # type: ignore[no-untyped-def]
+def leaf_sums(leaves, values, lanes, out):
     """Per row of (rows, trees) ``leaves``, :func:`_sum_leaves` into ``out`` (rows, k)."""
     for i in range(leaves.shape[0]):
         _sum_leaves(leaves[i], values, lanes, out[i])
 
 
 @njit(cache=True, nogil=True)
-def spark_sums(x, roots, nodes, threshold, cat_left, depth, values, lanes, out):  # type: ignore[no-untyped-def]
+def spark_sums(x, roots, nodes, threshold, cat_left, depth, values, lanes, out):
     """:func:`leaf_sums` of :func:`spark_leaves` without keeping the leaves: (rows, k)."""
     n = x.shape[0]
     buffer = np.empty((min(n, _CHUNK), roots.shape[0]), dtype=np.int64)
@@ -118,7 +122,58 @@ def spark_sums(x, roots, nodes, threshold, cat_left, depth, values, lanes, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _xgb_leaf(x, i, node, nodes, threshold, missing, depth):  # type: ignore[no-untyped-def]
+def _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, z, xa, out,
+                shift):
+    """heap.py's layout: out[i - shift, t] for rows [start, stop). ``xa`` (chunk rows, width +
+    virtual columns) receives the rows with their virtual categorical columns, as
+    HeapForest._augment builds them."""
+    for i in range(start, stop):
+        r = i - start
+        for c in range(width):
+            xa[r, c] = x[i, c]
+        for j in range(virtual.shape[0]):
+            v, size = x[i, virtual[j, 0]], virtual[j, 1]
+            slot = size
+            if v >= 0.0 and v < size and v == np.floor(v):
+                slot = int(v)
+            xa[r, width + j] = z[virtual[j, 2] + slot]
+    inner, bottom = (1 << depth) - 1, 1 << depth
+    for t in range(out.shape[1]):
+        first = t * inner
+        for i in range(start, stop):
+            r, p = i - start, 0
+            for _ in range(depth):  # child 2p + 1 (left) or 2p + 2; NaN goes right
+                g = first + p
+                p = 2 * p + 2 - (xa[r, column[g]] <= threshold[g])
+            out[i - shift, t] = leaf[t * bottom + p - inner]
+
+
+@njit(cache=True, nogil=True)
+def heap_leaves(x, width, column, threshold, leaf, depth, virtual, z, out):
+    """:func:`spark_leaves` over heap.py's layout (HeapForest.kernel_args)."""
+    n = x.shape[0]
+    xa = np.empty((min(n, _CHUNK), width + virtual.shape[0]))
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, z, xa, out, 0)
+
+
+@njit(cache=True, nogil=True)
+def heap_sums(x, width, column, threshold, leaf, depth, virtual, z, values, lanes, out):
+    """:func:`spark_sums` over heap.py's layout."""
+    n = x.shape[0]
+    xa = np.empty((min(n, _CHUNK), width + virtual.shape[0]))
+    buffer = np.empty((min(n, _CHUNK), leaf.shape[0] >> depth), dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, z, xa,
+                    buffer, start)
+        for i in range(start, stop):
+            _sum_leaves(buffer[i - start], values, lanes, out[i])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _xgb_leaf(x, i, node, nodes, threshold, missing, depth):
     for _ in range(depth):
         left = nodes[node, 0]
         if left == node:  # a leaf
@@ -134,7 +189,7 @@ def _xgb_leaf(x, i, node, nodes, threshold, missing, depth):  # type: ignore[no-
 
 
 @njit(cache=True, nogil=True)
-def xgb_margins(x, roots, nodes, threshold, value, order, base, missing, depth, out):  # type: ignore[no-untyped-def]
+def xgb_margins(x, roots, nodes, threshold, value, order, base, missing, depth, out):
     """(rows, groups) float32 margins of float32 rows ``x`` into ``out``. ``nodes``: (left,
     right, default child, feature) per node; ``base``: (1 or rows, groups) intercepts."""
     n, trees = x.shape[0], roots.shape[0]
@@ -165,6 +220,9 @@ def warm_up() -> None:
     cat_left, values = np.zeros(1, dtype=np.bool_), np.zeros((1, 1))
     spark_leaves(x, roots, nodes, x[0], cat_left, depth, np.empty((1, 1), dtype=np.int64))
     spark_sums(x, roots, nodes, x[0], cat_left, depth, values, 0, np.empty((1, 1)))
+    heap = (1, roots, x[0], roots, depth, np.zeros((0, 3), dtype=np.int64), x[0])
+    heap_leaves(x, *heap, np.empty((1, 1), dtype=np.int64))
+    heap_sums(x, *heap, values, 0, np.empty((1, 1)))
     leaf_sums(np.zeros((1, 1), dtype=np.int64), values, 0, np.empty((1, 1)))
     x32 = np.zeros((1, 1), dtype=np.float32)
     xgb_margins(x32, roots, np.zeros((1, 4), dtype=np.int64), x32[0], x32[0],

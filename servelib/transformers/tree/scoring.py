@@ -14,6 +14,9 @@ Sums follow Spark's loops exactly (``np.add.accumulate`` is strictly left to rig
   can differ from Spark's by a few ulps of the partial sums (parity needs relative 1e-9). On the
   100-tree GBT fixture, 8 lanes reproduce 27 of 35 Spark 4.3 margins bit for bit (4 lanes: 11)
   and 4 lanes 23 of 35 Spark 3.5 margins (8 lanes: 4); the others differ by <= 2e-16 relative.
+
+:func:`sequential_sum` and :func:`lane_dot` are the NumPy engine's sums and the specification
+of the compiled one (kernels.py), which adds in the same order (tests/transformers/tree/).
 """
 
 from __future__ import annotations

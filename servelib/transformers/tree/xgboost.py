@@ -319,7 +319,7 @@ class SparkXGBRegressorModel(XGBoostModel):
         return Scored({self.prediction_col: out.astype(np.float64)})
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and float32 sum (``_row_margins``); other rows take score_columns."""
+        """The engine's walk and float32 sum (``_row_margins``); other rows take score_columns."""
         margins, transform, col = self._row_margins(), self.transform_one, self.prediction_col
         if margins is None or not col or (transform is None) != (self.transform_fn is None):
             return None
@@ -381,7 +381,7 @@ class SparkXGBClassifierModel(XGBoostModel):
         return Scored(out)
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and float32 sum (``_row_margins``), the binary expit in float32 or the
+        """The engine's walk and float32 sum (``_row_margins``), the binary expit in float32 or the
         multiclass softmax as score_columns' NumPy on one row; other rows take score_columns."""
         margins, expit = self._row_margins(), self.expit_one
         raw_col, prob_col = self.raw_prediction_col, self.probability_col

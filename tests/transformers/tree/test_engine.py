@@ -54,9 +54,18 @@ def _bits(value):
     return value
 
 
-def _forest(seed: int, trees: int, depth: int) -> Forest:
+def _forest(seed: int, trees: int, depth: int, layout: str = "heap") -> Forest:
+    """A random forest whose compiled walks use heap.py's padded layout, or the node table
+    (what forests too deep to pad use)."""
     rng = np.random.default_rng(seed)
-    return build_forest([_random_tree(rng, depth=depth, width=5) for _ in range(trees)])
+    forest = build_forest([_random_tree(rng, depth=depth, width=5) for _ in range(trees)])
+    assert forest.heap is not None
+    if layout == "nodes":
+        forest.__dict__["heap"] = None  # as build_heap answers for a forest too deep to pad
+    return forest
+
+
+LAYOUTS = pytest.mark.parametrize("layout", ["heap", "nodes"])
 
 
 def _numpy_sums(values: np.ndarray, leaves: np.ndarray, lanes: int) -> np.ndarray:
@@ -66,8 +75,9 @@ def _numpy_sums(values: np.ndarray, leaves: np.ndarray, lanes: int) -> np.ndarra
     return sequential_sum(values[leaves])
 
 
+@LAYOUTS
 @pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (30, 6), (7, 9)])
-def test_compiled_leaves_equal_the_numpy_walks(trees, depth):
+def test_compiled_leaves_equal_the_numpy_walks(trees, depth, layout):
     """Thresholds hit exactly, NaN, -0.0, infinities, categories out of range and fractional,
     rows wider than the splits read; one row and batches; both NumPy walks."""
     forest = _forest(trees * 10 + depth, trees, depth)
@@ -75,6 +85,8 @@ def test_compiled_leaves_equal_the_numpy_walks(trees, depth):
     x = _rows(np.random.default_rng(depth), 2000, 7)
     want, _ = forest._walk(x, None)
     assert np.array_equal(forest.heap.leaves(x), want)
+    if layout == "nodes":
+        forest.__dict__["heap"] = None
     got, bad = forest.leaves(x)
     assert bad is None and got.dtype == np.int64 and np.array_equal(got, want)
     row = forest.row_leaves()
@@ -82,10 +94,11 @@ def test_compiled_leaves_equal_the_numpy_walks(trees, depth):
         assert row(x[i].tolist()).tolist() == want[i].tolist()
 
 
+@LAYOUTS
 @pytest.mark.parametrize("count", [1, 3, 4, 5, 8, 9, 30])
 @pytest.mark.parametrize("lanes", [0, 4, 8])
-def test_compiled_sums_equal_numpy_sums(count, lanes, monkeypatch):
-    forest = _forest(count * 10 + lanes, count, 4)
+def test_compiled_sums_equal_numpy_sums(count, lanes, layout, monkeypatch):
+    forest = _forest(count * 10 + lanes, count, 4, layout)
     rng = np.random.default_rng(count)
     x = _rows(rng, 600, 5)
     leaves, _ = forest._walk(x, None)
@@ -108,8 +121,9 @@ def test_compiled_sums_equal_numpy_sums(count, lanes, monkeypatch):
             monkeypatch.setattr(engine, "ENGINE", "numba")
 
 
-def test_big_batches_are_split_between_threads_with_the_same_bits(monkeypatch):
-    forest = _forest(5, 20, 6)
+@LAYOUTS
+def test_big_batches_are_split_between_threads_with_the_same_bits(layout, monkeypatch):
+    forest = _forest(5, 20, 6, layout)
     x = _rows(np.random.default_rng(5), engine._THREAD_ROWS + 1001, 5)
     values = np.random.default_rng(6).normal(size=(forest.num_nodes, 2))
     calls = []
@@ -183,8 +197,8 @@ def test_every_kernel_is_compiled_once_per_process(name):
     _outcomes(model, schema, rows)
     model.transform(to_table(rows * (engine._THREAD_ROWS // len(rows) + 1), schema))
     kernels = engine.compiled()
-    for entry in (kernels.spark_leaves, kernels.spark_sums, kernels.leaf_sums,
-                  kernels.xgb_margins):
+    for entry in (kernels.spark_leaves, kernels.spark_sums, kernels.heap_leaves,
+                  kernels.heap_sums, kernels.leaf_sums, kernels.xgb_margins):
         assert len(entry.signatures) == 1, "\n".join(map(str, entry.signatures))
 
 
