@@ -11,6 +11,10 @@ engine (``SERVELIB_TREE_ENGINE`` numba, numpy; models loaded after switching):
 - ``transform`` rows/s on an Arrow table of --rows rows (the input rows repeated), best of
   --repeat runs.
 
+The fixtures' forests are small (depth 3 to 5); the shapes of the issue's production pipelines
+are timed as synthetic stages alone (no feature stages): a RandomForest of 200 trees of depth 8
+(about 50k nodes) and a GBT of 100 trees of depth 5, on 20 features.
+
 Then, for the RandomForest pipeline, fresh processes time ``import servelib``, ``servelib.load``
 and the first ``score_instance`` (wall clock, and the process's CPU time, which a loaded VM
 inflates less): with an empty numba cache (NUMBA_CACHE_DIR a new directory: the first-ever run
@@ -33,10 +37,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 import servelib
 from servelib.testing.parity import read_rows, to_table
+from servelib.transformers.tree.classifiers import (
+    GBTClassificationModel,
+    RandomForestClassificationModel,
+)
+from servelib.transformers.tree.flat import TreeNodes, build_forest
+from servelib.vectors import DenseVector
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/parity/fixtures/spark-4.3"
@@ -53,6 +64,49 @@ print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t3 - t0, time.process_time() - c0])
 # numba imports scipy (its BLAS check) and pyarrow imports pandas when they are installed; the
 # last fresh-process run blocks both, as in an install of servelib's own dependencies only
 OPTIONAL = ("scipy", "pandas")
+
+
+def _random_tree(rng: np.random.Generator, depth: int, width: int) -> TreeNodes:
+    """A pre-order tree of continuous splits that stops early now and then (Spark-like
+    shapes: a depth-8 forest of 200 such trees has about 50k nodes)."""
+    left: list[int] = []
+    right: list[int] = []
+    feature: list[int] = []
+    values: list[list[float]] = []
+
+    def grow(level: int) -> int:
+        i = len(left)
+        left.append(-1), right.append(-1), feature.append(-1), values.append([0.0])
+        if level < depth and rng.random() < 0.92:
+            feature[i], values[i] = int(rng.integers(width)), [float(rng.normal())]
+            left[i] = grow(level + 1)
+            right[i] = grow(level + 1)
+        return i
+
+    grow(0)
+    n = len(left)
+    return TreeNodes(np.array(left), np.array(right), np.array(feature), np.full(n, -1), values)
+
+
+def _synthetic(kind: str, trees: int, depth: int, width: int):
+    """A tree stage alone, on ``width`` features: RandomForest or GBT classifier."""
+    rng = np.random.default_rng(trees * depth)
+    forest = build_forest([_random_tree(rng, depth, width) for _ in range(trees)])
+    if kind == "rf":
+        p = rng.random(forest.num_nodes)
+        return RandomForestClassificationModel(
+            "rf", forest=forest, probability_col="probability",
+            distribution=np.stack([p, 1 - p], axis=1))
+    return GBTClassificationModel("gbt", forest=forest, probability_col="probability",
+                                  weighted=rng.normal(size=forest.num_nodes) * 0.1, dot_lanes=8)
+
+
+def _synthetic_data(width: int, rows: int) -> tuple[list[dict], pa.Table]:
+    x = np.random.default_rng(7).normal(size=(rows, width))
+    table = pa.table({"features": [{"type": 1, "size": None, "indices": None,
+                                    "values": r.tolist()} for r in x[: min(rows, 20_000)]]})
+    table = pa.concat_tables([table] * (rows // table.num_rows))
+    return [{"features": DenseVector(r)} for r in x[:200]], table
 
 
 def _engine_module():
@@ -106,7 +160,9 @@ def _scoreable(model, rows: list[dict]) -> list[dict]:
 
 def _fresh_process(model_dir: Path, row: dict, cache: str, blocked: tuple[str, ...]
                    ) -> list[float]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+    # the servelib this script imported (an older checkout on PYTHONPATH for "before")
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache,
+           "PYTHONPATH": str(Path(servelib.__file__).resolve().parents[1])}
     code = FIRST.format(model=str(model_dir), row=row, blocked=blocked)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=600, check=True)
@@ -143,6 +199,20 @@ def main() -> None:
             results["cases"].setdefault(case, {})[name] = {**lat, "transform_rows_per_s": rate}
             print(f"{case:26s} {name:6s} score_instance p50 {lat['p50_us']:8.1f} us  p99 "
                   f"{lat['p99_us']:8.1f} us  ({lat['calls']} calls over {len(rows)} rows)  "
+                  f"transform {rate:10,.0f} rows/s ({table.num_rows} rows)", flush=True)
+    for label, kind, trees, depth in (("synthetic RF 200 x depth 8", "rf", 200, 8),
+                                      ("synthetic GBT 100 x depth 5", "gbt", 100, 5)):
+        rows, table = _synthetic_data(20, args.rows)
+        for name in engines:
+            if engine is not None:
+                engine.ENGINE = name
+            model = _synthetic(kind, trees, depth, 20)
+            lat = _latency(model, rows, args.calls, args.seconds)
+            rate = _throughput(model, table, args.repeat)
+            results["cases"].setdefault(label, {})[name] = {**lat, "transform_rows_per_s": rate,
+                                                            "nodes": model.forest.num_nodes}
+            print(f"{label:26s} {name:6s} score_instance p50 {lat['p50_us']:8.1f} us  p99 "
+                  f"{lat['p99_us']:8.1f} us  ({model.forest.num_nodes} nodes, stage alone)  "
                   f"transform {rate:10,.0f} rows/s ({table.num_rows} rows)", flush=True)
     rf = FIXTURES / CASES[0]
     row = read_rows(rf / "input.jsonl")[0]
