@@ -54,8 +54,11 @@ FIXTURES = ROOT / "tests/parity/fixtures/spark-4.3"
 CASES = ("tree_rf_classifier_200", "tree_gbt_classifier_100", "tree_gbt_regressor")
 FIRST = """
 import sys, time; t0 = time.perf_counter(); c0 = time.process_time()
-for name in {blocked!r}:
-    sys.modules[name] = None  # as if not installed
+class Absent:  # the blocked packages import as if not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Absent())
 import json, servelib; t1 = time.perf_counter()
 model = servelib.load({model!r}); t2 = time.perf_counter()
 model.score_instance({row!r}); t3 = time.perf_counter()
