@@ -137,6 +137,19 @@ def test_big_batches_are_split_between_threads_with_the_same_bits(layout, monkey
     assert got_sums.tobytes() == _numpy_sums(values, want, 8).tobytes()
 
 
+def test_compiled_batches_work_in_a_forked_child():
+    """A prefork server forks after loading and scoring: kernels and the thread pool carry on."""
+    import multiprocessing
+
+    forest = _forest(8, 10, 5)
+    x = _rows(np.random.default_rng(8), engine._THREAD_ROWS + 10, 5)
+    values = np.random.default_rng(9).normal(size=(forest.num_nodes, 1))
+    expected = forest.sums(x, values, 4)[0]  # the parent's pool exists now
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(forest.sums, (x, values, 4)).get(timeout=120)[0]
+    assert got.tobytes() == expected.tobytes()
+
+
 def test_narrow_rows_walk_with_numpy_and_fail_as_before(monkeypatch):
     """Rows narrower than the splits read: the NumPy walk finds the rows Spark fails on, for
     both engines (the row kernel hands such rows to the batch path)."""
