@@ -37,6 +37,7 @@ from servelib.transformers.tree.heap import HeapForest, build_heap
 from servelib.transformers.tree.scoring import lane_dot, sequential_sum
 
 _CHUNK = 1 << 15  # rows x trees per step of the NumPy walk
+_PAD_RATIO = 8  # compiled walks use heap.py's layout up to this many padded slots per node
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ class Forest:
     def _compiled(self, kernels: ModuleType, kind: str) -> tuple[Callable, tuple]:
         """The compiled walk ``kind`` (leaves or sums) and the forest's arrays it takes: over
         heap.py's layout (branch-free) where the forest can be padded, else over the nodes."""
-        if self.heap is not None:
+        # padding a forest of long thin branches would cost memory and levels walked in vain
+        padded = self.num_trees << (self.depth + 1)
+        if padded <= _PAD_RATIO * self.num_nodes and self.heap is not None:
             return getattr(kernels, f"heap_{kind}"), self.heap.kernel_args
         args = (self.roots, self.table, self.threshold, self.cat_table, self.depth)
         return getattr(kernels, f"spark_{kind}"), args

@@ -62,6 +62,8 @@ def _forest(seed: int, trees: int, depth: int, layout: str = "heap") -> Forest:
     assert forest.heap is not None
     if layout == "nodes":
         forest.__dict__["heap"] = None  # as build_heap answers for a forest too deep to pad
+    walk, _ = forest._compiled(engine.compiled(), "leaves")
+    assert walk.__name__ == f"{layout.replace('nodes', 'spark')}_leaves"
     return forest
 
 
