@@ -1,5 +1,6 @@
-"""Trees: the flat representation and its two walkers, Spark's routing rules, summation order,
-and the facts `servelib inspect` shows (compared with what PySpark reported: tree_facts.json)."""
+"""Trees: the flat representation and its walks (the compiled engine and the NumPy ones), Spark's
+routing rules, summation order, and the facts `servelib inspect` shows (compared with what PySpark
+reported: tree_facts.json). The engines against each other: tree/test_engine.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import servelib
 from servelib.errors import InvalidInput
 from servelib.transformers.attributes import Attribute, AttributeGroup
+from servelib.transformers.tree import engine
 from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
 from servelib.transformers.tree.heap import build_heap
 from servelib.transformers.tree.regressors import DecisionTreeRegressionModel
@@ -21,6 +23,13 @@ from tests.parity.test_golden import FIXTURES
 FACTS = Path(__file__).parents[1] / "parity" / "tree_facts.json"
 TREE_FIXTURES = sorted(p for p in FIXTURES.glob("spark-*/tree_*") if (p / "model").exists())
 NAN = float("nan")
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def tree_engine(request, monkeypatch) -> str:
+    """Run the test on the compiled engine and on the NumPy fallback."""
+    monkeypatch.setattr(engine, "ENGINE", request.param)
+    return request.param
 
 
 def _random_tree(rng: np.random.Generator, depth: int, width: int) -> TreeNodes:
@@ -54,56 +63,48 @@ def _rows(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
     return rng.choice(pool, size=(n, width))
 
 
-def test_single_row_walker_matches_numpy_levels():
-    rng = np.random.default_rng(3)
-    trees = [_random_tree(rng, depth=6, width=5) for _ in range(30)]
-    forest = build_forest(trees)
-    assert forest.walk_one is not None and forest.cat_left is not None
-    x = _rows(rng, 500, 5)
-    batch, bad = forest.leaves(x)
-    assert bad is None and batch.shape == (500, 30)
-    for i in range(x.shape[0]):
-        one, _ = forest.leaves(x[i : i + 1])
-        assert one.tolist() == batch[i : i + 1].tolist()
-    assert forest.is_leaf[batch].all()
-
-
 def _one_split(values, ncat: int) -> Forest:
     return build_forest([TreeNodes(np.array([1, -1, -1]), np.array([2, -1, -1]),
                                    np.array([0, -1, -1]), np.array([ncat, -1, -1]),
                                    [list(values), [], []])])
 
 
+def _check_walks(forest: Forest, x: float, goes_left: bool) -> None:
+    leaf = 1 if goes_left else 2
+    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
+        assert walk(np.array([[x], [x]]))[0, 0] == leaf
+    assert forest.row_leaves()([x]).tolist() == [leaf]
+
+
 @pytest.mark.parametrize("x, goes_left", [
     (0.0, True), (-0.0, True), (2.0, True), (1.0, False), (4.0, False),
     (5.0, True), (7.0, True), (2.5, True), (-1.0, True), (NAN, True),  # in no category
+    (np.inf, True), (-np.inf, True), (-0.5, True), (4.000000000000001, True),
 ])
-def test_categorical_split_with_complement_set(x, goes_left):
+def test_categorical_split_with_complement_set(x, goes_left, tree_engine):
     """Left {0, 2, 3} of 5 is more than half: Spark tests "not in {1, 4}"."""
     forest = _one_split([0.0, 2.0, 3.0], 5)
-    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
-        assert walk(np.array([[x], [x]]))[0, 0] == (1 if goes_left else 2)
+    _check_walks(forest, x, goes_left)
 
 
 @pytest.mark.parametrize("x, goes_left", [
-    (1.0, True), (4.0, True), (0.0, False), (5.0, False), (NAN, False), (1.5, False),
+    (1.0, True), (4.0, True), (0.0, False), (-0.0, False), (5.0, False), (NAN, False),
+    (1.5, False), (np.inf, False), (-1.0, False),
 ])
-def test_categorical_split_with_left_set(x, goes_left):
+def test_categorical_split_with_left_set(x, goes_left, tree_engine):
     forest = _one_split([1.0, 4.0], 5)
-    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
-        assert walk(np.array([[x], [x]]))[0, 0] == (1 if goes_left else 2)
+    _check_walks(forest, x, goes_left)
 
 
 @pytest.mark.parametrize("x, goes_left", [
     (0.5, True), (0.4, True), (0.6, False), (NAN, False), (-np.inf, True), (np.inf, False),
 ])
-def test_continuous_split(x, goes_left):
+def test_continuous_split(x, goes_left, tree_engine):
     forest = _one_split([0.5], -1)
-    for walk in (lambda a: forest.leaves(a)[0], lambda a: forest._walk(a, None)[0]):
-        assert walk(np.array([[x], [x]]))[0, 0] == (1 if goes_left else 2)
+    _check_walks(forest, x, goes_left)
 
 
-def test_short_vectors_fail_only_where_a_visited_split_reads_past_the_end():
+def test_short_vectors_fail_only_where_a_visited_split_reads_past_the_end(tree_engine):
     # root splits on feature 0; its right child splits on feature 3
     tree = TreeNodes(np.array([1, -1, 3, -1, -1]), np.array([2, -1, 4, -1, -1]),
                      np.array([0, -1, 3, -1, -1]), np.array([-1] * 5),

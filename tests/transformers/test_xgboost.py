@@ -1,5 +1,6 @@
 """xgboost.spark models beyond the parity fixtures: every supported objective against xgboost's
-own predictor (bit for bit), the one-row and NumPy walks, refusals and error messages. No JVM;
+own predictor (bit for bit), the compiled and NumPy walks, trees the engine must handle or
+refuse, refusals and error messages. No JVM;
 the comparisons need the xgboost package (the [xgboost] extra) and skip without it."""
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import numpy as np
 import pytest
 
 import servelib
-from servelib.errors import InvalidInput, UnsupportedStage
+from servelib.errors import InvalidInput, ModelLoadError, UnsupportedStage
+from servelib.transformers.tree import engine
+from servelib.transformers.tree.xgboost import XGBTrees, compile_walk
 from servelib.vectors import DenseVector
 
 NAN = float("nan")
@@ -112,14 +115,115 @@ def _binary_model(tmp_path, **params):
                                         **params))
 
 
-def test_one_row_walk_equals_numpy_walk(tmp_path):
-    _, model = _binary_model(tmp_path)
+@pytest.fixture(params=["numba", "numpy"])
+def tree_engine(request, monkeypatch) -> str:
+    """Run the test on the compiled engine and on the NumPy fallback."""
+    monkeypatch.setattr(engine, "ENGINE", request.param)
+    return request.param
+
+
+def _edge_rows(n: int, seed: int) -> np.ndarray:
+    x = _data(n, seed)
+    x[::7, 1] = np.inf
+    x[::11, 2] = -np.inf
+    x[::5, 4] = -0.0
+    return x
+
+
+@pytest.mark.parametrize("missing", [NAN, 0.0, 1.0])
+def test_compiled_walk_equals_numpy_walk(tmp_path, missing, monkeypatch):
+    """Margins of the compiled kernel and of the NumPy walk, for batches (threads included), the
+    row walk and per-row intercepts: the same float32 bits."""
+    monkeypatch.setattr(engine, "ENGINE", "numba")
+    _, model = _binary_model(tmp_path, missing=missing)
     trees = _stage(model).trees
-    assert trees.walk_one is not None
-    plain = dataclasses.replace(trees, walk_one=None)
-    for row in _data(300, 3):
-        row = row[None, :]
-        assert np.array_equal(trees.margins(row, None), plain.margins(row, None))
+    x = _edge_rows(engine._THREAD_ROWS + 100 if missing != missing else 2000, 3)  # threads
+    dropped = np.where(x == np.float32(missing), np.float32(np.nan), x)
+    want = trees.numpy_margins(dropped, None)
+    assert trees.margins(dropped, None).tobytes() == want.tobytes()
+    base = np.random.default_rng(4).normal(size=x.shape[0]).astype(np.float32)
+    assert trees.margins(dropped, base).tobytes() == trees.numpy_margins(dropped, base).tobytes()
+    walks = [compile_walk(trees)]
+    monkeypatch.setattr(engine, "ENGINE", "numpy")
+    walks.append(compile_walk(trees))
+    for walk in walks:
+        for i in range(200):
+            assert walk(x[i], None, np.float32(missing)).tobytes() == want[i].tobytes()
+        one = walk(x[0], base[:1].reshape(1, 1), np.float32(missing))
+        assert one.tobytes() == trees.numpy_margins(dropped[:1], base[:1]).tobytes()
+
+
+def _chain(depth: int, groups: int = 1, order: list[list[int]] | None = None) -> XGBTrees:
+    """One tree per group: node 2i splits feature i % 3 at i (default left on odd levels), its
+    left child 2i + 1 a leaf worth i; the last node a leaf worth -1."""
+    nodes = 2 * depth + 1
+    left = np.array([v for i in range(depth) for v in (2 * i + 1, 2 * i + 1)] + [nodes - 1])
+    right = np.array([v for i in range(depth) for v in (2 * i + 2, 2 * i + 1)] + [nodes - 1])
+    default = np.array([v for i in range(depth) for v in ((2 * i + 1) if i % 2 else (2 * i + 2),
+                                                           2 * i + 1)] + [nodes - 1])
+    feature = np.array([v for i in range(depth) for v in (i % 3, 0)] + [0])
+    value = np.array([v for i in range(depth) for v in (i, i)] + [-1], dtype=np.float32)
+    count = groups if order is None else max(max(g) for g in order) + 1
+    cat = lambda a, step: np.concatenate([a + t * step for t in range(count)])  # noqa: E731
+    return XGBTrees(
+        roots=np.arange(count) * nodes, left=cat(left, nodes), right=cat(right, nodes),
+        default=cat(default, nodes), feature=np.tile(feature, count),
+        threshold=np.tile(value, count), value=np.tile(value, count),
+        order=np.array(order if order is not None else [[g] for g in range(groups)]),
+        base=np.arange(groups, dtype=np.float32) / 4, depth=depth, num_features=3)
+
+
+def test_a_booster_120_levels_deep_walks(tree_engine):
+    trees = _chain(120)
+    x = np.array([[500, 500, 500], [np.nan, 500, 500], [500, 500, 119], [500, -5, 500]],
+                 dtype=np.float32)
+    # all right: the last leaf; NaN goes right at level 0 (even: default right), left at level
+    # 3 (odd); 119 < 119 is false at the last split; -5 < 1 at level 1
+    assert trees.margins(x, None)[:, 0].tolist() == [-1.0, 3.0, -1.0, 1.0]
+    assert compile_walk(trees)(x[3], None, np.float32(np.nan)).tolist() == [1.0]
+
+
+def test_boosters_without_trees_and_with_padded_groups(tree_engine):
+    """trees = []: the margins are the intercepts; a group with fewer trees adds -0.0 pads."""
+    empty = XGBTrees(
+        roots=np.zeros(0, dtype=np.int64), left=np.zeros(0, dtype=np.int64),
+        right=np.zeros(0, dtype=np.int64), default=np.zeros(0, dtype=np.int64),
+        feature=np.zeros(0, dtype=np.int64), threshold=np.zeros(0, dtype=np.float32),
+        value=np.zeros(0, dtype=np.float32), order=np.zeros((2, 0), dtype=np.int64),
+        base=np.array([0.5, -0.0], dtype=np.float32), depth=0, num_features=3)
+    x = np.zeros((3, 3), dtype=np.float32)
+    got = empty.margins(x, None)
+    assert got.tobytes() == np.tile(np.array([0.5, -0.0], dtype=np.float32), 3).tobytes()
+    assert compile_walk(empty)(x[0], None, np.float32(0.0)).tobytes() == got[0].tobytes()
+    padded = _chain(4, groups=2, order=[[0, 1], [2, -1]])
+    x = _edge_rows(50, 9)[:, :3]
+    assert padded.margins(x, None).tobytes() == padded.numpy_margins(x, None).tobytes()
+
+
+def test_a_split_on_a_negative_feature_is_refused_at_load(tmp_path):
+    booster, _ = _binary_model(tmp_path / "good")
+    data = json.loads(booster.save_raw("json"))
+    data["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = -3
+    with pytest.raises(ModelLoadError, match="node 0 splits on feature -3, outside the booster's "
+                                             "5 features"):
+        servelib.load(_save(tmp_path / "bad", json.dumps(data), _CLF))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("feature", 3, "node 0 splits on feature 3"),
+    ("left", 10**6, "node 0 has left_children 1000000, not a node"),
+    ("right", -7, "node 0 has right_children -7, not a node"),
+    ("default", 9, "node 0 has default child 9, not a node"),
+    ("roots", 9, "a root outside the node arrays"),
+    ("order", 5, "tree order names a tree that is not there"),
+])
+def test_out_of_range_trees_are_refused(field, value, message):
+    trees = _chain(4)
+    arrays = {f: getattr(trees, f).copy() for f in ("feature", "left", "right", "default",
+                                                     "roots", "order")}
+    arrays[field].flat[0] = value
+    with pytest.raises(ModelLoadError, match=message):
+        dataclasses.replace(trees, **arrays)
 
 
 def test_inspect_facts(tmp_path):

@@ -39,13 +39,13 @@ from servelib.transformers.classification.common import (
 from servelib.transformers.tree.flat import Forest
 from servelib.transformers.tree.scoring import (
     find_leaves,
-    lane_dot,
+    find_sums,
     leaf_attribute,
     leaf_column,
     leaf_row,
     row_features,
+    row_scorer,
     sequential_sum,
-    sum_scorer,
 )
 from servelib.vectors import row_values
 
@@ -84,8 +84,27 @@ class TreeClassificationModel(ClassificationModel):
 
     single_tree: ClassVar[bool] = False
 
-    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
+    def sum_values(self) -> tuple[np.ndarray, int]:
+        """What rawPrediction sums over trees: per-node values (nodes, k), and ddot lanes (0:
+        left to right)."""
         raise NotImplementedError
+
+    @cached_property
+    def _sum_values(self) -> tuple[np.ndarray, int]:
+        return self.sum_values()
+
+    def raw_from_sums(self, sums: np.ndarray) -> np.ndarray:
+        """rawPrediction (rows, classes) from the (rows, k) sums."""
+        return sums
+
+    def batch_raw(self, batch: Batch, leaves: np.ndarray | None) -> np.ndarray:
+        """rawPrediction of the batch, from its leaves when they were needed anyway."""
+        values, lanes = self._sum_values
+        if leaves is None:
+            sums = find_sums(self, self.forest, batch, self.features_col, values, lanes)
+        else:
+            sums = self.forest.leaf_sums(leaves, values, lanes)
+        return self.raw_from_sums(sums)
 
     def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
         """``predict(features)``: used when neither rawPrediction nor probability is produced."""
@@ -107,43 +126,38 @@ class TreeClassificationModel(ClassificationModel):
         return out
 
     # ---- the row kernel: the same columns for one row of Python floats ----------------------
-    def row_sums(self) -> tuple[list[list[float]], int]:
-        """What rawPrediction sums over trees: per-node value lists, and ddot lanes (0: left
-        to right)."""
-        raise NotImplementedError
-
-    def raw_from_sums(self, sums: list[float]) -> list[float]:
+    def raw_from_row_sums(self, sums: list[float]) -> list[float]:
         return sums
 
     def probability_row(self, raw: list[float]) -> list[float]:
         return normalize_row(raw)
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+    def predict_row(self, leaves: np.ndarray | None, raw: list[float],
                     from_raw: Callable[[list[float]], float]) -> float:
         """predict_from_leaves for one row (``leaves`` None unless the scorer gave ids)."""
         return from_raw(raw)
 
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, list]]:
         """features -> (leaf ids if ``ids``, rawPrediction)."""
-        scorer = sum_scorer(self.forest, *self.row_sums(), ids)
-        raw_from_sums = self.raw_from_sums
+        scorer = row_scorer(self.forest, *self._sum_values, ids)
+        raw_from_sums = self.raw_from_row_sums
 
-        def score(x: list) -> tuple[tuple[int, ...] | None, list]:
+        def score(x: list) -> tuple[np.ndarray | None, list]:
             leaves, sums = scorer(x)
             return leaves, raw_from_sums(sums)
 
         return score
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and sums (compile.py), then columns_from_raw's rules for one row."""
+        """The tree engine's walk and sums, then columns_from_raw's rules for one row."""
         forest = self.forest
-        if forest is None or not forest.compilable:
+        if forest is None:
             return None
         features, leaf_col, single = self.features_col, self.leaf_col, self.single_tree
         if not (self.raw_prediction_col or self.probability_col or self.prediction_col
                 or leaf_col):  # only the column's type is checked
             return lambda values: row_values(values.get(features)) is not None
-        ranks = forest.leaf_rank.tolist()
+        ranks = forest.leaf_rank
         scorer = self.row_scorer(bool(leaf_col))
         write = self.row_columns()
         from_raw, predict_row = self.prediction_rules()[0], self.predict_row
@@ -165,10 +179,12 @@ class TreeClassificationModel(ClassificationModel):
                 or self.leaf_col):
             batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
             return Scored({})
-        leaves = find_leaves(self, self.forest, batch, self.features_col)
+        leaves = None
+        if self.leaf_col or self.single_tree:
+            leaves = find_leaves(self, self.forest, batch, self.features_col)
         out: dict[str, Any] = {}
         if self.raw_prediction_col or self.probability_col or self.prediction_col:
-            raw = self.raw_from_leaves(leaves)
+            raw = self.batch_raw(batch, leaves)
             out.update(self.columns_from_raw(raw, lambda r: self.predict_from_leaves(leaves, r)))
         if self.leaf_col:
             out[self.leaf_col] = leaf_column(self.forest, leaves, self.single_tree)
@@ -185,22 +201,22 @@ class DecisionTreeClassificationModel(TreeClassificationModel):
     node_prediction: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
                                         repr=False)
 
-    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
+    def batch_raw(self, batch: Batch, leaves: np.ndarray | None) -> np.ndarray:
         return self.stats[leaves[:, 0]]
 
     def predict_from_leaves(self, leaves: np.ndarray, raw: np.ndarray) -> np.ndarray:
         return self.node_prediction[leaves[:, 0]]
 
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, list]]:
-        walk, stats = self.forest.walk_one, self.stats.tolist()
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, list]]:
+        walk, stats = self.forest.row_leaves(), self.stats.tolist()
 
-        def scorer(x: list) -> tuple[tuple[int, ...] | None, list]:
+        def scorer(x: list) -> tuple[np.ndarray | None, list]:
             leaves = walk(x)
             return leaves, list(stats[leaves[0]])
 
         return scorer
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+    def predict_row(self, leaves: np.ndarray | None, raw: list[float],
                     from_raw: Callable[[list[float]], float]) -> float:
         return self._node_predictions[leaves[0]]  # Spark's predict ignores thresholds here
 
@@ -218,11 +234,8 @@ class RandomForestClassificationModel(TreeClassificationModel):
     distribution: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), compare=False,
                                      repr=False)
 
-    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
-        return sequential_sum(self.distribution[leaves])
-
-    def row_sums(self) -> tuple[list[list[float]], int]:
-        return self.distribution.T.tolist(), 0
+    def sum_values(self) -> tuple[np.ndarray, int]:
+        return np.ascontiguousarray(self.distribution, dtype=np.float64), 0
 
 
 @dataclass(frozen=True)
@@ -232,28 +245,25 @@ class GBTClassificationModel(TreeClassificationModel):
     weighted: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
     dot_lanes: int = 4  # see scoring.lane_dot
 
-    def margin(self, leaves: np.ndarray) -> np.ndarray:
-        return lane_dot(self.weighted[leaves], self.dot_lanes)
+    def sum_values(self) -> tuple[np.ndarray, int]:
+        return self.weighted.astype(np.float64).reshape(-1, 1), self.dot_lanes
 
-    def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
-        return self.margin(leaves)[:, None] * _SIGNS  # [-m, m]; one call beats np.stack
+    def raw_from_sums(self, sums: np.ndarray) -> np.ndarray:
+        return sums[:, :1] * _SIGNS  # [-m, m]; one call beats np.stack
 
     def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             p0 = 1.0 / (1.0 + np.exp(-2.0 * raw[:, :1]))
         return np.concatenate((p0, 1.0 - p0), axis=1)
 
-    def row_sums(self) -> tuple[list[list[float]], int]:
-        return [self.weighted.tolist()], self.dot_lanes
-
-    def raw_from_sums(self, sums: list[float]) -> list[float]:
+    def raw_from_row_sums(self, sums: list[float]) -> list[float]:
         return [-sums[0], sums[0]]
 
     def probability_row(self, raw: list[float]) -> list[float]:
         p0 = 1.0 / (1.0 + exp_row(-2.0 * raw[0]))
         return [p0, 1.0 - p0]
 
-    def predict_row(self, leaves: tuple[int, ...] | None, raw: list[float],
+    def predict_row(self, leaves: np.ndarray | None, raw: list[float],
                     from_raw: Callable[[list[float]], float]) -> float:
         if self.thresholds is not None:
             return from_raw(raw)

@@ -1,4 +1,4 @@
-"""Spark's decision trees as flat parallel arrays, walked level by level with NumPy.
+"""Spark's decision trees as flat parallel arrays, walked by the tree engine (engine.py).
 
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/tree/Node.scala
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/tree/Split.scala
@@ -16,29 +16,28 @@ Routing is ``Split.shouldGoLeft``:
 
 Spark reads ``x[f]`` only at the nodes a row visits: a vector shorter than the model's features
 fails only when a visited split reads past its end (a null vector only when the root splits).
-Up to ``_COMPILED_ROWS`` rows are walked one by one by a function compiled from the trees at
-load time (compile.py: nested ``if`` statements over Python floats, where ``<=`` and ``in`` are
-Spark's comparisons); bigger batches, and rows narrower than the splits need, walk level by level
-with NumPy. Both give the same leaves (tests/transformers/test_tree.py).
+Rows walk with the compiled engine (kernels.py) or, where it is off, with NumPy (here level by
+level, or heap.py's padded layout for batches); rows narrower than the splits read always walk
+here, which finds the rows Spark would fail. Every engine gives the same leaves and sums
+(tests/transformers/tree/test_engine.py).
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import ModuleType
 
 import numpy as np
 
-from servelib.transformers.tree.compile import compile_walker
+from servelib.errors import ModelLoadError
+from servelib.transformers.tree import engine
 from servelib.transformers.tree.heap import HeapForest, build_heap
+from servelib.transformers.tree.scoring import lane_dot, sequential_sum
 
-_COMPILE_LIMIT = 50_000  # nodes; bigger models walk single rows with NumPy too
-# batches up to this many rows use the compiled walker: per row it costs about what NumPy's
-# level-by-level walk costs per row at 256 rows (measured on 100 trees of depth 5)
-_COMPILED_ROWS = 64
 _CHUNK = 1 << 15  # rows x trees per step of the NumPy walk
+_PAD_RATIO = 8  # compiled walks use heap.py's layout up to this many padded slots per node
 
 
 @dataclass(frozen=True)
@@ -69,17 +68,10 @@ class Forest:
     num_leaves: tuple[int, ...]  # per tree
     depths: tuple[int, ...]  # per tree (0 for a single leaf)
     width: int  # features the splits read: max split feature + 1 (0 without splits)
-
-    @property
-    def compilable(self) -> bool:
-        """Small enough for the compiled walks (compile.py)."""
-        return self.num_nodes <= _COMPILE_LIMIT
-
-    @cached_property
-    def walk_one(self) -> Callable[[list], tuple[int, ...]] | None:
-        """The compiled walker giving a row's leaf ids, built on first use (single rows mostly
-        take the sums compiled into the row kernels instead); None for big models."""
-        return compile_walker(self) if self.compilable else None
+    # kernels.py's node table: left, right, split feature (-1: leaf), numCategories (0: not
+    # categorical), offset of the node's table in cat_table
+    table: np.ndarray  # (nodes, 5) int64
+    cat_table: np.ndarray  # cat_left, or one unused entry (the kernels take an array)
 
     @cached_property
     def heap(self) -> HeapForest | None:
@@ -107,19 +99,104 @@ class Forest:
         """(rows, trees) global leaf ids, and the rows whose path reads a feature past the end
         of ``x`` (None when ``x`` is wide enough for every split; those rows' ids are junk)."""
         n, width = x.shape
-        if width >= self.width:
-            if n <= _COMPILED_ROWS and self.walk_one is not None:
-                walk = self.walk_one
-                # struct packing + np.frombuffer is ~3x cheaper than np.array(list of tuples)
-                pack = struct.Struct(f"={self.num_trees}q").pack
-                packed = b"".join([pack(*walk(row)) for row in x.tolist()])
-                return np.frombuffer(packed, np.int64).reshape(n, self.num_trees), None
-            if self.heap is not None:
-                return self.heap.leaves(x), None
-            return self._walk(x, None)
-        padded = np.full((n, self.width), np.nan)
-        padded[:, :width] = x
-        return self._walk(padded, width)
+        if width < self.width:
+            padded = np.full((n, self.width), np.nan)
+            padded[:, :width] = x
+            return self._walk(padded, width)
+        kernels = engine.compiled()
+        if kernels is not None:
+            walk, args = self._compiled(kernels, "leaves")
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            out = np.empty((n, self.num_trees), dtype=np.int64)
+            engine.in_parts(lambda a, b: walk(x[a:b], *args, out[a:b]), n)
+            return out, None
+        if self.heap is not None:
+            return self.heap.leaves(x), None
+        return self._walk(x, None)
+
+    def sums(self, x: np.ndarray, values: np.ndarray, lanes: int
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(rows, k) sums over trees of ``values`` (nodes, k) at each row's leaves, in
+        lane_dot's order with ``lanes``, else sequential_sum's; and :meth:`leaves`' bad rows."""
+        kernels = engine.compiled()
+        if kernels is None or x.shape[1] < self.width:
+            leaves, bad = self.leaves(x)
+            return self.leaf_sums(leaves, values, lanes), bad
+        walk, args = self._compiled(kernels, "sums")
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty((x.shape[0], values.shape[1]))
+        engine.in_parts(lambda a, b: walk(x[a:b], *args, values, lanes, out[a:b]), x.shape[0])
+        return out, None
+
+    def _compiled(self, kernels: ModuleType, kind: str) -> tuple[Callable, tuple]:
+        """The compiled walk ``kind`` (leaves or sums) and the forest's arrays it takes: over
+        heap.py's layout (branch-free) where the forest can be padded, else over the nodes."""
+        # padding a forest of long thin branches would cost memory and levels walked in vain
+        padded = self.num_trees << (self.depth + 1)
+        if padded <= _PAD_RATIO * self.num_nodes and self.heap is not None:
+            return getattr(kernels, f"heap_{kind}"), self.heap.kernel_args
+        args = (self.roots, self.table, self.threshold, self.cat_table, self.depth)
+        return getattr(kernels, f"spark_{kind}"), args
+
+    @staticmethod
+    def leaf_sums(leaves: np.ndarray, values: np.ndarray, lanes: int) -> np.ndarray:
+        """:meth:`sums` from (rows, trees) leaf ids."""
+        kernels = engine.compiled()
+        if kernels is not None:
+            out = np.empty((leaves.shape[0], values.shape[1]))
+            kernels.leaf_sums(np.ascontiguousarray(leaves, dtype=np.int64), values, lanes, out)
+            return out
+        if lanes:
+            return np.stack([lane_dot(v[leaves], lanes) for v in values.T], axis=1)
+        return sequential_sum(values[leaves])
+
+    def row_leaves(self) -> Callable[[list[float]], np.ndarray]:
+        """One row's (trees,) leaf ids, from at least ``width`` features (the row kernels)."""
+        kernels = engine.compiled()
+        if kernels is None:
+            return lambda x: self.leaves(np.array([x]))[0][0]
+        (walk, args), empty, array = self._compiled(kernels, "leaves"), np.empty, np.array
+        trees = self.num_trees
+
+        def leaves(x: list[float]) -> np.ndarray:
+            out = empty((1, trees), dtype=np.int64)
+            walk(array([x]), *args, out)
+            return out[0]
+
+        return leaves
+
+    def row_leaf_sums(self, values: np.ndarray, lanes: int
+                      ) -> Callable[[list[float]], tuple[np.ndarray, list[float]]]:
+        """:meth:`row_leaves` and the row's :meth:`sums`."""
+        kernels = engine.compiled()
+        walk = self.row_leaves()
+        if kernels is None:
+            return lambda x: ((found := walk(x)),
+                              self.leaf_sums(found[None, :], values, lanes)[0].tolist())
+        leaf_sums, empty, k = kernels.leaf_sums, np.empty, values.shape[1]
+
+        def leaves_and_sums(x: list[float]) -> tuple[np.ndarray, list[float]]:
+            found = walk(x)
+            out = empty((1, k))
+            leaf_sums(found.reshape(1, -1), values, lanes, out)
+            return found, out[0].tolist()
+
+        return leaves_and_sums
+
+    def row_sums(self, values: np.ndarray, lanes: int) -> Callable[[list[float]], list[float]]:
+        """One row's :meth:`sums`, from at least ``width`` features (the row kernels)."""
+        kernels = engine.compiled()
+        if kernels is None:
+            return lambda x: self.sums(np.array([x]), values, lanes)[0][0].tolist()
+        (walk, args), empty, array = self._compiled(kernels, "sums"), np.empty, np.array
+        args, k = (*args, values, lanes), values.shape[1]
+
+        def sums(x: list[float]) -> list[float]:
+            out = empty((1, k))
+            walk(array([x]), *args, out)
+            return out[0].tolist()
+
+        return sums
 
     def _walk(self, x: np.ndarray, short: int | None) -> tuple[np.ndarray, np.ndarray | None]:
         n = x.shape[0]
@@ -157,7 +234,9 @@ class Forest:
 
 
 def build_forest(trees: Sequence[TreeNodes]) -> Forest:
-    """Concatenate trees into one Forest; precompute categorical tables and the row walker."""
+    """Concatenate trees into one Forest; precompute categorical tables and the node table."""
+    for t, tree in enumerate(trees):
+        _check(tree, t)
     sizes = [len(t.left) for t in trees]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
     total = int(offsets[-1])
@@ -194,17 +273,47 @@ def build_forest(trees: Sequence[TreeNodes]) -> Forest:
             table_len += ncat + 1
         depths.append(_depth(np.asarray(tree.left), np.asarray(tree.right)))
     splits = feature[~is_leaf]
-    forest = Forest(
+    cat_table = np.concatenate(tables) if tables else np.zeros(1, dtype=bool)
+    node_table = np.stack([left, right, np.where(is_leaf, -1, feature), cat_size, cat_offset],
+                          axis=1).astype(np.int64)
+    return Forest(
         roots=offsets[:-1].copy(),
         left=left, right=right, feature=feature, threshold=threshold,
         cat_size=cat_size if tables else None,
         cat_offset=cat_offset if tables else None,
-        cat_left=np.concatenate(tables) if tables else None,
+        cat_left=cat_table if tables else None,
         is_leaf=is_leaf, leaf_rank=leaf_rank.astype(np.float64),
         num_leaves=tuple(num_leaves), depths=tuple(depths),
         width=int(splits.max()) + 1 if splits.size else 0,
+        table=node_table, cat_table=cat_table,
     )
-    return forest
+
+
+def _check(tree: TreeNodes, t: int) -> None:
+    """What every walk relies on (the compiled one reads memory unchecked): children inside the
+    tree and after their parent (Spark numbers nodes in pre-order, so a tree has no cycle and
+    at most its node count in depth), split features that are column indices."""
+    n = len(tree.left)
+    if n == 0:
+        raise ModelLoadError(f"tree {t} has no nodes")
+    lengths = {len(tree.right), len(tree.feature), len(tree.num_categories),
+               len(tree.split_values)}
+    if lengths != {n}:
+        raise ModelLoadError(f"tree {t}: node fields of different lengths {sorted(lengths)}")
+    left, right = np.asarray(tree.left, dtype=np.int64), np.asarray(tree.right, dtype=np.int64)
+    ids = np.arange(n)
+    split = left >= 0
+    for name, child in (("leftChild", left), ("rightChild", right)):
+        bad = split & ((child <= ids) | (child >= n))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ModelLoadError(f"tree {t} node {i}: {name} {int(child[i])} is not a node after "
+                                 f"it in the tree's pre-order (ids {i + 1}..{n - 1})")
+    bad = split & (np.asarray(tree.feature, dtype=np.int64) < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ModelLoadError(f"tree {t} node {i}: split on feature index "
+                             f"{int(np.asarray(tree.feature)[i])}")
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:

@@ -1,4 +1,5 @@
-"""Batch scoring of a Forest laid out as complete binary trees (heap order): the fast NumPy walk.
+"""A Forest laid out as complete binary trees (heap order), walked without branches: by
+kernels.py's heap kernels, or (the NumPy engine) level by level with NumPy here.
 
 Every tree is padded to the forest's depth ``D``: node ``p`` has children ``2p + 1`` and
 ``2p + 2``, so a level of the walk needs no child arrays, only the split's column and threshold:
@@ -10,37 +11,27 @@ category) become continuous ones over *virtual columns* appended to the batch: f
 (feature, table), ``z = 0.0`` where the value goes left and ``1.0`` where it goes right, split at
 ``z <= 0.5``. So every level is the same three gathers and arithmetic, which on the 100-tree GBT
 of the benchmark pipeline is several times faster than flat.py's general walk (see
-BENCHMARKS.md). Forests too deep to pad (``trees * 2**(D + 1)`` over ``_NODE_LIMIT``) and rows
-narrower than the splits read keep flat.py's walk.
+BENCHMARKS.md); compiled, it is about three times faster than the compiled walk over the node
+table on shallow forests (no branch to mispredict per level). Forests too deep to pad
+(``trees * 2**(D + 1)`` over ``_NODE_LIMIT``) and rows narrower than the splits read keep
+flat.py's walks.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from servelib.transformers.tree.engine import in_parts
 
 if TYPE_CHECKING:
     from servelib.transformers.tree.flat import Forest
 
 _NODE_LIMIT = 1 << 22  # padded nodes (trees * 2**(depth + 1)); about 64 MB of arrays
 _CHUNK = 1 << 16  # rows x trees per step: the temporaries stay in cache
-_THREAD_ROWS = 20_000  # batches from this size are split between threads
-_THREADS = min(4, os.cpu_count() or 1)
-_POOL: list[ThreadPoolExecutor] = []
-
-
-def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(_THREADS, thread_name_prefix="servelib-trees"))
-    return _POOL[0]
-
-
-# A forked child (a prefork server) inherits the pool object but not its threads: start anew.
-os.register_at_fork(after_in_child=_POOL.clear)
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,17 +44,24 @@ class HeapForest:
     leaf: np.ndarray  # (trees * 2**depth,) global leaf id (flat.py numbering) per bottom slot
     virtual: tuple[tuple[int, int, np.ndarray], ...]  # (feature, numCategories, z per slot)
 
+    @cached_property
+    def kernel_args(self) -> tuple:
+        """The arrays kernels.heap_leaves/heap_sums take after the rows: the virtual columns as
+        a (virtual, 3) table (feature, numCategories, offset of its z slots) and the z slots."""
+        sizes = [ncat + 1 for _, ncat, _ in self.virtual]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes else np.zeros(0)
+        table = np.array([[f, ncat, off] for (f, ncat, _), off in zip(self.virtual, offsets)],
+                         dtype=np.int64).reshape(-1, 3)
+        z = np.concatenate([z for _, _, z in self.virtual]) if self.virtual else np.zeros(1)
+        return (self.width, self.column.astype(np.int64), self.threshold.astype(np.float64),
+                self.leaf.astype(np.int64), self.depth, table, z.astype(np.float64))
+
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """(rows, trees) global leaf ids; ``x`` is at least as wide as the splits read. Big
         batches are split between threads (NumPy's gathers release the GIL)."""
         xa = self._augment(x)
         out = np.empty((xa.shape[0], self.num_trees), dtype=np.intp)
-        parts = _THREADS if xa.shape[0] >= _THREAD_ROWS else 1
-        bounds = np.linspace(0, xa.shape[0], parts + 1).astype(int).tolist()
-        if parts == 1:
-            self._walk(xa, out)
-        else:
-            list(_pool().map(lambda a, b: self._walk(xa[a:b], out[a:b]), bounds[:-1], bounds[1:]))
+        in_parts(lambda a, b: self._walk(xa[a:b], out[a:b]), xa.shape[0])
         return out
 
     def _walk(self, xa: np.ndarray, out: np.ndarray) -> None:

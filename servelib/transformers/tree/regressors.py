@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -26,15 +26,16 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.tree.flat import Forest
 from servelib.transformers.tree.scoring import (
     find_leaves,
-    lane_dot,
+    find_sums,
     leaf_attribute,
     leaf_column,
     leaf_row,
     row_features,
-    sequential_sum,
-    sum_scorer,
+    row_scorer,
 )
 from servelib.vectors import row_values
+
+_Sum = TypeVar("_Sum", float, np.ndarray)
 
 
 def leaf_variance(stats: np.ndarray) -> np.ndarray:
@@ -56,8 +57,27 @@ class TreeRegressionModel(OnlineTransformer):
 
     single_tree: ClassVar[bool] = False
 
-    def predict(self, leaves: np.ndarray) -> np.ndarray:
+    def sum_values(self) -> tuple[np.ndarray, int]:
+        """What the prediction sums over trees: per-node values (nodes, 1), ddot lanes (0: in
+        order)."""
         raise NotImplementedError
+
+    @cached_property
+    def _sum_values(self) -> tuple[np.ndarray, int]:
+        return self.sum_values()
+
+    def prediction_from_sum(self, total: _Sum) -> _Sum:
+        """The prediction from the sum over trees (a column, or one row's float)."""
+        return total
+
+    def predict(self, batch: Batch, leaves: np.ndarray | None) -> np.ndarray:
+        """The prediction column, from the batch's leaves when they were needed anyway."""
+        values, lanes = self._sum_values
+        if leaves is None:
+            sums = find_sums(self, self.forest, batch, self.features_col, values, lanes)
+        else:
+            sums = self.forest.leaf_sums(leaves, values, lanes)
+        return self.prediction_from_sum(sums[:, 0])
 
     def extra_columns(self, leaves: np.ndarray) -> dict[str, Any]:
         return {}
@@ -81,35 +101,28 @@ class TreeRegressionModel(OnlineTransformer):
         return out
 
     # ---- the row kernel: the same columns for one row of Python floats ----------------------
-    def row_sums(self) -> tuple[list[list[float]], int]:
-        """What the prediction sums over trees: per-node values, ddot lanes (0: in order)."""
-        raise NotImplementedError
-
-    def prediction_from_sum(self, total: float) -> float:
-        return total
-
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, float]]:
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, float]]:
         """features -> (leaf ids if ``ids``, prediction)."""
-        scorer = sum_scorer(self.forest, *self.row_sums(), ids)
+        scorer = row_scorer(self.forest, *self._sum_values, ids)
         finish = self.prediction_from_sum
 
-        def score(x: list) -> tuple[tuple[int, ...] | None, float]:
+        def score(x: list) -> tuple[np.ndarray | None, float]:
             leaves, sums = scorer(x)
             return leaves, finish(sums[0])
 
         return score
 
-    def extra_row(self, leaves: tuple[int, ...], values: dict) -> None:
+    def extra_row(self, leaves: np.ndarray, values: dict) -> None:
         """extra_columns for one row."""
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and sums (compile.py), as score_columns."""
+        """The tree engine's walk and sums, as score_columns."""
         forest = self.forest
-        if forest is None or not forest.compilable:
+        if forest is None:
             return None
         if not self.output_columns():  # score_columns only checks the column's type
             return lambda values: row_values(values.get(self.features_col)) is not None
-        ranks, features, pred_col = forest.leaf_rank.tolist(), self.features_col, self.prediction_col
+        ranks, features, pred_col = forest.leaf_rank, self.features_col, self.prediction_col
         leaf_col, single, extra = self.leaf_col, self.single_tree, bool(self.extra_names())
         scorer = self.row_scorer(bool(leaf_col) or extra)
 
@@ -132,10 +145,12 @@ class TreeRegressionModel(OnlineTransformer):
         if not self.output_columns():
             batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
             return Scored({})
-        leaves = find_leaves(self, self.forest, batch, self.features_col)
+        leaves = None
+        if self.leaf_col or self.single_tree:
+            leaves = find_leaves(self, self.forest, batch, self.features_col)
         out: dict[str, Any] = {}
         if self.prediction_col:
-            out[self.prediction_col] = self.predict(leaves)
+            out[self.prediction_col] = self.predict(batch, leaves)
         out.update(self.extra_columns(leaves))
         if self.leaf_col:
             out[self.leaf_col] = leaf_column(self.forest, leaves, self.single_tree)
@@ -153,7 +168,7 @@ class DecisionTreeRegressionModel(TreeRegressionModel):
     node_variance: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
                                       repr=False)
 
-    def predict(self, leaves: np.ndarray) -> np.ndarray:
+    def predict(self, batch: Batch, leaves: np.ndarray | None) -> np.ndarray:
         return self.node_prediction[leaves[:, 0]]
 
     def extra_names(self) -> tuple[str, ...]:
@@ -164,16 +179,16 @@ class DecisionTreeRegressionModel(TreeRegressionModel):
             return {}
         return {self.variance_col: self.node_variance[leaves[:, 0]]}
 
-    def row_scorer(self, ids: bool) -> Callable[[list], tuple[tuple[int, ...] | None, float]]:
-        walk, predictions = self.forest.walk_one, self.node_prediction.tolist()
+    def row_scorer(self, ids: bool) -> Callable[[list], tuple[np.ndarray | None, float]]:
+        walk, predictions = self.forest.row_leaves(), self.node_prediction.tolist()
 
-        def score(x: list) -> tuple[tuple[int, ...] | None, float]:
+        def score(x: list) -> tuple[np.ndarray | None, float]:
             leaves = walk(x)
             return leaves, predictions[leaves[0]]
 
         return score
 
-    def extra_row(self, leaves: tuple[int, ...], values: dict) -> None:
+    def extra_row(self, leaves: np.ndarray, values: dict) -> None:
         values[self.variance_col] = self._variances[leaves[0]]
 
     @cached_property
@@ -188,13 +203,10 @@ class RandomForestRegressionModel(TreeRegressionModel):
     node_prediction: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
                                         repr=False)
 
-    def predict(self, leaves: np.ndarray) -> np.ndarray:
-        return sequential_sum(self.node_prediction[leaves]) / leaves.shape[1]
+    def sum_values(self) -> tuple[np.ndarray, int]:
+        return self.node_prediction.astype(np.float64).reshape(-1, 1), 0
 
-    def row_sums(self) -> tuple[list[list[float]], int]:
-        return [self.node_prediction.tolist()], 0
-
-    def prediction_from_sum(self, total: float) -> float:
+    def prediction_from_sum(self, total: _Sum) -> _Sum:
         return total / self.forest.num_trees
 
 
@@ -207,11 +219,8 @@ class GBTRegressionModel(TreeRegressionModel):
     # Spark 3.x aliased the prediction column with the features column's metadata
     prediction_has_features_metadata: bool = False
 
-    def predict(self, leaves: np.ndarray) -> np.ndarray:
-        return lane_dot(self.weighted[leaves], self.dot_lanes)
-
-    def row_sums(self) -> tuple[list[list[float]], int]:
-        return [self.weighted.tolist()], self.dot_lanes
+    def sum_values(self) -> tuple[np.ndarray, int]:
+        return self.weighted.astype(np.float64).reshape(-1, 1), self.dot_lanes
 
     def output_attributes(self, attrs: Attrs) -> Attrs:
         out = dict(super().output_attributes(attrs))

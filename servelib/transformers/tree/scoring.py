@@ -14,54 +14,61 @@ Sums follow Spark's loops exactly (``np.add.accumulate`` is strictly left to rig
   can differ from Spark's by a few ulps of the partial sums (parity needs relative 1e-9). On the
   100-tree GBT fixture, 8 lanes reproduce 27 of 35 Spark 4.3 margins bit for bit (4 lanes: 11)
   and 4 lanes 23 of 35 Spark 3.5 margins (8 lanes: 4); the others differ by <= 2e-16 relative.
+
+:func:`sequential_sum` and :func:`lane_dot` are the NumPy engine's sums and the specification
+of the compiled one (kernels.py), which adds in the same order (tests/transformers/tree/).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from servelib.transformers.attributes import Attribute, AttributeGroup, ColumnAttribute
 from servelib.transformers.base import OnlineTransformer, invalid
 from servelib.transformers.batch import Batch
-from servelib.transformers.tree.compile import compile_sum, compile_sums
-from servelib.transformers.tree.flat import Forest
 from servelib.vectors import RowVector, VectorColumn, row_values
 
-
-def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str) -> np.ndarray:
-    """(rows, trees) leaf ids; InvalidInput where Spark's vector access would fail."""
-    col = batch.vectors(column, stage.name)
-    if col.null is not None and forest.splits and col.null.any():
-        raise invalid("null feature vector", stage, column, batch, int(np.argmax(col.null)))
-    leaves, bad = forest.leaves(col.dense)
-    if bad is not None and bad.any():
-        raise invalid(
-            f"feature vector has size {col.size} but the model's splits read features up to "
-            f"index {forest.width - 1}", stage, column, batch, int(np.argmax(bad)))
-    return leaves
-
+if TYPE_CHECKING:  # flat.py sums with this module's functions
+    from servelib.transformers.tree.flat import Forest
 
 _LOOP_ROWS = 512  # sequential_sum: from this many rows, a loop over columns beats accumulate
 
 
-def sum_scorer(forest: Forest, values: list[list[float]], lanes: int, ids: bool
-               ) -> Callable[[list], tuple[tuple[int, ...] | None, list[float]]]:
-    """One row's features -> (its leaf ids if ``ids``, else None; the sums over trees of each
-    per-node list of ``values``, in lane_dot order with ``lanes``, else sequential_sum's). Without
-    ids the sums are taken at the leaves of the compiled walk (compile.py)."""
-    if not ids:
-        sums = compile_sums(forest, values, lanes)
-        return lambda x: (None, sums(x))
-    walk = forest.walk_one
-    total = compile_sum(values, forest.num_trees, lanes)
+def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str) -> np.ndarray:
+    """(rows, trees) leaf ids; InvalidInput where Spark's vector access would fail."""
+    return _checked(stage, forest, batch, column, forest.leaves)
 
-    def scorer(x: list) -> tuple[tuple[int, ...] | None, list[float]]:
-        leaves = walk(x)
-        return leaves, total(leaves)
 
-    return scorer
+def find_sums(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str,
+              values: np.ndarray, lanes: int) -> np.ndarray:
+    """(rows, k) ``Forest.sums`` of ``values``; errors as :func:`find_leaves`."""
+    return _checked(stage, forest, batch, column, lambda x: forest.sums(x, values, lanes))
+
+
+def _checked(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str,
+             walk: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]) -> np.ndarray:
+    col = batch.vectors(column, stage.name)
+    if col.null is not None and forest.splits and col.null.any():
+        raise invalid("null feature vector", stage, column, batch, int(np.argmax(col.null)))
+    found, bad = walk(col.dense)
+    if bad is not None and bad.any():
+        raise invalid(
+            f"feature vector has size {col.size} but the model's splits read features up to "
+            f"index {forest.width - 1}", stage, column, batch, int(np.argmax(bad)))
+    return found
+
+
+def row_scorer(forest: Forest, values: np.ndarray, lanes: int, ids: bool
+               ) -> Callable[[list], tuple[np.ndarray | None, list[float]]]:
+    """One row's features -> (its (trees,) leaf ids if ``ids``, else None; ``Forest.sums`` of
+    ``values`` for that row)."""
+    if ids:
+        return forest.row_leaf_sums(values, lanes)
+    sums = forest.row_sums(values, lanes)
+    return lambda x: (None, sums(x))
 
 
 def row_features(values: dict, column: str, forest: Forest) -> list[float] | None:
@@ -71,9 +78,9 @@ def row_features(values: dict, column: str, forest: Forest) -> list[float] | Non
     return None if x is None or len(x) < forest.width else x
 
 
-def leaf_row(ranks: list[float], leaves: tuple[int, ...], single_tree: bool) -> float | RowVector:
-    """:func:`leaf_column` for one row, from ``forest.leaf_rank.tolist()``."""
-    leaf = [ranks[i] for i in leaves]
+def leaf_row(ranks: np.ndarray, leaves: np.ndarray, single_tree: bool) -> float | RowVector:
+    """:func:`leaf_column` for one row, from ``forest.leaf_rank``."""
+    leaf = ranks[leaves].tolist()
     return leaf[0] if single_tree else RowVector(leaf, False)
 
 

@@ -23,8 +23,9 @@ Outputs (float32 values widened to double, as Spark's array<double> does):
   multiclass ``rawPrediction`` = margins and ``probability`` = scipy's ``softmax`` (NumPy
   float32 max, exp, sum, divide, reproduced here); ``prediction = argmax(probability)``.
 
-One row (``row_kernel``): the same float32 features, compiled walk (``compile_walk``), float32
-sums and output functions on plain Python floats and NumPy scalars, for the same bits.
+The trees, their walks and float32 sums: boosters.py. One row (``row_kernel``): the same float32
+features, the same walk and sums, output functions on plain Python floats and NumPy scalars, for
+the same bits.
 
 Spark 3.5 and 4.x score alike (this is xgboost.spark's Python code, not Spark's). Checked bit for
 bit against xgboost 3.2's own predictor; boosters saved by xgboost >= 1.6 share the JSON layout.
@@ -32,7 +33,6 @@ bit against xgboost 3.2's own predictor; boosters saved by xgboost >= 1.6 share 
 
 from __future__ import annotations
 
-import struct
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,110 +48,15 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
+from servelib.transformers.tree.boosters import XGBTrees, compile_walk
 from servelib.vectors import RowVector, VectorColumn, row_values
 
 _F32 = np.float32
-_COMPILE_LIMIT = 20_000  # nodes; bigger boosters walk single rows with NumPy too
-_MAX_COMPILED_DEPTH = 40  # Python's parser caps nested blocks
 _ONE = _F32(1.0)
 _INT64 = 2**63
 _NAN = float("nan")
 # One row's float32 margins, (groups,); None: not the kernel's row (XGBoostModel._row_margins)
 RowMargins = Callable[[dict[str, Any]], np.ndarray | None]
-
-
-@dataclass(frozen=True, eq=False)
-class XGBTrees:
-    """The selected trees of one booster as flat arrays over global node ids.
-
-    A leaf's children (and default child) are the leaf itself, so ``depth`` steps land every row
-    on its leaf. ``order`` (groups, trees per group) lists tree numbers class by class in
-    boosting order; ``-1`` pads a short group with a ``-0.0`` leaf (``x + -0.0 == x``)."""
-
-    roots: np.ndarray  # (trees,)
-    left: np.ndarray  # (nodes,)
-    right: np.ndarray
-    default: np.ndarray  # child taken by a missing value
-    feature: np.ndarray
-    threshold: np.ndarray  # float32
-    value: np.ndarray  # float32 leaf values
-    order: np.ndarray  # (groups, per group) tree numbers, -1 pads
-    base: np.ndarray  # (groups,) float32 intercept margins
-    depth: int
-    num_features: int
-    walk_one: Callable[[list], tuple] | None = field(default=None, repr=False)
-
-    @property
-    def groups(self) -> int:
-        return int(self.order.shape[0])
-
-    def margins(self, x: np.ndarray, base: np.ndarray | None) -> np.ndarray:
-        """(rows, groups) float32 margins of float32 rows ``x`` (missing already NaN)."""
-        n, groups, width = x.shape[0], self.groups, self.order.shape[1] + 1
-        if n == 1 and self.walk_one is not None:  # the walk returns each group's intercept first
-            acc = np.array(self.walk_one(x[0].tolist()), dtype=_F32).reshape(1, groups, width)
-            if base is not None:
-                acc[0, :, 0] = base[0]
-        else:
-            acc = np.empty((n, groups, width), dtype=_F32)
-            acc[:, :, 0] = self.base if base is None else base[:, None]
-            leaves = np.append(self._leaves(x), np.full((n, 1), -0.0, dtype=_F32), axis=1)
-            acc[:, :, 1:] = leaves[:, self.order]  # -1 picks the -0.0 pad column
-        return np.ascontiguousarray(np.cumsum(acc, axis=2, dtype=_F32)[:, :, -1])
-
-    def _leaves(self, x: np.ndarray) -> np.ndarray:
-        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.shape[0])).copy()
-        rows = np.arange(x.shape[0])[:, None]
-        for _ in range(self.depth):
-            v = x[rows, self.feature[node]]
-            step = np.where(v < self.threshold[node], self.left[node], self.right[node])
-            node = np.where(np.isnan(v), self.default[node], step)
-        return self.value[node]
-
-
-def compile_walk(trees: XGBTrees) -> Callable[[list], tuple] | None:
-    """One row's values for ``margins``: per group its intercept, then its trees' leaves in
-    ``order`` (pads as -0.0), from nested ``if``s over a Python list of ``num_features``
-    float32 values: ``<`` on doubles holding float32 values is float32's ``<``; a
-    default-left split tests ``not v >= t`` so NaN goes left, a default-right one ``v < t``."""
-    if trees.left.shape[0] > _COMPILE_LIMIT or trees.depth > _MAX_COMPILED_DEPTH:
-        return None
-    consts: dict[str, float] = {}
-
-    def lit(v: float) -> str:
-        if np.isfinite(v):
-            return repr(float(v))
-        name = f"_c{len(consts)}"
-        consts[name] = float(v)
-        return name
-
-    lines = ["def walk(x):"]
-    split = trees.left != np.arange(trees.left.shape[0])
-    # each feature a split reads, into a local once: a local is cheaper than x[i] at every node
-    lines += [f" x{f} = x[{f}]" for f in np.unique(trees.feature[split]).tolist()]
-
-    def emit(t: int, node: int, pad: str) -> None:
-        if trees.left[node] == node:
-            lines.append(f"{pad}t{t} = {lit(trees.value[node])}")
-            return
-        v, thr = f"x{int(trees.feature[node])}", lit(trees.threshold[node])
-        go_left = trees.default[node] == trees.left[node]
-        lines.append(f"{pad}if not {v} >= {thr}:" if go_left else f"{pad}if {v} < {thr}:")
-        emit(t, int(trees.left[node]), pad + " ")
-        lines.append(f"{pad}else:")
-        emit(t, int(trees.right[node]), pad + " ")
-
-    for t, root in enumerate(trees.roots.tolist()):
-        emit(t, root, " ")
-    names = []
-    for base, group in zip(trees.base.tolist(), trees.order.tolist()):
-        names += [lit(base)] + [f"t{t}" if t >= 0 else "-0.0" for t in group]
-    lines.append(f" return ({', '.join(names)},)")
-    namespace: dict[str, Any] = dict(consts)
-    exec(compile("\n".join(lines), "<xgboost-trees>", "exec"), namespace)  # noqa: S102
-    return namespace["walk"]
-
-
 @dataclass(frozen=True)
 class XGBoostModel(OnlineTransformer):
     """Feature handling shared by SparkXGBRegressorModel and SparkXGBClassifierModel."""
@@ -203,22 +108,17 @@ class XGBoostModel(OnlineTransformer):
 
     def _row_margins(self) -> RowMargins | None:
         """The row kernels' half of ``_margins``: float32 features from the same columns (plain
-        floats, ints, nulls in ``features_cols``; a vector or a list of floats otherwise), the
-        compiled walk, and each group's float32 sum by NumPy's sequential accumulate. None when
-        the booster has no compiled walk."""
+        floats, ints, nulls in ``features_cols``; a vector or a list of floats otherwise), then
+        the walk and each group's float32 sum (:data:`RowWalk`)."""
         trees = self.trees
-        if trees is None or trees.walk_one is None:
+        if trees is None:
             return None
-        walk, groups, size = trees.walk_one, trees.groups, trees.num_features
-        width = trees.order.shape[1] + 1
+        walk = trees.walk_one if trees.walk_one is not None else compile_walk(trees)
+        groups, size = trees.groups, trees.num_features
         margin_col = self.base_margin_col
         if margin_col and groups != 1:
             return None
-        # the walk's values are float32 (leaves, intercepts, -0.0 pads): 'f' packs them exactly,
-        # and np.add.accumulate sums each group left to right as score_columns' np.cumsum
-        pack = struct.Struct(f"{groups * width}f").pack
-        frombuffer, accumulate = np.frombuffer, np.add.accumulate
-        drop = float(_F32(self.missing)) if self.missing == self.missing else None
+        frombuffer, missing = np.frombuffer, _F32(self.missing)
         col, cols = self.features_col, self.features_cols
 
         def features(values: dict[str, Any]) -> list[float] | None:
@@ -250,23 +150,18 @@ class XGBoostModel(OnlineTransformer):
             if xs is None or len(xs) != size:
                 return None
             try:  # array('f') casts each double as astype(float32) does (overflow -> inf)
-                x = array("f", xs).tolist()
+                x = frombuffer(array("f", xs), _F32)
             except (TypeError, ValueError, OverflowError):
                 return None
-            if drop is not None:
-                x = [_NAN if v == drop else v for v in x]
-            leaves = walk(x)
+            base = None
             if margin_col:
-                base = values.get(margin_col, ABSENT)
-                if base.__class__ is not float or base != base:
+                value = values.get(margin_col, ABSENT)
+                if value.__class__ is not float or value != value:
                     return None
-                leaves = (array("f", (base,))[0],) + leaves[1:]
-            if groups == 1:
-                return accumulate(frombuffer(pack(*leaves), _F32))[-1:]
-            return accumulate(frombuffer(pack(*leaves), _F32).reshape(groups, width), axis=1)[:, -1]
+                base = frombuffer(array("f", (value,)), _F32).reshape(1, 1)
+            return walk(x, base, missing)
 
         return margins
-
 
 @dataclass(frozen=True)
 class SparkXGBRegressorModel(XGBoostModel):
@@ -289,7 +184,7 @@ class SparkXGBRegressorModel(XGBoostModel):
         return Scored({self.prediction_col: out.astype(np.float64)})
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and float32 sum (``_row_margins``); other rows take score_columns."""
+        """The engine's walk and float32 sum (``_row_margins``); other rows take score_columns."""
         margins, transform, col = self._row_margins(), self.transform_one, self.prediction_col
         if margins is None or not col or (transform is None) != (self.transform_fn is None):
             return None
@@ -351,7 +246,7 @@ class SparkXGBClassifierModel(XGBoostModel):
         return Scored(out)
 
     def row_kernel(self) -> RowKernel | None:
-        """Compiled walk and float32 sum (``_row_margins``), the binary expit in float32 or the
+        """The engine's walk and float32 sum (``_row_margins``), the binary expit in float32 or the
         multiclass softmax as score_columns' NumPy on one row; other rows take score_columns."""
         margins, expit = self._row_margins(), self.expit_one
         raw_col, prob_col = self.raw_prediction_col, self.probability_col

@@ -1,0 +1,87 @@
+"""Which tree engine scores: the compiled kernels (kernels.py, numba) or the NumPy walks.
+
+The compiled engine is the default. The NumPy walks (flat.py, heap.py; the same leaves and sums,
+tests/transformers/tree/test_engine.py) take over when numba cannot be imported, or when forced
+with ``SERVELIB_TREE_ENGINE=numpy`` in the environment (or :data:`ENGINE` set before models are
+loaded: a model binds its engine when it builds its row kernel, at load). numba is imported, and
+the kernels loaded from numba's cache (compiled on the first run ever), on first use, so pipelines
+without trees never pay for it and the first scored row does not either.
+
+numba keeps the compiled kernels on disk: in ``__pycache__`` next to kernels.py, or, where the
+package is read-only, in the user's cache directory (``~/.cache/numba``), or in
+``NUMBA_CACHE_DIR`` when set; with none of them writable, in a temporary directory (each process
+then compiles them again, about 10 s of CPU).
+
+Big batches are cut into row ranges scored in threads: the kernels release the GIL (as do NumPy's
+gathers in heap.py), so the parts run in parallel.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+
+import numpy as np
+
+ENGINE = os.environ.get("SERVELIB_TREE_ENGINE", "numba")  # "numba" or "numpy"
+_THREAD_ROWS = 20_000  # batches from this size are split between threads
+_THREADS = min(4, os.cpu_count() or 1)
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def compiled() -> ModuleType | None:
+    """kernels.py when the compiled engine is in use, else None (the NumPy walks)."""
+    if ENGINE == "numpy":
+        return None
+    if ENGINE != "numba":
+        raise ValueError(f"SERVELIB_TREE_ENGINE must be 'numba' or 'numpy', got {ENGINE!r}")
+    return _kernels()
+
+
+@functools.cache
+def _kernels() -> ModuleType | None:
+    try:
+        import numba
+    except ImportError as exc:  # numba missing or broken for this NumPy/Python
+        logging.getLogger(__name__).warning(
+            "compiled tree engine unavailable (%s): trees are walked with NumPy", exc)
+        return None
+    try:
+        from servelib.transformers.tree import kernels
+    except RuntimeError as exc:
+        # cache=True needs a writable cache directory: next to kernels.py, NUMBA_CACHE_DIR or
+        # the user's cache directory. With none, compile into a directory of this process.
+        if "no locator available" not in str(exc):
+            raise
+        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
+        sys.modules.pop(f"{__package__}.kernels", None)
+        from servelib.transformers.tree import kernels
+    kernels.warm_up()
+    return kernels
+
+
+def in_parts(score: Callable[[int, int], None], n: int) -> None:
+    """``score(start, stop)`` over row ranges covering ``[0, n)``: one range, or one per thread
+    from ``_THREAD_ROWS`` rows."""
+    parts = _THREADS if n >= _THREAD_ROWS else 1
+    if parts == 1:
+        score(0, n)
+        return
+    bounds = np.linspace(0, n, parts + 1).astype(int).tolist()
+    list(_pool().map(score, bounds[:-1], bounds[1:]))
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_THREADS, thread_name_prefix="servelib-trees"))
+    return _POOL[0]
+
+
+# A forked child (a prefork server) inherits the pool object but not its threads: start anew.
+os.register_at_fork(after_in_child=_POOL.clear)
