@@ -360,6 +360,8 @@ def as_vector(value: Any) -> Vector | None:
     or a VectorUDT-shaped dict. Raises TypeError/ValueError for anything else."""
     if value is None or isinstance(value, (DenseVector, SparseVector)):
         return value
+    if value.__class__ is RowVector:  # a row kernel's output, scored on by a batch path
+        return value.finish()
     if isinstance(value, dict):
         if not {"type", "values"} <= value.keys():
             raise TypeError(f"a vector dict needs Spark's VectorUDT fields, got keys {sorted(value)}")

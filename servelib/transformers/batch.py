@@ -27,12 +27,24 @@ from servelib.vectors import (
 )
 
 _MISSING = object()
+_BRIEF = 80  # characters of a bad value an error message shows
+
+
+def brief(value: Any) -> str:
+    """``repr(value)`` cut to a bounded length for error messages (a 10 MB string must not make
+    a 10 MB message)."""
+    if isinstance(value, (str, bytes)) and len(value) > _BRIEF:
+        return f"{value[:_BRIEF]!r}... ({type(value).__name__} of length {len(value)})"
+    text = repr(value)
+    if len(text) > _BRIEF:
+        return f"{text[:_BRIEF]}... ({type(value).__name__})"
+    return text
 
 
 class Batch:
     """Rows under scoring. ``n`` is the number of rows still alive (skip may drop some)."""
 
-    __slots__ = ("n", "single", "_cols", "_rows", "_table", "_floats", "_row_ids")
+    __slots__ = ("n", "single", "_cols", "_rows", "_table", "_floats", "_row_ids", "_written")
 
     def __init__(
         self,
@@ -48,6 +60,7 @@ class Batch:
         self._cols: dict[str, Any] = {}
         self._floats: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         self._row_ids = np.arange(n)  # index into the source of each alive row
+        self._written: set[str] = set()  # columns a stage wrote
 
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[str, Any]], single: bool = False) -> Batch:
@@ -69,6 +82,11 @@ class Batch:
         if self._table is not None:
             return name in self._table.column_names
         return self._rows is not None and all(name in r for r in self._rows)
+
+    def from_request_rows(self, name: str) -> bool:
+        """Whether ``name`` comes from row dicts (which carry no Spark type), not from an Arrow
+        table or a stage."""
+        return self._rows is not None and name not in self._written
 
     def source_type(self, name: str) -> pa.DataType | None:
         """The Arrow type of ``name`` in the source table; None for row input or no such column.
@@ -137,7 +155,7 @@ class Batch:
         try:
             vecs = [as_vector(v) for v in col]
             vc = column_from_vectors(vecs)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidInput(f"expected a vector: {exc}", column=name, stage=stage) from exc
         self._cols[name] = vc
         return vc
@@ -156,6 +174,7 @@ class Batch:
     # ---- mutation by stages --------------------------------------------------------------
     def set(self, name: str, col: Any) -> None:
         self._cols[name] = col
+        self._written.add(name)
         self._floats.pop(name, None)
 
     def keep(self, mask: np.ndarray) -> None:
@@ -186,7 +205,8 @@ def _typed(values: list) -> np.ndarray:
             except OverflowError:  # ints beyond int64
                 pass
     col = np.empty(len(values), dtype=object)
-    col[:] = values
+    for i, v in enumerate(values):  # one by one: a list value must stay one element
+        col[i] = v
     return col
 
 
@@ -209,11 +229,14 @@ def to_floats(col: np.ndarray, name: str, stage: str) -> tuple[np.ndarray, np.nd
             null[i] = True
             out[i] = np.nan
         elif isinstance(v, (str, bytes)) or not _is_number(v):
-            raise InvalidInput(
-                f"expected a number, got {type(v).__name__} {v!r}", column=name, stage=stage, row=i
-            )
+            raise InvalidInput(f"expected a number, got {type(v).__name__} {brief(v)}",
+                               column=name, stage=stage, row=i)
         else:
-            out[i] = v
+            try:
+                out[i] = v
+            except OverflowError:  # an int beyond the doubles
+                raise InvalidInput(f"{brief(v)} is too large for a double", column=name,
+                                   stage=stage, row=i) from None
     return out, (null if null.any() else None)
 
 
