@@ -172,6 +172,19 @@ def row_vector(value: Any) -> tuple[list[float], bool] | None:
             return value.toArray().tolist(), True
         except (IndexError, ValueError):  # indices past its size: the batch path fails
             return None
+    if cls is list or cls is tuple:  # what as_vector reads as a dense vector
+        for x in value:
+            if x.__class__ is not float and x.__class__ is not int:
+                return None  # bools, strings, NumPy scalars: rare, left to the batch path
+        try:
+            return [float(x) for x in value], False
+        except OverflowError:
+            return None
+    if cls is dict:  # Spark's VectorUDT fields, as JSON gives them
+        try:
+            return row_vector(as_vector(value))
+        except (TypeError, ValueError, KeyError, IndexError):
+            return None
     return None
 
 
@@ -358,6 +371,15 @@ def vector_from_struct(item: dict | None) -> Vector | None:
 def as_vector(value: Any) -> Vector | None:
     """Accept what users pass for a vector: our vectors, pyspark vectors, sequences, arrays,
     or a VectorUDT-shaped dict. Raises TypeError/ValueError for anything else."""
+    try:
+        return _as_vector(value)
+    except OverflowError:
+        raise ValueError("a vector value is too large for a double") from None
+    except KeyError as exc:  # a VectorUDT dict without a field its type needs
+        raise ValueError(f"a vector dict of this type needs the field {exc}") from None
+
+
+def _as_vector(value: Any) -> Vector | None:
     if value is None or isinstance(value, (DenseVector, SparseVector)):
         return value
     if value.__class__ is RowVector:  # a row kernel's output, scored on by a batch path

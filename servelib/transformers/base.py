@@ -178,6 +178,13 @@ class OnlineTransformer:
         model, wanted = self._selecting(outputs)
         return model._rows_as_batch(_row_list(rows), wanted)
 
+    def score_instance_as_batch(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """score_instance through score_columns only, never a row kernel (what the fuzzer
+        compares the row path with, errors and skips included)."""
+        values = dict(_mapping(row, "score_instance"))
+        self._row_as_batch(values)
+        return values
+
     def transform(self, table: pa.Table, outputs: Sequence[str] | None = None) -> pa.Table:
         """Score an Arrow table; vector columns use Spark's VectorUDT struct layout. With
         ``outputs``, the table holds exactly those columns."""
@@ -221,13 +228,16 @@ class OnlineTransformer:
                         values.pop(key, None)
                     else:
                         values[key] = value
+        self._row_as_batch(values)
+        return False
+
+    def _row_as_batch(self, values: dict[str, Any]) -> None:
         batch = Batch.from_rows((values,), single=True)
         self.run(batch)
         scored = batch.outputs()
         for key in self._produced:
             if key in scored:
                 values[key] = python_value(scored[key], 0)
-        return False
 
     def _finished(self, values: dict[str, Any], wanted: tuple[str, ...] | None) -> dict:
         """A scored row as returned: row vectors made Spark vectors; only ``wanted`` columns."""

@@ -12,6 +12,7 @@ the wrong type. Canonical column forms:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -155,7 +156,7 @@ class Batch:
         try:
             vecs = [as_vector(v) for v in col]
             vc = column_from_vectors(vecs)
-        except (TypeError, ValueError, OverflowError) as exc:
+        except (TypeError, ValueError) as exc:
             raise InvalidInput(f"expected a vector: {exc}", column=name, stage=stage) from exc
         self._cols[name] = vc
         return vc
@@ -234,14 +235,15 @@ def to_floats(col: np.ndarray, name: str, stage: str) -> tuple[np.ndarray, np.nd
         else:
             try:
                 out[i] = v
-            except OverflowError:  # an int beyond the doubles
-                raise InvalidInput(f"{brief(v)} is too large for a double", column=name,
+            except (OverflowError, ValueError):  # an int beyond the doubles, a signaling NaN
+                raise InvalidInput(f"{brief(v)} is not a double", column=name,
                                    stage=stage, row=i) from None
     return out, (null if null.any() else None)
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.number, np.bool_))
+    """Python and NumPy numbers and booleans, and Decimals (Spark's DecimalType is numeric)."""
+    return isinstance(v, (int, float, np.number, np.bool_, Decimal))
 
 
 def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
