@@ -174,8 +174,9 @@ def row_vector(value: Any) -> tuple[list[float], bool] | None:
             return None
     if cls is list or cls is tuple:  # what as_vector reads as a dense vector
         for x in value:
-            if x.__class__ is not float and x.__class__ is not int:
-                return None  # bools, strings, NumPy scalars: rare, left to the batch path
+            if x.__class__ is not float and x.__class__ is not int and not isinstance(
+                    x, (bool, np.bool_, np.floating, np.integer)):
+                return None  # strings and other objects: left to the batch path
         try:
             return [float(x) for x in value], False
         except OverflowError:
