@@ -82,7 +82,9 @@ def _same_kind(kind: str, column: list):
     """Values of the column's own kind (a DataFrame column's type), nulls included."""
     if kind == "vector":
         sizes = [v.size for v in column if isinstance(v, (DenseVector, SparseVector))]
-        return st.one_of(st.none(), _vectors(sizes[0] if sizes else 3, other_sizes=False))
+        # no null: alone, a null does not show whether its column holds vectors or numbers
+        # (a stage without input attributes scores it as a number), in a list the others do
+        return _vectors(sizes[0] if sizes else 3, other_sizes=False)
     if kind == "string":
         return st.one_of(st.none(), _strings([v for v in column if isinstance(v, str)]))
     if kind == "boolean":
@@ -91,7 +93,7 @@ def _same_kind(kind: str, column: list):
 
 
 def _any_value(kind: str, column: list):
-    return st.one_of(_same_kind(kind, column), _numbers, _strings([]), _vectors(3), _odd,
+    return st.one_of(_same_kind(kind, column), st.none(), _numbers, _strings([]), _vectors(3), _odd,
                      st.sampled_from(["__missing__"]))
 
 
