@@ -4,10 +4,11 @@ For each named parity fixture (spark-4.3), the clean rows are the fixture's inpu
 dirty rows are copies with one input column changed the way real traffic changes it (null, an int
 or a bool or a NumPy scalar for a double, an unseen category, a list for a vector), kept when the
 batch path scores them. Prints, per fixture, score_instance p50/p99 in microseconds on the clean
-stream, the dirty stream and a mixed stream (5% dirty), and the share of dirty rows the row
-kernels take end to end (no stage falls back to its batch path).
+stream, the dirty stream, a mixed stream (5% dirty) and an "odd" stream (a Decimal for a double:
+rare input a kernel leaves to its stage's batch path, so the cost of a fallback), and the share of
+clean and dirty rows the row kernels take end to end (no stage falls back to its batch path).
 
-    PYTHONPATH=$PWD python benchmarks/bench_rows.py [--rounds 3000] [fixture ...]
+    PYTHONPATH=$PWD python benchmarks/bench_rows.py [--rounds 3000] [--clock cpu] [fixture ...]
 
 Bounded: at most ``--rounds`` calls per stream and ``--seconds`` per fixture.
 """
@@ -19,6 +20,7 @@ import json
 import math
 import random
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -43,13 +45,20 @@ def _variants(value, kind: str) -> list:
     return [None]
 
 
-def _dirty(model, rows: list[dict], kinds: dict) -> list[dict]:
+def _odd(value, kind: str) -> list:
+    """Rare forms a kernel leaves to its stage's batch path (the fallback's cost)."""
+    if kind == "number" and isinstance(value, float) and math.isfinite(value):
+        return [Decimal(repr(value))]
+    return []
+
+
+def _dirty(model, rows: list[dict], kinds: dict, variants=_variants) -> list[dict]:
     out = []
     for row in rows:
         for col in model.input_columns():
             if col not in kinds:
                 continue
-            for value in _variants(row.get(col), kinds[col]):
+            for value in variants(row.get(col), kinds[col]):
                 changed = {**row, col: value}
                 try:
                     model.score_instance(changed)
@@ -65,9 +74,12 @@ def _kind(spark_type) -> str:
     return "string" if spark_type == "string" else "number"
 
 
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+clock = CLOCKS["wall"]
+
+
 def _latencies(model, stream: list[dict], rounds: int, deadline: float) -> np.ndarray:
     times = []
-    clock = time.perf_counter_ns
     for i in range(rounds):
         row = stream[i % len(stream)]
         t0 = clock()
@@ -104,6 +116,7 @@ def bench(name: str, rounds: int, seconds: float) -> dict:
             continue
         clean.append(row)
     dirty = _dirty(model, clean, kinds)
+    odd = _dirty(model, clean, kinds, _odd)
     rng = random.Random(0)
     mixed = [rng.choice(dirty) if dirty and rng.random() < 0.05 else rng.choice(clean)
              for _ in range(1000)]
@@ -111,7 +124,7 @@ def bench(name: str, rounds: int, seconds: float) -> dict:
     result = {"fixture": name, "dirty rows": len(dirty),
               "kernel share clean": _kernel_share(model, clean),
               "kernel share dirty": _kernel_share(model, dirty)}
-    for label, stream in (("clean", clean), ("dirty", dirty), ("mixed", mixed)):
+    for label, stream in (("clean", clean), ("dirty", dirty), ("mixed", mixed), ("odd", odd)):
         if not stream:
             continue
         _latencies(model, stream, min(rounds, 200), deadline + seconds)  # warm up
@@ -125,15 +138,19 @@ def main() -> None:
     parser.add_argument("fixtures", nargs="*", default=DEFAULT)
     parser.add_argument("--rounds", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="cpu: this thread's CPU time, blind to preemption on a loaded VM")
     args = parser.parse_args()
+    global clock
+    clock = CLOCKS[args.clock]
     print(f"{'fixture':34} {'clean p50/p99':>15} {'dirty p50/p99':>15} {'mixed p50/p99':>15}"
-          f" {'kernel clean/dirty':>19}")
+          f" {'odd p50/p99':>15} {'kernel clean/dirty':>19}")
     for name in args.fixtures:
         r = bench(name, args.rounds, args.seconds)
         cells = [f"{r[k][0]:6.1f}/{r[k][1]:6.1f}" if k in r else f"{'-':>13}"
-                 for k in ("clean", "dirty", "mixed")]
+                 for k in ("clean", "dirty", "mixed", "odd")]
         share = f"{r['kernel share clean']:.0%}/{r['kernel share dirty']:.0%}"
-        print(f"{name:34} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15} {share:>19}"
+        print(f"{name:34} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15} {cells[3]:>15} {share:>19}"
               f"  ({r['dirty rows']} dirty rows)")
 
 

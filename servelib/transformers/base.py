@@ -140,7 +140,7 @@ class OnlineTransformer:
         """Score one row; returns the row plus every output column (like Spark's transform),
         or exactly the columns named in ``outputs`` (see :meth:`for_outputs`)."""
         model, wanted = self._selecting(outputs)
-        values = dict(_mapping(row, "score_instance"))
+        values = dict(row if row.__class__ is dict else _mapping(row, "score_instance"))
         model.score_row(values)
         return model._finished(values, wanted)
 

@@ -90,14 +90,21 @@ class PipelineModel(OnlineTransformer):
         """Each stage's row path in turn (a stage whose kernel declines runs its own batch
         path on the row; the next stage's kernel goes on from there)."""
         fast = True
-        for step in self._steps:
-            if not step(values):
+        for stage, kernel in self._plan:
+            if kernel is not None:  # inlined score_row of a stage that does not write in place
+                if kernel(values):
+                    continue
+                stage._row_as_batch(values)
+                fast = False
+            elif not stage.score_row(values):
                 fast = False
         return fast
 
     @cached_property
-    def _steps(self) -> tuple:
-        return tuple(stage.score_row for stage in self.stages)
+    def _plan(self) -> tuple:
+        """Per stage: its kernel when score_row may be inlined, else None."""
+        return tuple((s, None if isinstance(s, PipelineModel) or s._inplace else s._kernel)
+                     for s in self.stages)
 
     def for_outputs(self, outputs: Sequence[str]) -> PipelineModel:
         """The stages ``outputs`` depend on, in order; computed once per distinct ``outputs``.
