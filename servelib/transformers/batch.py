@@ -172,6 +172,23 @@ class Batch:
         out[:] = col.tolist()
         return out
 
+    def string_lists(self, name: str, stage: str) -> np.ndarray:
+        """An array<string> column (Arrow list<string>, or Python lists/tuples of str per row):
+        an object array of lists of str, None for a null row."""
+        col = self.column(name, stage)
+        if isinstance(col, VectorColumn) or col.dtype != object:
+            raise InvalidInput("expected an array of strings", column=name, stage=stage)
+        out = np.empty(len(col), dtype=object)
+        for i, v in enumerate(col):
+            if v is not None:
+                if not isinstance(v, (list, tuple)) or not all(
+                        x.__class__ is str or x is None for x in v):
+                    raise InvalidInput(f"expected an array of strings, got {brief(v)}",
+                                       column=name, stage=stage, row=i)
+                v = list(v)
+            out[i] = v
+        return out
+
     # ---- mutation by stages --------------------------------------------------------------
     def set(self, name: str, col: Any) -> None:
         self._cols[name] = col
@@ -205,8 +222,14 @@ def _typed(values: list) -> np.ndarray:
                 return np.array(values, dtype=dtype)
             except OverflowError:  # ints beyond int64
                 pass
+    return object_column(values)
+
+
+def object_column(values: Sequence[Any]) -> np.ndarray:
+    """Values as a 1-D object array, one element each (lists stay lists: a slice assignment
+    would broadcast rows of equal-length lists into a 2-D array)."""
     col = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):  # one by one: a list value must stay one element
+    for i, v in enumerate(values):
         col[i] = v
     return col
 
@@ -258,13 +281,9 @@ def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
                 raise InvalidInput(f"expected a vector: {exc}", column=name, stage=stage) from exc
             # Mixed sizes: keep the row vectors (as the row path does) so a stage that filters
             # by size (VectorSizeHint "skip") can run first; batch.vectors() still raises.
-            out = np.empty(len(vectors), dtype=object)
-            out[:] = vectors
-            return out
+            return object_column(vectors)
     if (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)) and (
         arr.null_count == 0
     ):
         return arr.to_numpy()
-    out = np.empty(len(arr), dtype=object)
-    out[:] = arr.to_pylist()
-    return out
+    return object_column(arr.to_pylist())  # strings, nulls, lists (Arrow list columns)
