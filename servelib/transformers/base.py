@@ -151,10 +151,11 @@ class OnlineTransformer:
         ``_KERNEL_ROWS`` rows are scored one by one on the row path (see :meth:`score_row`);
         when one of them raises an error the list is scored again as one batch, so the error
         is the one the batch path raises (the first in stage order, not row order). Longer
-        lists are scored as one batch."""
+        lists, and lists for a model with a stage that has no kernel, are scored as one
+        batch."""
         model, wanted = self._selecting(outputs)
         rows = _row_list(rows)
-        if len(rows) <= _KERNEL_ROWS:
+        if len(rows) <= _KERNEL_ROWS and model._kernel is not None:  # every stage has one
             done = []
             try:
                 for row in rows:
