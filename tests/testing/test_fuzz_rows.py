@@ -33,7 +33,7 @@ from servelib.vectors import DenseVector, SparseVector
 from tests.parity.test_golden import CASE_DIRS
 
 LONG = "SERVELIB_FUZZ_EXAMPLES" in os.environ
-EXAMPLES = int(os.environ.get("SERVELIB_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("SERVELIB_FUZZ_EXAMPLES", "2"))
 # the regular run fuzzes one Spark version's fixtures (the stages are the same); a long run both
 FUZZED = CASE_DIRS if LONG else [p for p in CASE_DIRS if p.parent.name == "spark-4.3"]
 SETTINGS = settings(
