@@ -103,7 +103,9 @@ class PolynomialExpansion(OnlineTransformer):
             x, sparse = got
             plan = plans.get(len(x))
             if plan is None:
-                plan = plans[len(x)] = [tuple(r) for r in self.plan(len(x)).tolist()]
+                plan = [tuple(r) for r in self.plan(len(x)).tolist()]
+                if len(plans) < 16:  # sizes come from requests: keep the cache bounded
+                    plans[len(x)] = plan
             x = [*x, 1.0]  # the padding factor of lower-degree monomials
             out = []
             for factors in plan:
