@@ -172,6 +172,20 @@ def row_vector(value: Any) -> tuple[list[float], bool] | None:
             return value.toArray().tolist(), True
         except (IndexError, ValueError):  # indices past its size: the batch path fails
             return None
+    if cls is list or cls is tuple:  # what as_vector reads as a dense vector
+        for x in value:
+            if x.__class__ is not float and x.__class__ is not int and not isinstance(
+                    x, (bool, np.bool_, np.floating, np.integer)):
+                return None  # strings and other objects: left to the batch path
+        try:
+            return [float(x) for x in value], False
+        except OverflowError:
+            return None
+    if cls is dict:  # Spark's VectorUDT fields, as JSON gives them
+        try:
+            return row_vector(as_vector(value))
+        except (TypeError, ValueError, KeyError, IndexError):
+            return None
     return None
 
 
@@ -358,8 +372,19 @@ def vector_from_struct(item: dict | None) -> Vector | None:
 def as_vector(value: Any) -> Vector | None:
     """Accept what users pass for a vector: our vectors, pyspark vectors, sequences, arrays,
     or a VectorUDT-shaped dict. Raises TypeError/ValueError for anything else."""
+    try:
+        return _as_vector(value)
+    except OverflowError:
+        raise ValueError("a vector value is too large for a double") from None
+    except KeyError as exc:  # a VectorUDT dict without a field its type needs
+        raise ValueError(f"a vector dict of this type needs the field {exc}") from None
+
+
+def _as_vector(value: Any) -> Vector | None:
     if value is None or isinstance(value, (DenseVector, SparseVector)):
         return value
+    if value.__class__ is RowVector:  # a row kernel's output, scored on by a batch path
+        return value.finish()
     if isinstance(value, dict):
         if not {"type", "values"} <= value.keys():
             raise TypeError(f"a vector dict needs Spark's VectorUDT fields, got keys {sorted(value)}")

@@ -12,6 +12,10 @@ nulls, NaN and unseen values) and returns a list of problems (empty when the che
   either a result or an InvalidInput naming the column — never any other exception — and the
   same outcome for the row alone (``score_instance``, a stage's row kernel when it has one) as
   on the batch path (``score_rows_as_batch``).
+
+:func:`row_path_problems` and :func:`rows_path_problems` compare the row path with the batch path
+exactly (result bits, or error class, message, column, stage and row): the property-based fuzzer
+(tests/testing/test_fuzz_rows.py) runs them on mutated fixture rows.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ Rows = Sequence[Mapping[str, Any]]
 
 
 def identical(a: Any, b: Any) -> bool:
+    if a is b:  # a passed-through input value (a NumPy NaN is not equal to itself)
+        return True
     if isinstance(a, (DenseVector, SparseVector)):
         return (
             type(a) is type(b)
@@ -164,6 +170,48 @@ def _outcome(score: Callable[[], list]) -> tuple:
     except Exception as exc:  # noqa: BLE001 - reported by the caller's own run
         return ("error", type(exc).__name__, None)
     return ("skipped",) if not rows else ("result", _Same(rows[0]))
+
+
+def exact_outcome(score: Callable[[], Any]) -> tuple:
+    """What scoring came to, comparably and exactly: its result (as identical() sees it), or
+    the servelib error's class, message, column, stage and row. Any other exception is
+    ``("foreign", ...)``, which no check accepts."""
+    try:
+        result = score()
+    except InvalidInput as exc:
+        return ("raised", type(exc).__name__, str(exc), exc.column, exc.stage, exc.row)
+    except Exception as exc:  # noqa: BLE001 - the finding itself
+        return ("foreign", type(exc).__name__, str(exc)[:300])
+    return ("result", _Same(result))
+
+
+def row_path_problems(model, row: Mapping[str, Any]) -> list[str]:
+    """The row path (row kernels, each falling back to its stage's batch path) against the
+    batch path alone on one row: same result bits, or the same error or skip."""
+    kernel = exact_outcome(lambda: model.score_instance(row))
+    batch = exact_outcome(lambda: model.score_instance_as_batch(row))
+    problems = [f"{name} raised {o[1]}: {o[2]}" for name, o in
+                (("row path", kernel), ("batch path", batch)) if o[0] == "foreign"]
+    if kernel != batch:
+        problems.append(f"row path {_shown(kernel)} != batch path {_shown(batch)}")
+    return problems
+
+
+def rows_path_problems(model, rows: Rows) -> list[str]:
+    """score_instances (row by row for short lists) against the batch path on the same list."""
+    many = exact_outcome(lambda: model.score_instances(rows))
+    batch = exact_outcome(lambda: model.score_rows_as_batch(rows))
+    problems = [f"{name} raised {o[1]}: {o[2]}" for name, o in
+                (("score_instances", many), ("batch path", batch)) if o[0] == "foreign"]
+    if many != batch:
+        problems.append(f"score_instances {_shown(many)} != batch path {_shown(batch)}")
+    return problems
+
+
+def _shown(outcome: tuple) -> str:
+    if outcome[0] == "result":
+        return repr(outcome[1].row)[:600]
+    return repr(outcome)[:600]
 
 
 class _Same:

@@ -7,12 +7,20 @@ function, so online and batch scoring cannot drift (Michelangelo's OnlineTransfo
 
 One row through NumPy costs a microsecond or more per array call, tens of calls per stage. So a
 stage may also offer a *row kernel* (:meth:`OnlineTransformer.row_kernel`): plain Python over
-one row dict, built once from the same fitted state, that scores only the clean, common case
-(the right types, no value that needs handleInvalid) and hands every other row back to
-``score_columns``. A pipeline uses kernels only when every stage has one, and starts the row over
-on the batch path the moment one kernel declines, so errors, skips and odd types always come
-from the one scoring function. A kernel must give the batch path's bits: the conformance suite
-compares ``score_instance`` with ``score_instances`` on every parity fixture's rows.
+one row dict, built once from the same fitted state, that scores every row Spark accepts in the
+forms users send (ints, bools and NumPy scalars for numbers, nulls and NaN where the stage
+defines them, vectors as lists or dicts) and declines what is rare (most errors, odd types).
+A declined row is scored by that stage's ``score_columns`` on the row alone
+(:meth:`OnlineTransformer.score_row`), and the pipeline goes on with the next stage's kernel:
+a fallback costs one stage's batch path, and errors and skips come from the one scoring
+function. A kernel must give the batch path's bits and errors: the conformance suite and a
+property-based fuzzer (tests/testing/test_fuzz_rows.py) compare both on every parity fixture.
+
+Rows are scored as a Spark DataFrame would hold them, one type per column: a short list is scored
+row by row, so a list mixing kinds in one column (numbers and vectors, vectors of two sizes) can
+score where the batch path, which sees the whole column, refuses it. ``outputs`` (every entry
+point) returns exactly the named columns and runs only the stages they need (see
+:meth:`PipelineModel.for_outputs`).
 
 Column attributes (Spark's ML attribute metadata: nominal values, vector slot names and sizes) are
 propagated once at load time through :meth:`bind` and :meth:`output_attributes`, the way Spark
@@ -32,7 +40,7 @@ import pyarrow as pa
 
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attrs
-from servelib.transformers.batch import Batch
+from servelib.transformers.batch import Batch, brief
 from servelib.vectors import RowVector, VectorColumn
 
 # Scores one row dict in place (plain Python values, vectors as RowVector); False: not the
@@ -126,89 +134,202 @@ class OnlineTransformer:
     def _kernel(self) -> RowKernel | None:
         return self.row_kernel()
 
-    def score_instance(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Score one row; returns the row plus every output column (like Spark's transform)."""
-        out = self._by_kernel(row)
-        if out is not None:
-            return out
-        batch = Batch.from_rows((row,), single=True)
-        self.run(batch)
-        outputs = batch.outputs()
-        out = dict(row)
-        for key in self._produced:
-            if key in outputs:
-                out[key] = python_value(outputs[key], 0)
-        return out
+    def score_instance(
+        self, row: Mapping[str, Any], outputs: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Score one row; returns the row plus every output column (like Spark's transform),
+        or exactly the columns named in ``outputs`` (see :meth:`for_outputs`)."""
+        model, wanted = self._selecting(outputs)
+        values = dict(row if row.__class__ is dict else _mapping(row, "score_instance"))
+        model.score_row(values)
+        return model._finished(values, wanted)
 
-    def score_instances(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def score_instances(
+        self, rows: Sequence[Mapping[str, Any]], outputs: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Score a short list of rows at once. Rows Spark would skip are dropped. Up to
-        ``_KERNEL_ROWS`` rows go through the row kernel one by one when it takes every one of
-        them; otherwise (and for longer lists) the list is scored as one batch."""
-        rows = list(rows)
-        if len(rows) <= _KERNEL_ROWS and self._kernel is not None:
+        ``_KERNEL_ROWS`` rows are scored one by one on the row path (see :meth:`score_row`);
+        when one of them raises an error the list is scored again as one batch, so the error
+        is the one the batch path raises (the first in stage order, not row order). Longer
+        lists, and lists for a model with a stage that has no kernel, are scored as one
+        batch."""
+        model, wanted = self._selecting(outputs)
+        rows = _row_list(rows)
+        if len(rows) <= _KERNEL_ROWS and model._kernel is not None:  # every stage has one
             done = []
-            for row in rows:
-                out = self._by_kernel(row)
-                if out is None:
-                    break
-                done.append(out)
+            try:
+                for row in rows:
+                    values = dict(row)
+                    try:
+                        model.score_row(values)
+                    except RowSkipped:
+                        continue
+                    done.append(model._finished(values, wanted))
+            except InvalidInput:
+                pass
             else:
                 return done
-        return self.score_rows_as_batch(rows)
+        return model._rows_as_batch(rows, wanted)
 
-    def score_rows_as_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def score_rows_as_batch(
+        self, rows: Sequence[Mapping[str, Any]], outputs: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
         """score_instances through score_columns only, never the row kernel (what the
         conformance suite compares the kernels with)."""
-        rows = list(rows)
-        batch = Batch.from_rows(rows)
-        self.run(batch)
-        outputs = batch.outputs()
-        produced = [k for k in self._produced if k in outputs]
-        result = []
-        for i, src in enumerate(batch.row_ids):
-            out = dict(rows[src])
-            for key in produced:
-                out[key] = python_value(outputs[key], i)
-            result.append(out)
-        return result
+        model, wanted = self._selecting(outputs)
+        return model._rows_as_batch(_row_list(rows), wanted)
 
-    def transform(self, table: pa.Table) -> pa.Table:
-        """Score an Arrow table; vector columns use Spark's VectorUDT struct layout."""
+    def score_instance_as_batch(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """score_instance through score_columns only, never a row kernel (what the fuzzer
+        compares the row path with, errors and skips included)."""
+        values = dict(_mapping(row, "score_instance"))
+        self._row_as_batch(values)
+        return values
+
+    def transform(self, table: pa.Table, outputs: Sequence[str] | None = None) -> pa.Table:
+        """Score an Arrow table; vector columns use Spark's VectorUDT struct layout. With
+        ``outputs``, the table holds exactly those columns."""
+        if isinstance(table, pa.RecordBatch):
+            table = pa.Table.from_batches([table])
+        if not isinstance(table, pa.Table):
+            raise TypeError(f"transform takes a pyarrow.Table, got {type(table).__name__}")
+        model, wanted = self._selecting(outputs)
         batch = Batch.from_table(table)
-        self.run(batch)
-        outputs = batch.outputs()
+        model.run(batch)
+        scored = batch.outputs()
         if batch.n != table.num_rows:
             table = table.take(pa.array(batch.row_ids, pa.int64()))
-        for key in self._produced:
-            if key in outputs:
-                arr = arrow_column(outputs[key])
+        for key in model._produced:
+            if key in scored and (wanted is None or key in wanted):
+                arr = arrow_column(scored[key])
                 if key in table.column_names:
                     table = table.set_column(table.column_names.index(key), key, arr)
                 else:
                     table = table.append_column(key, arr)
-        return table
+        if wanted is None:
+            return table
+        _check_present(wanted, table.column_names)
+        return table.select(list(wanted))
 
-    def _by_kernel(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The row scored by the row kernel, or None when there is none or it declines."""
+    # ---- one row ---------------------------------------------------------------------------
+    def score_row(self, values: dict[str, Any]) -> bool:
+        """Score one row dict in place: by the row kernel, or, when there is none or it
+        declines, by this stage's batch path on the row alone (so a declined row costs one
+        stage's batch path, not the pipeline's). Raises what the batch path raises. True when
+        the kernel scored it."""
         kernel = self._kernel
-        if kernel is None:
-            return None
-        values = dict(row)
-        if not kernel(values):
-            return None
+        if kernel is not None:
+            inplace = self._inplace
+            saved = [values.get(k, ABSENT) for k in inplace] if inplace else None
+            if kernel(values):
+                return True
+            if saved:  # the kernel may have overwritten an input it then declined to score
+                for key, value in zip(inplace, saved):
+                    if value is ABSENT:
+                        values.pop(key, None)
+                    else:
+                        values[key] = value
+        self._row_as_batch(values)
+        return False
+
+    def _row_as_batch(self, values: dict[str, Any]) -> None:
+        batch = Batch.from_rows((values,), single=True)
+        self.run(batch)
+        scored = batch.outputs()
         for key in self._produced:
-            value = values.get(key)
-            if value.__class__ is RowVector:
-                values[key] = value.finish()
-        return values
+            if key in scored:
+                values[key] = python_value(scored[key], 0)
+
+    def _finished(self, values: dict[str, Any], wanted: tuple[str, ...] | None) -> dict:
+        """A scored row as returned: row vectors made Spark vectors; only ``wanted`` columns."""
+        if wanted is None:
+            for key in self._produced:
+                value = values.get(key)
+                if value.__class__ is RowVector:
+                    values[key] = value.finish()
+            return values
+        _check_present(wanted, values)
+        out = {}
+        for key in wanted:
+            value = values[key]
+            out[key] = value.finish() if value.__class__ is RowVector else value
+        return out
+
+    def _rows_as_batch(self, rows: list[Mapping[str, Any]], wanted: tuple[str, ...] | None):
+        batch = Batch.from_rows(rows)
+        self.run(batch)
+        scored = batch.outputs()
+        produced = [k for k in self._produced if k in scored]
+        result = []
+        for i, src in enumerate(batch.row_ids):
+            out = dict(rows[src])
+            for key in produced:
+                out[key] = python_value(scored[key], i)
+            result.append(out if wanted is None else self._finished(out, wanted))
+        return result
+
+    # ---- wanted output columns -------------------------------------------------------------
+    def for_outputs(self, outputs: Sequence[str]) -> OnlineTransformer:
+        """This model reduced to what ``outputs`` needs; a single stage is itself (a pipeline
+        drops the stages no wanted column depends on)."""
+        return self
+
+    def _selecting(self, outputs: Sequence[str] | None):
+        if outputs is None:
+            return self, None
+        if isinstance(outputs, str) or not isinstance(outputs, Sequence):
+            raise TypeError(f"outputs is a list of column names, got {type(outputs).__name__}")
+        wanted = tuple(outputs)
+        for name in wanted:
+            if not isinstance(name, str):
+                raise TypeError(f"outputs is a list of column names, got {brief(name)}")
+        return self.for_outputs(wanted), wanted
 
     @cached_property
     def _produced(self) -> tuple[str, ...]:
         return tuple(self.all_output_columns())
 
+    @cached_property
+    def _inplace(self) -> tuple[str, ...]:
+        """Output columns this stage also reads (Imputer in place, say)."""
+        inputs = set(self.input_columns())
+        return tuple(k for k in self._produced if k in inputs)
+
+    def drops_rows(self) -> bool:
+        """Whether this stage may drop rows (handleInvalid="skip"): such a stage runs even
+        when no wanted output column depends on it, as Spark's filter survives a select."""
+        mode = getattr(self, "handle_invalid", None)
+        return mode is HandleInvalid.SKIP or mode == "skip"
+
     def all_output_columns(self) -> Iterable[str]:
         """Every column this stage (or, for a pipeline, any of its stages) writes."""
         return self.output_columns()
+
+
+def _mapping(row: Any, entry: str) -> Mapping[str, Any]:
+    if not isinstance(row, Mapping):
+        raise TypeError(f"{entry} takes a row as a mapping of column name to value (a dict), "
+                        f"got {type(row).__name__}")
+    return row
+
+
+def _row_list(rows: Any) -> list[Mapping[str, Any]]:
+    if isinstance(rows, (Mapping, str, bytes)) or not isinstance(rows, Iterable):
+        raise TypeError("score_instances takes a list of rows (dicts of column name to "
+                        f"value), got {type(rows).__name__}")
+    rows = list(rows)
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"score_instances takes a list of rows (dicts of column name to "
+                            f"value); row {i} is a {type(row).__name__}")
+    return rows
+
+
+def _check_present(wanted: tuple[str, ...], columns: Any) -> None:
+    for name in wanted:
+        if name not in columns:
+            raise InvalidInput("no such output column: neither an output of the model nor "
+                               "a column of the input", column=name)
 
 
 def _take(col: Any, mask: np.ndarray) -> Any:

@@ -12,6 +12,7 @@ the wrong type. Canonical column forms:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,24 @@ from servelib.vectors import (
 )
 
 _MISSING = object()
+_BRIEF = 80  # characters of a bad value an error message shows
+
+
+def brief(value: Any) -> str:
+    """``repr(value)`` cut to a bounded length for error messages (a 10 MB string must not make
+    a 10 MB message)."""
+    if isinstance(value, (str, bytes)) and len(value) > _BRIEF:
+        return f"{value[:_BRIEF]!r}... ({type(value).__name__} of length {len(value)})"
+    text = repr(value)
+    if len(text) > _BRIEF:
+        return f"{text[:_BRIEF]}... ({type(value).__name__})"
+    return text
 
 
 class Batch:
     """Rows under scoring. ``n`` is the number of rows still alive (skip may drop some)."""
 
-    __slots__ = ("n", "single", "_cols", "_rows", "_table", "_floats", "_row_ids")
+    __slots__ = ("n", "single", "_cols", "_rows", "_table", "_floats", "_row_ids", "_written")
 
     def __init__(
         self,
@@ -48,6 +61,7 @@ class Batch:
         self._cols: dict[str, Any] = {}
         self._floats: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         self._row_ids = np.arange(n)  # index into the source of each alive row
+        self._written: set[str] = set()  # columns a stage wrote
 
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[str, Any]], single: bool = False) -> Batch:
@@ -69,6 +83,11 @@ class Batch:
         if self._table is not None:
             return name in self._table.column_names
         return self._rows is not None and all(name in r for r in self._rows)
+
+    def from_request_rows(self, name: str) -> bool:
+        """Whether ``name`` comes from row dicts (which carry no Spark type), not from an Arrow
+        table or a stage."""
+        return self._rows is not None and name not in self._written
 
     def source_type(self, name: str) -> pa.DataType | None:
         """The Arrow type of ``name`` in the source table; None for row input or no such column.
@@ -153,9 +172,27 @@ class Batch:
         out[:] = col.tolist()
         return out
 
+    def string_lists(self, name: str, stage: str) -> np.ndarray:
+        """An array<string> column (Arrow list<string>, or Python lists/tuples of str per row):
+        an object array of lists of str, None for a null row."""
+        col = self.column(name, stage)
+        if isinstance(col, VectorColumn) or col.dtype != object:
+            raise InvalidInput("expected an array of strings", column=name, stage=stage)
+        out = np.empty(len(col), dtype=object)
+        for i, v in enumerate(col):
+            if v is not None:
+                if not isinstance(v, (list, tuple)) or not all(
+                        x.__class__ is str or x is None for x in v):
+                    raise InvalidInput(f"expected an array of strings, got {brief(v)}",
+                                       column=name, stage=stage, row=i)
+                v = list(v)
+            out[i] = v
+        return out
+
     # ---- mutation by stages --------------------------------------------------------------
     def set(self, name: str, col: Any) -> None:
         self._cols[name] = col
+        self._written.add(name)
         self._floats.pop(name, None)
 
     def keep(self, mask: np.ndarray) -> None:
@@ -185,8 +222,15 @@ def _typed(values: list) -> np.ndarray:
                 return np.array(values, dtype=dtype)
             except OverflowError:  # ints beyond int64
                 pass
+    return object_column(values)
+
+
+def object_column(values: Sequence[Any]) -> np.ndarray:
+    """Values as a 1-D object array, one element each (lists stay lists: a slice assignment
+    would broadcast rows of equal-length lists into a 2-D array)."""
     col = np.empty(len(values), dtype=object)
-    col[:] = values
+    for i, v in enumerate(values):
+        col[i] = v
     return col
 
 
@@ -209,16 +253,20 @@ def to_floats(col: np.ndarray, name: str, stage: str) -> tuple[np.ndarray, np.nd
             null[i] = True
             out[i] = np.nan
         elif isinstance(v, (str, bytes)) or not _is_number(v):
-            raise InvalidInput(
-                f"expected a number, got {type(v).__name__} {v!r}", column=name, stage=stage, row=i
-            )
+            raise InvalidInput(f"expected a number, got {type(v).__name__} {brief(v)}",
+                               column=name, stage=stage, row=i)
         else:
-            out[i] = v
+            try:
+                out[i] = v
+            except (OverflowError, ValueError):  # an int beyond the doubles, a signaling NaN
+                raise InvalidInput(f"{brief(v)} is not a double", column=name,
+                                   stage=stage, row=i) from None
     return out, (null if null.any() else None)
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.number, np.bool_))
+    """Python and NumPy numbers and booleans, and Decimals (Spark's DecimalType is numeric)."""
+    return isinstance(v, (int, float, np.number, np.bool_, Decimal))
 
 
 def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
@@ -233,13 +281,9 @@ def _from_arrow(arr: pa.ChunkedArray, name: str, stage: str | None) -> Any:
                 raise InvalidInput(f"expected a vector: {exc}", column=name, stage=stage) from exc
             # Mixed sizes: keep the row vectors (as the row path does) so a stage that filters
             # by size (VectorSizeHint "skip") can run first; batch.vectors() still raises.
-            out = np.empty(len(vectors), dtype=object)
-            out[:] = vectors
-            return out
+            return object_column(vectors)
     if (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)) and (
         arr.null_count == 0
     ):
         return arr.to_numpy()
-    out = np.empty(len(arr), dtype=object)
-    out[:] = arr.to_pylist()
-    return out
+    return object_column(arr.to_pylist())  # strings, nulls, lists (Arrow list columns)

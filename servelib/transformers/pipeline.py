@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import ClassVar
 
 from servelib.transformers.attributes import Attrs
@@ -84,6 +85,62 @@ class PipelineModel(OnlineTransformer):
             return True
 
         return run
+
+    def score_row(self, values: dict) -> bool:
+        """Each stage's row path in turn (a stage whose kernel declines runs its own batch
+        path on the row; the next stage's kernel goes on from there)."""
+        fast = True
+        for stage, kernel in self._plan:
+            if kernel is not None:  # inlined score_row of a stage that does not write in place
+                if kernel(values):
+                    continue
+                stage._row_as_batch(values)
+                fast = False
+            elif not stage.score_row(values):
+                fast = False
+        return fast
+
+    @cached_property
+    def _plan(self) -> tuple:
+        """Per stage: its kernel when score_row may be inlined, else None."""
+        return tuple((s, None if isinstance(s, PipelineModel) or s._inplace else s._kernel)
+                     for s in self.stages)
+
+    def for_outputs(self, outputs: Sequence[str]) -> PipelineModel:
+        """The stages ``outputs`` depend on, in order; computed once per distinct ``outputs``.
+
+        A stage runs when a wanted column, or a column a later running stage reads, is one of
+        its outputs, or when it may drop rows (handleInvalid="skip": Spark's filter survives a
+        ``select``). A pruned stage's errors are not raised, as Spark's column pruning drops
+        the expressions of columns a ``select`` leaves out."""
+        key = tuple(outputs)
+        hit = self._pruned.get(key)
+        if hit is None:
+            needed = set(key)
+            kept: list[OnlineTransformer] = []
+            for stage in reversed(self.stages):
+                if isinstance(stage, PipelineModel):
+                    written = set(stage.all_output_columns())
+                    if not written & needed and not stage.drops_rows():
+                        continue
+                    stage = stage.for_outputs(tuple(sorted(written & needed)))
+                else:
+                    written = set(stage.output_columns())
+                    if not written & needed and not stage.drops_rows():
+                        continue
+                needed = (needed - written) | set(stage.input_columns())
+                kept.append(stage)
+            hit = replace(self, stages=tuple(reversed(kept)))
+            if len(self._pruned) < 64:  # request-dependent: keep the cache bounded
+                self._pruned[key] = hit
+        return hit
+
+    @cached_property
+    def _pruned(self) -> dict:
+        return {}
+
+    def drops_rows(self) -> bool:
+        return any(stage.drops_rows() for stage in self.stages)
 
     def score_columns(self, batch: Batch) -> Scored:  # pragma: no cover - run() is overridden
         raise TypeError("a pipeline scores through run()")

@@ -24,13 +24,32 @@ def _imputer(**kw) -> ImputerModel:
     return ImputerModel("imp", **args)
 
 
-def test_imputer_infers_types_from_row_values():
+def test_undeclared_row_columns_are_double_alone_and_in_lists():
+    """Issue 9 finding 9: a row dict has no Spark type, so an undeclared column is a double
+    column for one row and for a list alike (it was long alone and double beside a float)."""
     model = _imputer()
-    assert type(model.score_instance({"x": 3})["y"]) is int
-    assert type(model.score_instance({"x": 3.5})["y"]) is float
-    # a lone null carries no type: taken as double unless declared
+    for value in (3, np.int32(3), np.float32(3.0), 3.0):
+        alone = model.score_instance({"x": value})["y"]
+        listed = model.score_instances([{"x": value}, {"x": 3.5}])[0]["y"]
+        batch = model.score_rows_as_batch([{"x": value}])[0]["y"]
+        assert type(alone) is type(listed) is type(batch) is float and alone == listed == 3.0
     assert model.score_instance({"x": None})["y"] == 2.75
-    assert [r["y"] for r in model.score_instances([{"x": 1}, {"x": None}])] == [1, 2]
+    assert [r["y"] for r in model.score_instances([{"x": 1}, {"x": None}])] == [1.0, 2.75]
+    # an int beyond int64 is a number like any other; beyond the doubles it is refused
+    assert model.score_instance({"x": 2**63})["y"] == float(2**63)
+    assert model.score_rows_as_batch([{"x": 2**63}, {"x": 1.5}])[0]["y"] == float(2**63)
+    for entry in (lambda r: model.score_instance(r), lambda r: model.score_rows_as_batch([r])):
+        with pytest.raises(InvalidInput, match="too large for a double"):
+            entry({"x": 10**400})
+
+
+def test_float32_nan_imputes_the_same_alone_and_in_a_list():
+    model = _imputer()
+    row = {"x": np.float32("nan")}
+    assert model.score_instance(row)["y"] == model.score_rows_as_batch([row, {"x": 1.0}])[0]["y"]
+    declared = _imputer().with_input_types({"x": "float"})
+    assert declared.score_instance(row)["y"] == float(np.float32(2.75))
+    assert declared.score_rows_as_batch([row])[0]["y"] == float(np.float32(2.75))
 
 
 def test_imputer_declared_types_win_for_rows():

@@ -295,8 +295,10 @@ class ClassificationModel(OnlineTransformer):
         if not (self.raw_prediction_col or self.probability_col or self.prediction_col):
             batch.vectors(self.features_col, self.name)  # Spark still checks the column's type
             return Scored({})
-        raw = self.predict_raw(self.features(batch), batch)
-        return Scored(self.columns_from_raw(raw, self.predict))
+        features = self.features(batch)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # IEEE, as the JVM
+            raw = self.predict_raw(features, batch)
+            return Scored(self.columns_from_raw(raw, self.predict))
 
     def columns_from_raw(
         self, raw: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]

@@ -31,8 +31,6 @@ from servelib.vectors import (
     row_vector,
 )
 
-_INT64 = 1 << 63
-
 
 @dataclass(frozen=True)
 class Binarizer(OnlineTransformer):
@@ -66,8 +64,8 @@ class Binarizer(OnlineTransformer):
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:
-        """Floats, int64 ints, nulls and non-null vectors; a null vector and other types
-        take score_columns."""
+        """Numbers (floats, ints, booleans, NumPy numbers), nulls and non-null vectors (ours,
+        lists, JSON dicts); a null vector and other types take score_columns."""
         plan = tuple(zip(self.input_cols, (float(t) for t in self.thresholds)))
         outputs = self.output_cols
         null_out = None if self.null_gives_null else 0.0  # Spark 4: a null is NaN, NaN > t false
@@ -80,8 +78,11 @@ class Binarizer(OnlineTransformer):
                 cls = x.__class__
                 if cls is float:
                     out.append(1.0 if x > td else 0.0)  # NaN > t is False
-                elif cls is int and -_INT64 <= x < _INT64:
-                    out.append(1.0 if float(x) > td else 0.0)  # compared as a double
+                elif cls is int or cls is bool or isinstance(x, (np.floating, np.integer)):
+                    try:
+                        out.append(1.0 if float(x) > td else 0.0)  # compared as a double
+                    except OverflowError:
+                        return False
                 elif x is None:
                     out.append(null_out)
                 else:

@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attribute, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -35,7 +36,10 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 
 _LOW63 = np.int64(0x7FFFFFFFFFFFFFFF)
-_INT64 = 1 << 63
+_NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars the kernel reads as numbers
+SKIP_REASON = "NaN or null input"
+NAN_MESSAGE = ("Bucketizer encountered NaN value. To handle or skip NaNs, try setting "
+               "Bucketizer.handleInvalid.")
 
 
 def _java_key(x: float) -> tuple[float, float]:
@@ -121,42 +125,56 @@ class Bucketizer(OnlineTransformer):
         for (values, null), src, dst, search in zip(cols, self.input_cols, self.output_cols,
                                                     self._search):
             out[dst] = self._bucket(values, null, keep, search, src, batch)
-        return Scored(out, keep=keep, skip_reason="NaN or null input")
+        column = None
+        if batch.n == 1 and keep is not None and not keep[0]:  # name it for one row
+            column = next(src for src, (values, _) in zip(self.input_cols, cols)
+                          if np.isnan(values[0]))
+        return Scored(out, keep=keep, skip_reason=SKIP_REASON, skip_column=column)
 
     def row_kernel(self) -> RowKernel | None:
-        """Floats and int64 ints inside the splits, NaN under "keep", null under "error"/"keep";
-        values outside the splits, NaN under "error"/"skip" and null under "skip" take
-        score_columns."""
+        """Every mode in plain Python: numbers (floats, ints, booleans, NumPy) bucketed, NaN
+        kept, skipped or raised, null passed through (or skipped), values outside the splits
+        raised as the batch path raises them. Other types take score_columns."""
         if any(math.isnan(x) for s in self.splits for x in s):
             return None  # not a valid Spark model; leave its odd ordering to the batch path
-        keep = self.handle_invalid is HandleInvalid.KEEP
-        skip = self.handle_invalid is HandleInvalid.SKIP
+        mode = self.handle_invalid
+        keep, skip = mode is HandleInvalid.KEEP, mode is HandleInvalid.SKIP
         places = tuple(_row_place(search) for search in self._search)
-        plan = tuple(zip(self.input_cols, places, (float(len(s) - 1) for s in self.splits)))
-        outputs = self.output_cols
+        plan = tuple(zip(self.input_cols, self.output_cols, places, self.splits))
 
         def bucketize(values: dict) -> bool:
-            out: list[float | None] = []  # written after all are read, as the batch path does
-            for src, place, nan_bucket in plan:
+            xs: list[float | None] = []  # every column read first, as the batch path does
+            for src, _, _, _ in plan:
                 x = values.get(src, ABSENT)
                 cls = x.__class__
-                if cls is int and -_INT64 <= x < _INT64:
-                    x, cls = float(x), float  # int64 -> double, as the batch path casts
-                if cls is float:
-                    if x != x:
-                        if not keep:
-                            return False
-                        out.append(nan_bucket)
-                        continue
+                if cls is not float and x is not None:
+                    if not (cls is int or cls is bool or isinstance(x, _NUMBERS)):
+                        return False
+                    try:
+                        x = float(x)
+                    except OverflowError:
+                        return False
+                xs.append(x)
+            if skip:
+                for (src, _, _, _), x in zip(plan, xs):
+                    if x is None or x != x:
+                        raise RowSkipped(f"Spark would skip this row: {SKIP_REASON}",
+                                         column=src, stage=self.name)
+            out: list[float | None] = []
+            for (src, _, place, splits), x in zip(plan, xs):
+                if x is None:
+                    out.append(None)  # Spark's UDF over a primitive double: null in, null out
+                elif x != x:
+                    if not keep:
+                        raise InvalidInput(NAN_MESSAGE, column=src, stage=self.name, row=0)
+                    out.append(float(len(splits) - 1))
+                else:
                     bucket = place(x)
                     if bucket is None:
-                        return False
+                        raise InvalidInput(_outside(x, splits), column=src, stage=self.name,
+                                           row=0)
                     out.append(bucket)
-                elif x is None and not skip:
-                    out.append(None)  # Spark's UDF over a primitive double: null in, null out
-                else:
-                    return False
-            for dst, bucket in zip(outputs, out):
+            for (_, dst, _, _), bucket in zip(plan, out):
                 values[dst] = bucket
             return True
 
@@ -176,12 +194,7 @@ class Bucketizer(OnlineTransformer):
             outside &= keep  # rows that skip drops never reach Spark's UDF
         if outside is not None and outside.any():
             i = int(np.argmax(outside))
-            bounds = f"[{java_double_str(search.splits[0])}, {java_double_str(search.splits[-1])}]"
-            raise invalid(
-                f"Feature value {java_double_str(float(values[i]))} out of Bucketizer bounds "
-                f"{bounds}. Check your features, or loosen the lower/upper bound constraints.",
-                self, src, batch, i,
-            )
+            raise invalid(_outside(float(values[i]), search.splits), self, src, batch, i)
         nan = np.isnan(values)
         if not nan.any():
             return bucket
@@ -190,16 +203,19 @@ class Bucketizer(OnlineTransformer):
         if keep is not None:
             nan &= keep
         if nan.any() and self.handle_invalid is HandleInvalid.ERROR:
-            raise invalid(
-                "Bucketizer encountered NaN value. To handle or skip NaNs, try setting "
-                "Bucketizer.handleInvalid.", self, src, batch, int(np.argmax(nan)),
-            )
+            raise invalid(NAN_MESSAGE, self, src, batch, int(np.argmax(nan)))
         bucket[nan] = len(search.splits) - 1
         if null is None:
             return bucket
         result = bucket.astype(object)
         result[null] = None
         return result
+
+
+def _outside(x: float, splits: Sequence[float]) -> str:
+    bounds = f"[{java_double_str(splits[0])}, {java_double_str(splits[-1])}]"
+    return (f"Feature value {java_double_str(x)} out of Bucketizer bounds {bounds}. Check your "
+            "features, or loosen the lower/upper bound constraints.")
 
 
 def _row_place(search: _Search) -> Callable[[float], float | None]:

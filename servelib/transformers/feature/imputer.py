@@ -11,16 +11,19 @@ Spark computes, per column, ``when(ic.isNull, s).when(ic === missingValue, s).ot
 * the output has the input's type: a float column gets the surrogate rounded to float, integer
   columns get it truncated toward zero, and longs beyond 2**53 lose precision through double.
 
-The output type needs the input's Spark type. An Arrow table carries it; row dicts do not, so it
-is inferred from the values like PySpark's ``createDataFrame`` (ints -> long, floats -> double,
-NumPy float32 -> float) unless declared with :meth:`ImputerModel.with_input_types`. A column that
-holds only nulls and was not declared is taken as double. Booleans, strings and vectors are
-rejected (Spark's checkNumericType).
+The output type needs the input's Spark type. An Arrow table carries it; row dicts do not: a
+column declared with :meth:`ImputerModel.with_input_types` has the declared type, any other row
+column is a double column (a JSON number's type), whatever Python type its values have. One row
+and a list of rows therefore always agree (``3`` imputes to ``3.0`` alone and in a list; declare
+``{"age": "integer"}`` for integer outputs). Python ints and NumPy scalars are numbers (an int
+beyond the doubles is refused); booleans, strings and vectors are rejected (Spark's
+checkNumericType).
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -30,7 +33,7 @@ import pyarrow as pa
 
 from servelib.errors import InvalidInput
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored
-from servelib.transformers.batch import Batch
+from servelib.transformers.batch import Batch, brief
 from servelib.vectors import VectorColumn
 
 # Spark SQL simple type names (as in a schema's JSON) -> NumPy dtype of the column.
@@ -49,7 +52,7 @@ _NAMES = {dtype: name for name, dtype in SPARK_TYPES.items()}
 # [min, max + 1) of each integer type, exact in float64 (powers of two)
 _BOUNDS = {d: (float(np.iinfo(d).min), -float(np.iinfo(d).min)) for d in SPARK_TYPES.values()
            if d.kind == "i"}
-_INT64 = 1 << 63
+_F32 = struct.Struct("f")
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class ImputerModel(OnlineTransformer):
         for src, dst, sur, dec in columns:
             x, null, dtype, in_range = self._read(batch, src, dec)
             if dtype is _FLOAT:
-                x = x.astype(np.float32).astype(np.float64)  # the value a float column holds
+                with np.errstate(over="ignore"):
+                    x = x.astype(np.float32).astype(np.float64)  # the value a float column holds
             if mv_nan:
                 missing = np.isnan(x)  # null rows are NaN in x; Spark SQL: NaN = NaN
             else:
@@ -97,39 +101,48 @@ class ImputerModel(OnlineTransformer):
             result = np.where(missing, sur, x)
             if dtype.kind == "i":
                 self._check_range(result, dtype, src, sur, in_range)
-            out[dst] = result if dtype is _DOUBLE else result.astype(dtype)  # ints: truncated
+            if dtype is not _DOUBLE:
+                with np.errstate(over="ignore"):  # a double beyond float32 is inf, as in Spark
+                    result = result.astype(dtype)  # ints: truncated (in range: checked above)
+            out[dst] = result
         return Scored(out)
 
-    def row_kernel(self) -> RowKernel | None:
-        """Floats, ints and nulls imputed in plain Python for columns declared double or
-        integer; undeclared columns only for floats (double). score_columns infers an undeclared
-        column's type from all of a list's rows (``[1, None]`` is a long column, ``None`` alone
-        a double one), which one row cannot know. Float columns, floats in integer columns and
-        results that do not fit the column's type also take score_columns."""
+    def row_kernel(self) -> RowKernel:
+        """Nulls, NaN, floats, ints and NumPy numbers imputed in plain Python for every column
+        type; booleans, other types and results that do not fit an integer column (errors on
+        the batch path) are declined."""
         declared = self.declared or (None,) * len(self.input_cols)
-        if any(d is not None and d.kind != "i" and d is not _DOUBLE for d in declared):
-            return None  # float32 columns: their rounding is left to score_columns
-        plan = tuple((src, dst, sur, d is not None, _BOUNDS.get(d)) for src, dst, sur, d
+        plan = tuple((src, dst, sur, d or _DOUBLE) for src, dst, sur, d
                      in zip(self.input_cols, self.output_cols, self.surrogates, declared))
+        plan = tuple((src, dst, sur, dtype is _FLOAT, _BOUNDS.get(dtype))
+                     for src, dst, sur, dtype in plan)
         mv = self.missing_value
         mv_nan = math.isnan(mv)
 
         def impute(values: dict) -> bool:
-            for src, dst, sur, typed, bounds in plan:
+            for src, dst, sur, single, bounds in plan:
                 x = values.get(src, ABSENT)
                 cls = x.__class__
-                if cls is float and bounds is None:  # a double column
-                    result = sur if (x != x if mv_nan else x == mv) else x
-                elif not typed:
-                    return False
-                elif x is None:
+                if x is None:
                     result = sur  # null is always imputed
-                elif cls is int and -_INT64 <= x < _INT64:
-                    x = float(x)  # compared and imputed in double, as Spark does
-                    result = sur if (not mv_nan and x == mv) else x
                 else:
-                    return False
-                if bounds is not None:  # cast back to the integer type: truncated
+                    if cls is not float:
+                        if cls is bool or not isinstance(x, _NUMBERS):
+                            return False  # the batch path names the bad value
+                        try:
+                            x = float(x)  # compared and imputed in double, as Spark does
+                        except OverflowError:
+                            return False
+                    if single:
+                        x = _as_float32(x)  # the value a float column holds
+                        if x is None:
+                            return False
+                    result = sur if (x != x if mv_nan else x == mv) else x
+                if single:
+                    result = _as_float32(result)
+                    if result is None:
+                        return False
+                elif bounds is not None:  # cast back to the integer type: truncated
                     if not bounds[0] <= result < bounds[1]:
                         return False
                     result = int(result)
@@ -144,22 +157,23 @@ class ImputerModel(OnlineTransformer):
         col = batch.column(src, self.name)
         if isinstance(col, VectorColumn):
             raise InvalidInput("expected a number, got a vector", column=src, stage=self.name)
+        rows = batch.from_request_rows(src)
         if col.dtype != object:
             dtype = SPARK_TYPES.get(_NAMES.get(col.dtype, ""))
             if dtype is None:
                 raise InvalidInput(f"Spark's Imputer takes numeric columns, got {col.dtype}",
                                    column=src, stage=self.name)
-            if declared is not None and batch.source_type(src) is None:
-                dtype = declared  # row input: the declared Spark type wins over the inferred one
+            if rows:
+                dtype = declared or _DOUBLE
             fits = col.dtype.kind == "i" and col.dtype.itemsize <= dtype.itemsize
             return col.astype(np.float64, copy=False), None, dtype, fits
         x, null, seen = _objects_to_floats(col, src, self.name)
         source = batch.source_type(src)
         if source is not None:
             return x, null, _arrow_dtype(source, src, self.name), True
-        if declared is not None:
-            dtype = declared
-        elif float in seen:
+        if rows:
+            dtype = declared or _DOUBLE
+        elif float in seen:  # a stage's output column with nulls
             dtype = _DOUBLE
         elif np.float32 in seen:
             dtype = _FLOAT
@@ -193,12 +207,25 @@ def _objects_to_floats(col: np.ndarray, src: str, stage: str) -> tuple[np.ndarra
             x[i] = np.nan
             continue
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, _NUMBERS):
-            raise InvalidInput(f"expected a number, got {type(v).__name__} {v!r}",
+            raise InvalidInput(f"expected a number, got {type(v).__name__} {brief(v)}",
                                column=src, stage=stage, row=i)
         seen.add(np.float32 if isinstance(v, np.float32) else
                  int if isinstance(v, (int, np.integer)) else float)
-        x[i] = v
+        try:
+            x[i] = v
+        except OverflowError:  # an int beyond the doubles
+            raise InvalidInput(f"{brief(v)} is too large for a double", column=src, stage=stage,
+                               row=i) from None
     return x, (null if null.any() else None), seen
+
+
+def _as_float32(x: float) -> float | None:
+    """``x`` rounded to float32 as NumPy's cast rounds it; None where it overflows to inf (the
+    rare case left to the batch path)."""
+    try:
+        return _F32.unpack(_F32.pack(x))[0]
+    except OverflowError:
+        return None
 
 
 def _arrow_dtype(t: pa.DataType, src: str, stage: str) -> np.dtype:

@@ -19,6 +19,7 @@ Semantics (identical in Spark 3.5 and 4.x):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -27,10 +28,10 @@ import numpy as np
 
 from servelib.errors import UnsupportedStage
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.vector_assembler import holds_vectors
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, compressed_row_is_sparse, row_vector
 
 NULL_MESSAGE = "Values to interact cannot be null."
 
@@ -150,6 +151,33 @@ class Interaction(OnlineTransformer):
             acc = acc.copy()  # never hand out the input column's own array
         return Scored({self.output_col: VectorColumn.compressed(acc, spark4=self.spark4)})
 
+    def row_kernel(self) -> RowKernel:
+        """score_columns for one row in plain Python: the same encodings and the same products
+        in the same order (the same bits). Nulls, booleans, invalid nominal values and vectors
+        without attributes (errors) and other types take score_columns."""
+        plan = tuple(zip(self.input_cols, self.encoders))[::-1]  # the last input first
+        out_col, spark4 = self.output_col, self.spark4
+
+        def interact(values: dict) -> bool:
+            acc: list[float] | None = None
+            active: list[bool] = []
+            for name, enc in plan:
+                encoded = _row_encoded(values.get(name, ABSENT), enc)
+                if encoded is None:
+                    return False
+                vals, act = encoded
+                if acc is None:
+                    acc, active = vals, act
+                else:
+                    acc = [v * p for v in vals for p in acc]
+                    active = [a and b for a in act for b in active]
+            assert acc is not None
+            out = [x if a else 0.0 for x, a in zip(acc, active)]
+            values[out_col] = RowVector(out, compressed_row_is_sparse(out, spark4))
+            return True
+
+        return interact
+
     def _encode(self, batch: Batch, j: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Input ``j`` encoded (rows x encoded size) and which entries Spark emits."""
         name, enc = self.input_cols[j], self.encoders[j]
@@ -209,6 +237,39 @@ def _one_slot(stage: Interaction, batch: Batch, name: str, dense: np.ndarray,
             out_act[hot, cols] = True
         start += card
     return out, out_act
+
+
+def _row_encoded(value: Any, enc: Encoder) -> tuple[list[float], list[bool]] | None:
+    """_encode and _one_slot for one row's value (None: left to score_columns)."""
+    cls = value.__class__
+    if enc.vector:
+        got = row_vector(value)
+        if got is None or len(got[0]) != len(enc.cards):
+            return None
+        slots, sparse = got
+    elif cls is float or cls is int or isinstance(value, (np.floating, np.integer)):
+        try:
+            slots, sparse = [float(value)], False
+        except OverflowError:
+            return None
+    else:
+        return None  # null, booleans, vectors without attributes: errors; other types
+    vals: list[float] = []
+    act: list[bool] = []
+    for x, card in zip(slots, enc.cards):
+        emitted = not sparse or x != 0.0  # a sparse row emits its stored entries only
+        if card == 1:
+            vals.append(x)
+            act.append(emitted)
+            continue
+        seg, seg_act = [0.0] * card, [False] * card
+        if emitted:
+            if not (x >= 0 and x == math.floor(x) and x < card):
+                return None  # not an index: the batch path names it
+            seg[int(x)], seg_act[int(x)] = 1.0, True
+        vals += seg
+        act += seg_act
+    return vals, act
 
 
 def _num_values(attr: Attribute) -> int | None:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from servelib.errors import ModelLoadError
+from servelib.errors import InvalidInput, ModelLoadError
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -39,7 +39,7 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 from servelib.vectors import RowVector, VectorColumn
 
-_INT64 = 1 << 63
+_NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars the kernel reads as numbers
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,9 @@ class OneHotEncoderModel(OnlineTransformer):
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:
-        """A double or int index (invalid ones under "keep") encoded in plain Python; null,
-        other types and invalid values under "error" take score_columns."""
+        """Every row in plain Python: a number (float, int, bool, NumPy) encoded, an invalid
+        one kept or raised as the batch path raises it, null giving a null vector. Other types
+        take score_columns."""
         keep = self.keep_invalid
         plan = tuple((src, dst, float(size), len(slots)) for src, dst, size, slots
                      in zip(self.input_cols, self.output_cols, self.category_sizes, self._slots))
@@ -132,16 +133,23 @@ class OneHotEncoderModel(OnlineTransformer):
         def encode(values: dict) -> bool:
             for src, dst, size, length in plan:
                 x = values.get(src, ABSENT)
-                if x.__class__ is int and -_INT64 <= x < _INT64:
-                    x = float(x)  # an integer column, cast to double as NumPy casts int64
-                elif x.__class__ is not float:
-                    return False
+                cls = x.__class__
+                if cls is not float:
+                    if x is None:
+                        values[dst] = None  # Spark's UDF over a primitive double: null out
+                        continue
+                    if not (cls is int or cls is bool or isinstance(x, _NUMBERS)):
+                        return False
+                    try:
+                        x = float(x)  # cast to double as the batch path casts
+                    except OverflowError:
+                        return False
                 if 0.0 <= x < size:  # False for NaN
                     slot = int(x)
                 elif keep:
                     slot = int(size)
                 else:
-                    return False
+                    raise InvalidInput(_message(x), column=src, stage=self.name, row=0)
                 vec = [0.0] * length
                 if slot < length:
                     vec[slot] = 1.0
@@ -151,13 +159,15 @@ class OneHotEncoderModel(OnlineTransformer):
         return encode
 
     def _error(self, batch: Batch, src: str, x: np.ndarray, row: int) -> Exception:
-        value = java_double_str(float(x[row]))
-        if x[row] < 0:
-            msg = (f"Negative value: {value}. Input can't be negative. To handle invalid values, "
-                   "set Param handleInvalid to keep")
-        else:
-            msg = f"Unseen value: {value}. To handle unseen values, set Param handleInvalid to keep."
-        return invalid(msg, self, src, batch, row)
+        return invalid(_message(float(x[row])), self, src, batch, row)
+
+
+def _message(x: float) -> str:
+    value = java_double_str(x)
+    if x < 0:
+        return (f"Negative value: {value}. Input can't be negative. To handle invalid values, "
+                "set Param handleInvalid to keep")
+    return f"Unseen value: {value}. To handle unseen values, set Param handleInvalid to keep."
 
 
 def _names_from_input(attr: Any, src: str, stage: str) -> tuple[str, ...] | None:

@@ -22,9 +22,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from servelib.transformers.base import OnlineTransformer, Scored, invalid
+from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import VectorColumn
+from servelib.vectors import RowVector, VectorColumn, row_vector
 
 
 def expansion_plan(num_features: int, degree: int) -> np.ndarray:
@@ -89,3 +89,35 @@ class PolynomialExpansion(OnlineTransformer):
                     stopped |= (factor == 0.0) & sparse  # unstored entries are never multiplied
         value[stopped] = 0.0
         return Scored({self.output_col: VectorColumn(value, col.sparse.copy())})
+
+    def row_kernel(self) -> RowKernel:
+        """score_columns' products for one vector in plain Python (the same multiplications
+        in the same order: the same bits); null vectors take score_columns."""
+        src, dst = self.input_col, self.output_col
+        plans: dict[int, list[tuple[int, ...]]] = {}
+
+        def expand(values: dict) -> bool:
+            got = row_vector(values.get(src, ABSENT))
+            if got is None:
+                return False
+            x, sparse = got
+            plan = plans.get(len(x))
+            if plan is None:
+                plan = [tuple(r) for r in self.plan(len(x)).tolist()]
+                if len(plans) < 16:  # sizes come from requests: keep the cache bounded
+                    plans[len(x)] = plan
+            x = [*x, 1.0]  # the padding factor of lower-degree monomials
+            out = []
+            for factors in plan:
+                value = 1.0
+                for i in factors:
+                    f = x[i]
+                    value *= f
+                    if value == 0.0 or (sparse and f == 0.0):
+                        value = 0.0  # a branch Spark stops: the slot stays 0
+                        break
+                out.append(value)
+            values[dst] = RowVector(out, sparse)
+            return True
+
+        return expand

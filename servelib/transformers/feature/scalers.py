@@ -105,12 +105,13 @@ class _ShiftScale(_VectorScaler):
         if dense.shape[1] != self.num_features:  # a shorter input uses the first factors
             shift = None if shift is None else shift[: dense.shape[1]]
             scale = None if scale is None else scale[: dense.shape[1]]
-        if shift is not None:
-            out = dense - shift
-            if scale is not None:
-                out *= scale
-            return Scored({self.output_col: VectorColumn.of_dense(out)})
-        out = dense * scale
+        with np.errstate(over="ignore", invalid="ignore"):  # IEEE results, as on the JVM
+            if shift is not None:
+                out = dense - shift
+                if scale is not None:
+                    out *= scale
+                return Scored({self.output_col: VectorColumn.of_dense(out)})
+            out = dense * scale
         if not self.scale_finite and col.sparse.any():
             sp = col.sparse
             out[sp] = np.where(dense[sp] != 0, out[sp], 0.0)
@@ -211,7 +212,8 @@ class MinMaxScalerModel(_VectorScaler):
         if col.size != self.num_features:
             raise self._wrong_size(col, batch, np.ones(len(col), dtype=bool))
         x = col.dense
-        out = (x - self.original_min) * self.scale + self.min  # NaN stays NaN
+        with np.errstate(over="ignore", invalid="ignore"):  # IEEE results, as on the JVM
+            out = (x - self.original_min) * self.scale + self.min  # NaN stays NaN
         if self.constant.size:  # constant features: (min + max) / 2 unless NaN
             sub = x[:, self.constant]
             out[:, self.constant] = np.where(np.isnan(sub), sub, self.constant_output)

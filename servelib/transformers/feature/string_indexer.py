@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from servelib.errors import InvalidInput
+from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attribute, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -37,12 +37,14 @@ from servelib.transformers.base import (
     Scored,
     invalid,
 )
-from servelib.transformers.batch import Batch
+from servelib.transformers.batch import Batch, brief
 
 NULL_MESSAGE = (
     "StringIndexer encountered NULL value. To handle or skip NULLS, try setting "
     "StringIndexer.handleInvalid."
 )
+SKIP_REASON = "null or unseen label"
+_SHOWN = 80  # characters of a label an error message shows
 _NULL, _UNSEEN, _NAN = -1.0, -2.0, -3.0  # sentinels in the index array before handleInvalid
 
 
@@ -101,30 +103,48 @@ class StringIndexerModel(OnlineTransformer):
             row, pos = first_bad
             raise self._error(batch, row, pos)
         if skip:
-            return Scored(out, keep=keep, skip_reason="null or unseen label")
+            column = None
+            if batch.n == 1 and keep is not None and not keep[0]:  # name it for one row
+                column = next(src for src, dst in zip(self.input_cols, self.output_cols)
+                              if out[dst][0] < 0)
+            return Scored(out, keep=keep, skip_reason=SKIP_REASON, skip_column=column)
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:
-        """Strings (and null under "keep") indexed in plain Python; numbers, which Spark casts
-        to strings, and invalid values under "error"/"skip" take score_columns."""
-        keep = self.handle_invalid is HandleInvalid.KEEP
+        """Every mode in plain Python: strings, and numbers cast as Spark casts them; null and
+        unseen values kept, skipped (RowSkipped naming the first such column) or raised as the
+        batch path raises them. Booleans, other types and missing columns take score_columns."""
+        mode = self.handle_invalid
+        keep, skip = mode is HandleInvalid.KEEP, mode is HandleInvalid.SKIP
         plan = tuple((src, dst, index.get, float(len(labels))) for src, dst, index, labels
                      in zip(self.input_cols, self.output_cols, self._index, self.labels))
 
         def index(values: dict) -> bool:
+            bad = None  # the first column with a null or unseen value, and that value
             for src, dst, get, unknown in plan:
                 v = values.get(src, ABSENT)
                 if v.__class__ is str:
                     i = get(v)
-                    if i is None:
-                        if not keep:
-                            return False
-                        i = unknown
-                elif v is None and keep:
-                    i = unknown
-                else:
+                elif v is ABSENT:
                     return False
+                else:
+                    try:
+                        i = _other(v, get, skip)
+                    except TypeError:
+                        return False  # a type Spark rejects: the batch path names it
+                    if i < 0:
+                        i = None
+                if i is None:
+                    if keep:
+                        i = unknown
+                    elif bad is None:
+                        bad = (src, v)
                 values[dst] = i
+            if bad is not None:
+                if skip:
+                    raise RowSkipped(f"Spark would skip this row: {SKIP_REASON}",
+                                     column=bad[0], stage=self.name)
+                raise InvalidInput(self._message(bad[1]), column=bad[0], stage=self.name, row=0)
             return True
 
         return index
@@ -160,14 +180,16 @@ class StringIndexerModel(OnlineTransformer):
 
     def _error(self, batch: Batch, row: int, pos: int) -> InvalidInput:
         src = self.input_cols[pos]
-        value = batch.column(src, self.name)[row]
+        return invalid(self._message(batch.column(src, self.name)[row]), self, src, batch, row)
+
+    @staticmethod
+    def _message(value: Any) -> str:
         if value is None:
-            return invalid(NULL_MESSAGE, self, src, batch, row)
+            return NULL_MESSAGE
         label = _spark_string(value)
-        return invalid(
-            f"Unseen label: {label}. To handle unseen labels, set Param handleInvalid to keep.",
-            self, src, batch, row,
-        )
+        if len(label) > _SHOWN:  # a 10 MB label must not make a 10 MB message
+            label = f"{label[:_SHOWN]}... ({len(label)} characters)"
+        return f"Unseen label: {label}. To handle unseen labels, set Param handleInvalid to keep."
 
 
 def _other(value: Any, get: Any, skip: bool) -> float:
@@ -205,7 +227,7 @@ def _spark_string(value: Any) -> str | None:
         return java_double_str(float(value))
     if isinstance(value, str):
         return str(value)
-    raise TypeError(f"expected a string or number, got {type(value).__name__} {value!r}")
+    raise TypeError(f"expected a string or number, got {type(value).__name__} {brief(value)}")
 
 
 def java_double_str(x: float) -> str:

@@ -28,12 +28,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from itertools import accumulate
 from typing import Any, ClassVar
 
 import numpy as np
 
-from servelib.errors import ModelLoadError
+from servelib.errors import InvalidInput, ModelLoadError, RowSkipped
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -63,8 +64,9 @@ KEEP_MESSAGE = (
     'Can not infer column lengths with handleInvalid = "keep". Consider using VectorSizeHint '
     "to add metadata for columns: [{}]."
 )
-_SCALARS = (int, float, np.number, np.bool_, str, bytes)
-_INT64 = 1 << 63
+_SCALARS = (int, float, np.number, np.bool_, Decimal, str, bytes)
+_NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars a kernel reads as numbers
+SKIP_REASON = "a null or NaN input (handleInvalid='skip')"
 
 
 def group_size(group: AttributeGroup) -> int | None:
@@ -223,45 +225,72 @@ class VectorAssembler(OnlineTransformer):
                 self._raise_number(batch, columns, int(np.argmax(nan)))
             return self._scored(out)
         drop = nan if bad is None else (bad if nan is None else bad | nan)
-        return self._scored(out, keep=None if drop is None else ~drop)
+        column = None
+        if n == 1 and drop is not None and drop[0]:  # name the first bad column for one row
+            column = next(name for col, name in zip(columns, self.input_cols) if _bad_first(col))
+        return self._scored(out, keep=None if drop is None else ~drop, column=column)
 
     def row_kernel(self) -> RowKernel:
-        """Floats, ints, vectors (and nulls under "keep") assembled in plain Python; nulls and
-        NaN numbers under "error"/"skip", and anything the batch path must look at, take
-        score_columns."""
-        keep = self.handle_invalid is HandleInvalid.KEEP
+        """Floats, ints, booleans, NumPy numbers, vectors (ours, lists, JSON dicts) and nulls
+        and NaN in every mode: "keep" assembles them, "skip" raises RowSkipped and "error"
+        the batch path's error, naming the column the batch path names. Other types, ints
+        beyond the doubles and vectors in a column known to hold numbers take score_columns."""
+        mode = self.handle_invalid
+        keep = mode is HandleInvalid.KEEP
         plan = tuple(zip(self.input_cols, self.vector, self.widths))
         spark4 = self.spark4
 
         def assemble(values: dict) -> bool:
             out: list[float] = []
+            null_vector = bad_number = None  # the first such column (error / skip)
             for name, is_vector, width in plan:
                 v = values.get(name, ABSENT)
                 cls = v.__class__
                 if cls is float and not is_vector:
-                    if v != v and not keep:
-                        return False
+                    if v != v and bad_number is None:
+                        bad_number = (name, NAN_MESSAGE)
                     out.append(v)
-                elif cls is int and not is_vector and -_INT64 <= v < _INT64:
-                    out.append(float(v))  # int64 -> double rounds as Python does
-                elif v is None:
-                    if not keep:
+                elif (cls is int or cls is bool) and not is_vector:
+                    try:
+                        out.append(float(v))  # int64 -> double rounds as Python does
+                    except OverflowError:
                         return False
-                    out.extend([math.nan] * (width if is_vector else 1))
+                elif v is None:  # a number unless known to be a vector, as in the batch path
+                    if keep:
+                        out.extend([math.nan] * (width if is_vector else 1))
+                    elif is_vector:
+                        null_vector = null_vector or name
+                    elif bad_number is None:
+                        bad_number = (name, NULL_MESSAGE)
+                elif isinstance(v, _NUMBERS) and not is_vector:
+                    x = float(v)
+                    if x != x and bad_number is None:
+                        bad_number = (name, NAN_MESSAGE)
+                    out.append(x)
                 else:
                     vec = row_values(v)
                     if vec is None or is_vector is False or (is_vector is None and keep):
                         return False
                     out.extend(vec)
+            if not keep and (null_vector or bad_number):
+                if mode is HandleInvalid.SKIP:
+                    first = next(n for n, *_ in plan if n == null_vector or
+                                 (bad_number and n == bad_number[0]))
+                    raise RowSkipped(f"Spark would skip this row: {SKIP_REASON}",
+                                     column=first, stage=self.name)
+                if null_vector:  # found while assembling, before any number is looked at
+                    raise InvalidInput(NULL_MESSAGE, column=null_vector, stage=self.name, row=0)
+                raise InvalidInput(bad_number[1], column=bad_number[0], stage=self.name, row=0)
             values[self.output_col] = RowVector(out, compressed_row_is_sparse(out, spark4))
             return True
 
         return assemble
 
-    def _scored(self, out: np.ndarray, keep: np.ndarray | None = None) -> Scored:
-        column = VectorColumn.compressed(out, spark4=self.spark4)
-        return Scored({self.output_col: column}, keep=keep,
-                      skip_reason="a null or NaN input (handleInvalid='skip')")
+    def _scored(self, out: np.ndarray, keep: np.ndarray | None = None,
+                column: str | None = None) -> Scored:
+        vectors = VectorColumn.compressed(out, spark4=self.spark4)
+        return Scored({self.output_col: vectors}, keep=keep, skip_reason=SKIP_REASON,
+                      skip_column=column)
 
     def _raise_number(self, batch: Batch, columns: list[Any], i: int) -> None:
         """Name the first number column that is null or NaN in row ``i`` (error mode)."""
@@ -271,6 +300,13 @@ class VectorAssembler(OnlineTransformer):
                 null = batch.floats(name, self.name)[1]
                 message = NULL_MESSAGE if null is not None and null[i] else NAN_MESSAGE
                 raise invalid(message, self, name, batch, i)
+
+
+def _bad_first(col: Any) -> bool:
+    """Whether row 0 of an input column makes "skip" drop the row."""
+    if isinstance(col, VectorColumn):
+        return col.null is not None and bool(col.null[0])
+    return bool(np.isnan(col[0]))
 
 
 def _renamed(attr: Attribute, name: str) -> Attribute:

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from servelib.errors import ModelLoadError
+from servelib.errors import InvalidInput, ModelLoadError, RowSkipped
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -44,6 +44,9 @@ from servelib.transformers.base import (
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
 from servelib.vectors import RowVector, VectorColumn, row_vector
+
+
+SKIP_REASON = "invalid categorical value"
 
 
 @dataclass(frozen=True)
@@ -159,23 +162,21 @@ class VectorIndexerModel(OnlineTransformer):
         if self.handle_invalid is HandleInvalid.ERROR and bad_rows.any():
             row = int(np.argmax(bad_rows))
             feature = int(features[np.argmin(found[row])])
-            value = java_double_str(float(col.dense[row, feature]))
-            raise invalid(
-                f"VectorIndexer encountered invalid value {value} on feature index {feature}. To "
-                "handle or skip invalid value, try setting VectorIndexer.handleInvalid.",
-                self, self.input_col, batch, row,
-            )
+            raise invalid(_invalid_message(float(col.dense[row, feature]), feature), self,
+                          self.input_col, batch, row)
         out = VectorColumn(dense, col.sparse.copy(), None)
         if self.handle_invalid is HandleInvalid.SKIP and bad_rows.any():
             return Scored({self.output_col: out}, keep=~bad_rows,
-                          skip_reason="invalid categorical value", skip_column=self.input_col)
+                          skip_reason=SKIP_REASON, skip_column=self.input_col)
         return Scored({self.output_col: out})
 
     def row_kernel(self) -> RowKernel:
-        """A non-null vector of numFeatures slots, unseen values under "keep" included; null,
-        other sizes and unseen values under "error"/"skip" take score_columns."""
+        """A non-null vector of numFeatures slots (ours, a list, a JSON dict) in every mode:
+        unseen values kept, skipped or raised as the batch path raises them; null and other
+        sizes take score_columns."""
         src, dst, n = self.input_col, self.output_col, self.num_features
         keep = self.handle_invalid is HandleInvalid.KEEP
+        skip = self.handle_invalid is HandleInvalid.SKIP
         plan: list[tuple[int, dict[float, float], float]] = []
         for cm in self.category_maps:
             table: dict[float, float] = {}
@@ -197,14 +198,23 @@ class VectorIndexerModel(OnlineTransformer):
                 # NaN finds nothing (a dict would find a NaN key by identity)
                 mapped = table.get(x) if x == x else None
                 if mapped is None:
+                    if skip:
+                        raise RowSkipped(f"Spark would skip this row: {SKIP_REASON}",
+                                         column=src, stage=self.name)
                     if not keep:
-                        return False
+                        raise InvalidInput(_invalid_message(x, feature), column=src,
+                                           stage=self.name, row=0)
                     mapped = size
                 out[feature] = mapped
             values[dst] = RowVector(out, sparse)
             return True
 
         return index
+
+
+def _invalid_message(x: float, feature: int) -> str:
+    return (f"VectorIndexer encountered invalid value {java_double_str(x)} on feature index "
+            f"{feature}. To handle or skip invalid value, try setting VectorIndexer.handleInvalid.")
 
 
 def _find(x: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from servelib.errors import InvalidInput, ModelLoadError
+from servelib.errors import InvalidInput, ModelLoadError, RowSkipped
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -85,24 +85,39 @@ class VectorSizeHint(OnlineTransformer):
                               f"{int(sizes[i])}", self, self.input_col, batch, i)
             return Scored({})
         drop = wrong if null is None else wrong | null
-        return Scored({}, keep=None if not drop.any() else ~drop,
-                      skip_reason=f"a null vector or one not of size {self.size}",
+        return Scored({}, keep=None if not drop.any() else ~drop, skip_reason=self._skip_reason,
                       skip_column=self.input_col)
 
     def row_kernel(self) -> RowKernel:
-        """A vector of the declared size (any size, or null, when "optimistic"); null and other
-        sizes under "error"/"skip", and non-vectors, take score_columns."""
-        src, size = self.input_col, self.size
-        optimistic = self.handle_invalid == "optimistic"
+        """Every mode: a vector (ours, a list, a JSON dict) or null passes, is skipped or raises
+        as the batch path decides; non-vectors take score_columns."""
+        src, size, mode = self.input_col, self.size, self.handle_invalid
+        optimistic = mode == "optimistic"
 
         def check(values: dict) -> bool:
             v = values.get(src, ABSENT)
             if v is None:
-                return optimistic
-            got = row_vector(v)  # also what the batch path accepts as a vector
-            return got is not None and (optimistic or len(got[0]) == size)
+                got = None
+            else:
+                got = row_vector(v)  # also what the batch path accepts as a vector
+                if got is None:
+                    return False
+                if optimistic or len(got[0]) == size:
+                    return True
+            if optimistic:
+                return True
+            if mode == "error":
+                message = NULL_MESSAGE if got is None else (
+                    f"VectorSizeHint Expecting a vector of size {size} but got {len(got[0])}")
+                raise InvalidInput(message, column=src, stage=self.name, row=0)
+            raise RowSkipped(f"Spark would skip this row: {self._skip_reason}", column=src,
+                             stage=self.name)
 
         return check
+
+    @property
+    def _skip_reason(self) -> str:
+        return f"a null vector or one not of size {self.size}"
 
     def _sizes(self, batch: Batch) -> tuple[np.ndarray | None, np.ndarray]:
         """Null mask and each row's vector size; rows of one batch may differ in size here."""
