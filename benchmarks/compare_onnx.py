@@ -330,10 +330,11 @@ def percentile(sorted_samples: list[float], q: float) -> float:
     return sorted_samples[min(len(sorted_samples) - 1, int(len(sorted_samples) * q))]
 
 
-def timed_cycle(call: Callable[[Any], object], args: Sequence[Any], max_calls: int,
-                max_seconds: float, warmup: int) -> dict[str, float]:
-    """call(args[i % len(args)]): warm-up calls, then seconds per call over at most ``max_calls``
-    calls or ``max_seconds`` seconds; the argument is picked outside the timed region."""
+def cycle_samples(call: Callable[[Any], object], args: Sequence[Any], max_calls: int,
+                  max_seconds: float, warmup: int) -> list[float]:
+    """Seconds of each call(args[i % len(args)]), in call order: warm-up calls, then at most
+    ``max_calls`` calls or ``max_seconds`` seconds; the argument is picked outside the timed
+    region (also used by bench_fastpath.py)."""
     for i in range(warmup):
         call(args[i % len(args)])
     gc.collect()
@@ -347,7 +348,12 @@ def timed_cycle(call: Callable[[Any], object], args: Sequence[Any], max_calls: i
         samples.append(t1 - t0)
         if t1 > deadline:
             break
-    samples.sort()
+    return samples
+
+
+def timed_cycle(call: Callable[[Any], object], args: Sequence[Any], max_calls: int,
+                max_seconds: float, warmup: int) -> dict[str, float]:
+    samples = sorted(cycle_samples(call, args, max_calls, max_seconds, warmup))
     return {"p50_us": percentile(samples, 0.5) * 1e6, "p90_us": percentile(samples, 0.9) * 1e6,
             "p99_us": percentile(samples, 0.99) * 1e6, "calls": len(samples)}
 

@@ -1,0 +1,363 @@
+"""servelib vs onnxruntime vs PySpark on the production-shaped pipelines of issue 8, in one run.
+
+    tox -e bench-fastpath [-- --quick --json OUT]
+    python benchmarks/bench_fastpath.py [--quick] [--case NAME ...] [--json OUT]
+
+Needs, in one Python: servelib's dependencies, PySpark with Java 17, and ``onnxmltools onnx
+onnxruntime`` (the versions pinned in tox.ini's bench-onnx). The pipelines are the parity
+fixtures of tests/parity/cases/production.py for the installed PySpark line; the rows are that
+module's :func:`serving_rows`: dicts as ``pyarrow.Table.to_pylist()`` gives them (int32 columns
+as Python ints, booleans as bools, nulls as None), one in 13 dirty (null/NaN in imputed columns,
+unseen and null categories, a null in a column the VectorAssembler keeps as NaN).
+
+Per pipeline, with PySpark (local[2]) while it runs, then with the JVM stopped:
+
+- load: ``servelib.load`` vs ``pyspark.ml.PipelineModel.load`` (warm JVM), median of
+  --load-repeats each;
+- ONNX: ``onnxmltools.convert_sparkml`` of the live PySpark model (numeric inputs float [N, 1],
+  strings string [N, 1]), with two patches that only make the graph load (compare_onnx.py's
+  opset import; :func:`label_encoders_v2`): no semantic fix, this is what a user gets. Its agreement with PySpark on the first --agree-rows serving rows (max |difference|
+  of the probability or prediction, differing predictions, rows it cannot score), and servelib's;
+- one row: p50/p99 of servelib ``score_instance(row dict)`` and of onnxruntime (1 thread, feed
+  built from the same row dict inside the timed call: None -> NaN / "", bool -> 0/1), cycling over
+  a stream of --stream distinct serving rows, at most --calls calls or --seconds s; p99/p50, and
+  servelib's p50 on the dirty rows alone (the cliff);
+- batch: rows/s of servelib ``transform(Arrow table)``, onnxruntime ``run`` on the whole feed
+  (1 thread), and PySpark ``transform`` into the noop sink on local[2], on --rows serving rows.
+
+Nothing here is a test; the figures are in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+import servelib  # noqa: E402
+from benchmarks.compare_onnx import cycle_samples, fix_opset, machine, percentile  # noqa: E402
+from benchmarks.compare_pyspark import median_time, spark_session  # noqa: E402
+from tests.parity.cases import production  # noqa: E402
+
+CASES = ("prod_lr_pipeline", "prod_rf200_pipeline", "prod_gbt100_regressor",
+         "prod_gbt30_classifier")
+Row = dict[str, Any]
+
+
+def arrow_schema() -> pa.Schema:
+    types = {"string": pa.string(), "int": pa.int32(), "boolean": pa.bool_(),
+             "double": pa.float64()}
+    return pa.schema([(f.split()[0], types[f.split()[1]]) for f in production.SCHEMA.split(", ")])
+
+
+def is_dirty(row: Mapping[str, Any], clean: Mapping[str, Any]) -> bool:
+    return any(row[c] is None or row[c] != clean[c] for c in row)
+
+
+# ---- ONNX --------------------------------------------------------------------------------------
+class OrtPipeline:
+    """onnxruntime (1 thread) on a converted pipeline, fed from row dicts or an Arrow table."""
+
+    def __init__(self, onx: Any) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(onx.SerializeToString(), options,
+                                            providers=["CPUExecutionProvider"])
+        inputs = self.session.get_inputs()
+        self.strings = [i.name for i in inputs if i.type == "tensor(string)"]
+        self.floats = [i.name for i in inputs if i.type == "tensor(float)"]
+        names = [o.name for o in self.session.get_outputs()]
+        self.output = "probability" if "probability" in names else "prediction"
+        self.outputs = [self.output]
+
+    def feed(self, row: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        feed = {}
+        for name in self.floats:
+            value = row[name]
+            feed[name] = np.array([[math.nan if value is None else value]], dtype=np.float32)
+        for name in self.strings:
+            value = row[name]
+            feed[name] = np.array([["" if value is None else value]], dtype=object)
+        return feed
+
+    def score(self, row: Mapping[str, Any]) -> Any:
+        return self.session.run(self.outputs, self.feed(row))[0]
+
+    def table_feed(self, table: pa.Table) -> dict[str, np.ndarray]:
+        feed = {}
+        for name in self.floats:
+            col = table.column(name).cast(pa.float32()).to_numpy(zero_copy_only=False)
+            feed[name] = col.astype(np.float32).reshape(-1, 1)  # nulls are NaN
+        for name in self.strings:
+            col = table.column(name).fill_null("").to_numpy(zero_copy_only=False)
+            feed[name] = col.astype(object).reshape(-1, 1)
+        return feed
+
+    def run(self, feed: Mapping[str, np.ndarray]) -> Any:
+        return self.session.run(self.outputs, feed)[0]
+
+
+def convert(spark: Any, spark_model: Any, name: str, columns: Sequence[str]) -> Any:
+    from onnxmltools import convert_sparkml
+    from onnxmltools.convert.common.data_types import FloatTensorType, StringTensorType
+
+    strings = set(production.STRINGS)
+    types = [(c, StringTensorType([None, 1]) if c in strings else FloatTensorType([None, 1]))
+             for c in columns]
+    # PySpark 4 on pandas 3: one FutureWarning per tree; the converter prints some stages
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas",
+                                FutureWarning)
+        onx = convert_sparkml(spark_model, name, types, spark_session=spark)
+    return fix_opset(label_encoders_v2(onx))
+
+
+def label_encoders_v2(onx: Any) -> Any:
+    """onnxmltools' VectorIndexer writes ai.onnx.ml LabelEncoder-1 attributes (classes_strings:
+    a string's position in the list) into a graph that imports ai.onnx.ml v2+ (its StringIndexer
+    writes LabelEncoder-2), which onnx's checker and onnxruntime refuse. The same mapping in
+    LabelEncoder-2 terms (keys_strings -> their positions, default -1), so that it loads; what it
+    computes is unchanged, right or wrong."""
+    import onnx
+    from onnx import helper
+
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(onx)
+    for node in fixed.graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type != "LabelEncoder" or "classes_strings" not in attrs:
+            continue
+        keys = [k.decode() for k in attrs["classes_strings"]]
+        del node.attribute[:]
+        node.attribute.extend([helper.make_attribute("keys_strings", keys),
+                               helper.make_attribute("values_int64s", list(range(len(keys)))),
+                               helper.make_attribute("default_int64", -1)])
+    return fixed  # fix_opset checks it
+
+
+def outcome(value: Any) -> list[float]:
+    """A probability vector or a prediction as a list of floats (NaN for None)."""
+    if value is None:
+        return [math.nan]
+    if hasattr(value, "toArray"):
+        value = value.toArray()
+    return [float(v) for v in np.ravel(np.asarray(value, dtype=np.float64))]
+
+
+def agreement(scored: Sequence[list[float] | str], reference: Sequence[list[float]]) -> dict:
+    """max |difference| over rows both scored (NaN where exactly one side is NaN counts as
+    differing), rows that differ beyond 1e-6, rows the scorer refused."""
+    errors = [i for i, s in enumerate(scored) if isinstance(s, str)]
+    worst, differ = 0.0, 0
+    for s, r in zip(scored, reference):
+        if isinstance(s, str):
+            continue
+        d = max((0.0 if (math.isnan(a) and math.isnan(b)) else abs(a - b)) for a, b in zip(s, r))
+        d = math.inf if math.isnan(d) else d
+        worst, differ = max(worst, d), differ + (d > 1e-6)
+    return {"rows": len(reference), "max_abs_diff": worst, "rows_beyond_1e-6": differ,
+            "errors": len(errors), "first_error": scored[errors[0]] if errors else None}
+
+
+def try_score(call: Any, row: Row) -> list[float] | str:
+    try:
+        return outcome(call(row))
+    except Exception as exc:  # noqa: BLE001 - reported as a fact
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+# ---- timing ------------------------------------------------------------------------------------
+def latency(call: Any, rows: Sequence[Row], dirty: Sequence[bool], calls: int, seconds: float
+            ) -> dict[str, float]:
+    """call(rows[i % n]) after a warm-up: p50/p99 over the mixed stream, p50 of its dirty rows."""
+    samples = cycle_samples(call, rows, calls, seconds, warmup=min(len(rows), 500))
+    all_samples = sorted(samples)
+    dirty_samples = sorted(s for i, s in enumerate(samples) if dirty[i % len(rows)])
+    p50, p99 = percentile(all_samples, 0.5) * 1e6, percentile(all_samples, 0.99) * 1e6
+    return {"p50_us": p50, "p99_us": p99, "p99_over_p50": p99 / p50, "calls": len(all_samples),
+            "dirty_p50_us": percentile(dirty_samples, 0.5) * 1e6 if dirty_samples else math.nan}
+
+
+def spark_frame(spark: Any, rows: Sequence[Row]) -> Any:
+    """The rows with their Spark types (through pandas, int columns with nulls become double)."""
+    return spark.createDataFrame([tuple(r[c] for c in production.COLUMNS) for r in rows],
+                                 production.SCHEMA)
+
+
+# ---- one pipeline --------------------------------------------------------------------------------
+def with_spark(spark: Any, path: Path, name: str, table: pa.Table, agree_rows: Sequence[Row],
+               args: argparse.Namespace) -> dict[str, Any]:
+    """Everything that needs the JVM: load times, conversion, PySpark's answers and batch."""
+    from pyspark.ml import PipelineModel as SparkPipelineModel
+
+    columns = list(servelib.load(str(path)).input_columns())
+    spark_model = SparkPipelineModel.load(str(path))
+    res: dict[str, Any] = {
+        "load_servelib_s": median_time(lambda: servelib.load(str(path)), args.load_repeats),
+        "load_pyspark_s": median_time(lambda: SparkPipelineModel.load(str(path)),
+                                      args.load_repeats),
+    }
+    if args.no_onnx:
+        res["onnx_error"] = "not converted (--no-onnx)"
+    else:
+        try:
+            res["onnx"] = convert(spark, spark_model, name, columns)
+        except Exception as exc:  # noqa: BLE001 - a converter failure is a result
+            res["onnx_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    agree = spark_frame(spark, agree_rows)
+    out_col = "probability" if "probability" in spark_model.transform(agree).columns else "prediction"
+    res["pyspark_out"] = [outcome(r[out_col]) for r in
+                          spark_model.transform(agree).select(out_col).collect()]
+    res["out_col"] = out_col
+    df = spark_frame(spark, table.to_pylist()).cache()
+    df.count()
+
+    def spark_batch() -> None:
+        spark_model.transform(df).write.format("noop").mode("overwrite").save()
+
+    spark_batch()
+    res["batch_pyspark_s"] = median_time(spark_batch, args.batch_repeats)
+    df.unpersist()
+    return res
+
+
+def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Sequence[bool],
+                  agree_rows: Sequence[Row], res: dict[str, Any], args: argparse.Namespace
+                  ) -> dict[str, Any]:
+    model = servelib.load(str(path))
+    out_col = res["out_col"]
+    out: dict[str, Any] = {
+        "load_servelib_ms": res["load_servelib_s"] * 1e3,
+        "load_pyspark_ms": res["load_pyspark_s"] * 1e3,
+        "servelib_agreement": agreement(
+            [try_score(lambda r: model.score_instance(dict(r))[out_col], r) for r in agree_rows],
+            res["pyspark_out"]),
+        "servelib_row": latency(lambda r: model.score_instance(dict(r)), stream, dirty,
+                                args.calls, args.seconds),
+    }
+    model.transform(table.slice(0, 1000))
+    out["batch_servelib_s"] = median_time(lambda: model.transform(table), args.batch_repeats)
+    out["batch_pyspark_s"] = res["batch_pyspark_s"]
+    if "onnx" in res:
+        ort = OrtPipeline(res["onnx"])
+        out["onnx_agreement"] = agreement([try_score(ort.score, r) for r in agree_rows],
+                                          res["pyspark_out"])
+        out["onnx_row"] = latency(ort.score, stream, dirty, args.calls, args.seconds)
+        feed = ort.table_feed(table)
+        ort.run({k: v[:1000] for k, v in feed.items()})
+        out["batch_onnx_s"] = median_time(lambda: ort.run(feed), args.batch_repeats)
+    else:
+        out["onnx_error"] = res["onnx_error"]
+    return out
+
+
+# ---- report --------------------------------------------------------------------------------------
+def report(res: dict[str, Any]) -> None:
+    env, m0, m1 = res["env"], res["machine_start"], res["machine_end"]
+    print(f"servelib {env['servelib']}, PySpark {env['pyspark']}, onnxruntime {env['onnxruntime']}"
+          f" (onnxmltools {env['onnxmltools']}), numpy {env['numpy']}, Python {m0['python']}, "
+          f"{m0['cpus']} CPUs; load average {m0['loadavg']} at start, {m1['loadavg']} at end")
+    a = res["args"]
+    print(f"stream: {a['stream']} serving rows ({res['dirty_share']:.1%} dirty), at most "
+          f"{a['calls']} calls or {a['seconds']:g} s per line; batch: {a['rows']} rows, median of "
+          f"{a['batch_repeats']}; agreement on {a['agree_rows']} rows")
+    for name, r in res["cases"].items():
+        print(f"\n== {name}")
+        print(f"  load ms: servelib {r['load_servelib_ms']:.1f}, PySpark {r['load_pyspark_ms']:.0f}"
+              f" ({r['load_pyspark_ms'] / r['load_servelib_ms']:.0f}x)")
+        lines = [("servelib score_instance", r["servelib_row"])]
+        if "onnx_row" in r:
+            lines.append(("onnxruntime dict->feed+run, 1 thread", r["onnx_row"]))
+        for label, t in lines:
+            print(f"  {label:<38} p50 {t['p50_us']:8.1f} us  p99 {t['p99_us']:8.1f} us  "
+                  f"p99/p50 {t['p99_over_p50']:5.1f}  dirty p50 {t['dirty_p50_us']:8.1f} us  "
+                  f"({t['calls']} calls)")
+        n = a["rows"]
+        batch = [("servelib transform", r["batch_servelib_s"]),
+                 ("onnxruntime run, 1 thread", r.get("batch_onnx_s")),
+                 ("PySpark transform->noop, local[2]", r["batch_pyspark_s"])]
+        for label, s in batch:
+            if s is not None:
+                print(f"  batch {label:<34} {s * 1e3:9.1f} ms {n / s:12,.0f} rows/s")
+        for who in ("servelib", "onnx"):
+            g = r.get(f"{who}_agreement")
+            if g:
+                print(f"  {who} vs PySpark: max |diff| {g['max_abs_diff']:.3g}, "
+                      f"{g['rows_beyond_1e-6']} of {g['rows']} rows beyond 1e-6, "
+                      f"{g['errors']} errors{'' if not g['first_error'] else ': ' + g['first_error']}")
+        if "onnx_error" in r:
+            print(f"  no onnxruntime figures: {r['onnx_error']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small loops, for a smoke run")
+    parser.add_argument("--case", nargs="*", default=list(CASES), choices=CASES)
+    parser.add_argument("--stream", type=int, default=5000, help="distinct serving rows cycled")
+    parser.add_argument("--calls", type=int, default=20000, help="calls per latency line")
+    parser.add_argument("--seconds", type=float, default=15.0, help="time bound per line")
+    parser.add_argument("--rows", type=int, default=100_000, help="batch rows")
+    parser.add_argument("--batch-repeats", type=int, default=3)
+    parser.add_argument("--load-repeats", type=int, default=5)
+    parser.add_argument("--agree-rows", type=int, default=2000)
+    parser.add_argument("--no-onnx", action="store_true",
+                        help="skip onnxruntime (onnxmltools saves and reads back every tree "
+                             "through Spark: minutes for 200 trees)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.stream, args.calls, args.seconds, args.rows = 1000, 2000, 3.0, 10_000
+        args.batch_repeats, args.load_repeats, args.agree_rows = 1, 2, 300
+
+    import onnxmltools
+    import onnxruntime
+    import pyspark
+
+    start = machine()
+    version = ".".join(pyspark.__version__.split(".")[:2])
+    paths = {c: ROOT / "tests/parity/fixtures" / f"spark-{version}" / c / "model"
+             for c in args.case}
+    stream = production.serving_rows(args.stream)
+    dirty = [is_dirty(r, production.clean_row(i))
+             for i, r in enumerate(stream, start=1_000_000)]
+    table = pa.Table.from_pylist(production.serving_rows(args.rows, start=2_000_000),
+                                 arrow_schema())
+    agree_rows = stream[: args.agree_rows]
+    spark = spark_session(cores=2, app="servelib-bench-fastpath")
+    try:
+        jvm = {c: with_spark(spark, p, c, table, agree_rows, args) for c, p in paths.items()}
+    finally:
+        spark.stop()
+    cases = {c: without_spark(p, table, stream, dirty, agree_rows, jvm[c], args)
+             for c, p in paths.items()}
+    res = {
+        "env": {"servelib": servelib.__version__, "pyspark": pyspark.__version__,
+                "onnxruntime": onnxruntime.__version__, "onnxmltools": onnxmltools.__version__,
+                "numpy": np.__version__},
+        "machine_start": start, "machine_end": machine(),
+        "args": vars(args) | {"json": None}, "dirty_share": sum(dirty) / len(dirty),
+        "cases": cases,
+    }
+    report(res)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
