@@ -91,7 +91,10 @@ def load_idf(ctx: StageContext) -> IDFModel:
     idf = to_vector(field(data, "idf", ctx.path), ctx.path)
     if not np.isfinite(idf).all():
         raise ctx.error("idf holds a non-finite value")
-    facts = {k: data[k] for k in ("numDocs",) if k in data}  # 3.0+ also saves docFreq, numDocs
+    doc_freq = data.get("docFreq")  # 3.0+ also saves docFreq and numDocs (facts only)
+    if doc_freq is not None and len(doc_freq) != len(idf):
+        raise ctx.error(f"docFreq has {len(doc_freq)} entries for {len(idf)} idf values")
+    facts = {k: data[k] for k in ("numDocs",) if k in data}
     return IDFModel(ctx.uid, **_io(ctx), idf=tuple(idf.tolist()),
                     info=ctx.info(size=len(idf), **facts))
 

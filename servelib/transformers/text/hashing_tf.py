@@ -18,9 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, ClassVar
 
-from servelib.transformers.text.common import RowwiseStage, sparse_column, sparse_row, string_list
+import numpy as np
+
+from servelib.transformers.base import Scored, invalid
+from servelib.transformers.batch import Batch
+from servelib.transformers.text.common import BadValue, RowwiseStage, sparse_row, string_list
 from servelib.transformers.text.murmur3 import TermIndex
 from servelib.vectors import RowVector, VectorColumn
 
@@ -44,8 +49,25 @@ class HashingTF(RowwiseStage):
 
         return counts
 
-    def to_column(self, outputs: list) -> VectorColumn:
-        return sparse_column(outputs, self.num_features)
+    def score_columns(self, batch: Batch) -> Scored:
+        """Every row's terms hashed in one pass and counted into the matrix with NumPy."""
+        index = TermIndex(self.num_features)
+        lists = []
+        for i, value in enumerate(batch.objects(self.input_col, self.name)):
+            try:
+                lists.append(string_list(value))
+            except BadValue as exc:
+                raise invalid(str(exc), self, self.input_col, batch, i) from None
+        flat = list(chain.from_iterable(lists))
+        slots = np.fromiter(map(index, flat), dtype=np.int64, count=len(flat))
+        n, size = len(lists), self.num_features
+        flat_slots = np.repeat(np.arange(n) * size, [len(terms) for terms in lists]) + slots
+        if self.binary:
+            dense = np.zeros(n * size, dtype=np.float64)
+            dense[flat_slots] = 1.0
+        else:  # counts are small integers: exact in float64
+            dense = np.bincount(flat_slots, minlength=n * size).astype(np.float64)
+        return Scored({self.output_col: VectorColumn.of_sparse(dense.reshape(n, size))})
 
     def to_row(self, output: dict[int, float]) -> RowVector:
         return sparse_row(output, self.num_features)

@@ -73,7 +73,7 @@ class RegexTokenizer(RowwiseStage):
             if min_len <= 0:
                 return tokens
             if min_len == 1:
-                return [t for t in tokens if t]
+                return list(filter(None, tokens))
             return [t for t in tokens if utf16_len(t) >= min_len]
 
         return tokenize
