@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import servelib
@@ -151,3 +152,18 @@ def test_the_c_paths_give_the_java_loops_results(pattern):
             assert rx.findall(text) == found, text
         else:
             assert pattern in ("x*", "", "(?=a)|a", "a?")
+
+
+def test_feature_hasher_prints_a_declared_float_column_as_java_floats():
+    """A float column in categoricalCols hashes "name=" + Float.toString (0.1f prints "0.1"),
+    the key a string column holding "0.1" hashes too."""
+    from servelib.transformers.text.feature_hasher import FeatureHasher
+
+    hasher = FeatureHasher("h", input_cols=("x",), output_col="v", num_features=1 << 18,
+                           categorical_cols=frozenset({"x"}))
+    as_float = hasher.with_input_types({"x": "float"})
+    value = float(np.float32(0.1))
+    want = hasher.score_instance({"x": "0.1"})["v"]
+    assert as_float.score_instance({"x": value})["v"] == want
+    assert as_float.score_rows_as_batch([{"x": value}])[0]["v"] == want
+    assert hasher.score_instance({"x": value})["v"] != want  # a double prints 0.10000000149...

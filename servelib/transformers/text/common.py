@@ -43,7 +43,9 @@ def string_list(value: Any) -> list:
         raise BadValue(f"expected an array of strings, got {type(value).__name__} {value!r}")
     for item in items:
         if item is not None and item.__class__ is not str:
-            raise BadValue(f"expected an array of strings, got element {item!r}")
+            if not isinstance(item, str):
+                raise BadValue(f"expected an array of strings, got element {item!r}")
+            return [t if t is None else str(t) for t in items]  # e.g. NumPy's str_
     return items
 
 
@@ -52,6 +54,8 @@ def string(value: Any) -> str:
         return value
     if value is None:
         raise BadValue(NULL_INPUT)
+    if isinstance(value, str):
+        return str(value)
     raise BadValue(f"expected a string, got {type(value).__name__} {value!r}")
 
 
