@@ -40,6 +40,8 @@ ROW_PATH_FIXTURES = (
     "tree_rf_classifier_multiclass",
     "tree_gbt_classifier_paths",
     "text_lr_pipeline",  # the text stages (cases/text.py)
+    "text_lr_default_size_pipeline",  # 2^18 slots: sparse entries through IDF and LR
+    "text_lr_multinomial_sparse",
     "ngram_unigram_pipeline",
     "idf_hashed_pipeline",
     "idf_dense_vectors",

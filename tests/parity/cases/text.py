@@ -352,3 +352,39 @@ def text_lr_pipeline(spark):
     test = spark.createDataFrame([(t, 0.0) for t in TEXTS + [d for d, _ in _LABELLED]],
                                  "text string, label double")
     return Case(Pipeline(stages=text_lr_stages()), train, test)
+
+
+@case("text_lr_default_size_pipeline")
+def text_lr_default_size_pipeline(spark):
+    """Spark's default HashingTF size (2^18 slots): the row path stays sparse end to end."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import IDF, HashingTF, Tokenizer
+
+    stages = [Tokenizer(inputCol="text", outputCol="tokens"),
+              HashingTF(inputCol="tokens", outputCol="tf"),
+              IDF(inputCol="tf", outputCol="features"),
+              LogisticRegression(maxIter=10, regParam=0.01)]
+    train = spark.createDataFrame(_LABELLED * 3, "text string, label double")
+    test = spark.createDataFrame([(t, 0.0) for t in TEXTS + [d for d, _ in _LABELLED]],
+                                 "text string, label double")
+    return Case(Pipeline(stages=stages), train, test)
+
+
+@case("text_lr_multinomial_sparse")
+def text_lr_multinomial_sparse(spark):
+    """Three classes over 1024 hashed slots (3072 coefficients, past the compiled row path),
+    elastic net so that many coefficients are exactly zero."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import HashingTF, RegexTokenizer
+
+    stages = [RegexTokenizer(inputCol="text", outputCol="tokens", pattern="\\W+"),
+              HashingTF(inputCol="tokens", outputCol="features", numFeatures=1024),
+              LogisticRegression(maxIter=30, regParam=0.05, elasticNetParam=0.5,
+                                 family="multinomial")]
+    rows = [(t, 2.0 if "support" in t or "quality" in t else label) for t, label in _LABELLED]
+    train = spark.createDataFrame(rows * 3, "text string, label double")
+    test = spark.createDataFrame([(t, 0.0) for t in TEXTS + [d for d, _ in _LABELLED]],
+                                 "text string, label double")
+    return Case(Pipeline(stages=stages), train, test)
