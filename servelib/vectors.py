@@ -139,15 +139,48 @@ def _check_sparse(size: int, indices: np.ndarray, values: np.ndarray) -> None:
 class RowVector:
     """A vector inside the one-row fast path (``OnlineTransformer.row_kernel``): plain Python
     floats and Spark's dense/sparse choice. It never leaves scoring: :meth:`finish` turns it into
-    the DenseVector/SparseVector the batch path hands out for the same row."""
+    the DenseVector/SparseVector the batch path hands out for the same row.
 
-    __slots__ = ("values", "sparse")
+    A stage that makes a few entries of a long sparse vector (HashingTF's 2^18 slots) gives them
+    as ``entries`` (:meth:`of_entries`): the dense ``values`` list is then built only when a
+    consumer reads it, and a consumer that knows ``entries`` need never build it."""
+
+    __slots__ = ("_values", "sparse", "entries", "size")
 
     def __init__(self, values: list[float], sparse: bool) -> None:
-        self.values = values
+        self._values: list[float] | None = values
         self.sparse = sparse
+        self.entries: dict[int, float] | None = None
+        self.size = len(values)
+
+    @classmethod
+    def of_entries(cls, size: int, entries: dict[int, float]) -> RowVector:
+        """A sparse vector of ``size`` given by ``index -> value`` (any order, each index in
+        [0, size))."""
+        vec = object.__new__(cls)
+        vec._values = None
+        vec.sparse = True
+        vec.entries = entries
+        vec.size = size
+        return vec
+
+    @property
+    def values(self) -> list[float]:
+        if self._values is None:
+            values = [0.0] * self.size
+            for index, value in self.entries.items():  # type: ignore[union-attr]
+                values[index] = value
+            self._values = values
+        return self._values
 
     def finish(self) -> Vector:
+        if self.entries is not None:  # sparse by construction: no dense row needed
+            kept = sorted(i for i, v in self.entries.items() if v != 0.0)  # as _of_row keeps
+            vec = object.__new__(SparseVector)
+            vec.size, vec._row = self.size, None
+            vec._indices = np.array(kept, dtype=np.int32)
+            vec._values = np.array([self.entries[i] for i in kept], dtype=np.float64)
+            return vec
         row = np.array(self.values, dtype=np.float64)
         if self.sparse:
             return SparseVector._of_row(row)

@@ -106,3 +106,16 @@ def test_malformed_sparse_vectors_are_refused_everywhere(indices, values):
         with pytest.raises(servelib.InvalidInput, match="sparse vector") as info:
             score()
         assert info.value.column == "features"
+
+
+def test_row_vector_of_entries_matches_the_dense_row_vector():
+    from servelib.vectors import RowVector
+
+    entries = {7: 2.0, 1: -0.0, 3: float("nan"), 0: 1.5}
+    dense = [1.5, -0.0, 0.0, float("nan"), 0.0, 0.0, 0.0, 2.0, 0.0]
+    lazy = RowVector.of_entries(9, dict(entries))
+    got, want = lazy.finish(), RowVector(dense, True).finish()
+    assert isinstance(got, SparseVector) and got.indices.tolist() == want.indices.tolist()
+    assert got.toArray().tobytes() == want.toArray().tobytes()
+    values = RowVector.of_entries(9, entries).values  # built on first read
+    assert np.array(values).tobytes() == np.array(dense).tobytes()

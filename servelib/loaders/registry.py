@@ -38,6 +38,16 @@ LOADERS: dict[str, str] = {
     _FEATURE + "ElementwiseProduct": "servelib.loaders.numeric:load_elementwise_product",
     _FEATURE + "PolynomialExpansion": "servelib.loaders.numeric:load_polynomial_expansion",
     _FEATURE + "DCT": "servelib.loaders.numeric:load_dct",
+    # text (loaders/text.py)
+    _FEATURE + "Tokenizer": "servelib.loaders.text:load_tokenizer",
+    _FEATURE + "RegexTokenizer": "servelib.loaders.text:load_regex_tokenizer",
+    _FEATURE + "StopWordsRemover": "servelib.loaders.text:load_stop_words_remover",
+    _FEATURE + "NGram": "servelib.loaders.text:load_ngram",
+    _FEATURE + "HashingTF": "servelib.loaders.text:load_hashing_tf",
+    _FEATURE + "IDFModel": "servelib.loaders.text:load_idf",
+    _FEATURE + "CountVectorizerModel": "servelib.loaders.text:load_count_vectorizer",
+    _FEATURE + "FeatureHasher": "servelib.loaders.text:load_feature_hasher",
+    _FEATURE + "Word2VecModel": "servelib.loaders.text:load_word2vec",
     # linear and probabilistic models
     "org.apache.spark.ml.classification.LogisticRegressionModel": (
         "servelib.loaders.classification:load_logistic_regression"

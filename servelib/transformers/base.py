@@ -352,7 +352,11 @@ def arrow_column(col: Any) -> pa.Array:
     if isinstance(col, VectorColumn):
         return col.to_arrow()
     if col.dtype == object:
-        return pa.array(col.tolist())
+        arr = pa.array(col.tolist())
+        if pa.types.is_list(arr.type) and pa.types.is_null(arr.type.value_type):
+            # only empty (or all-null) arrays: Spark's array<string> columns (text stages)
+            return arr.cast(pa.list_(pa.string()))
+        return arr
     return pa.array(col)
 
 

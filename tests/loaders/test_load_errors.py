@@ -46,11 +46,11 @@ def test_unknown_class_is_unsupported_stage(tmp_path):
     stage = sorted((model / "stages").iterdir())[-1]  # the outer pipeline's last Binarizer
     meta = _meta_file(stage)
     raw = json.loads(meta.read_text())
-    raw["class"] = "org.apache.spark.ml.feature.Word2VecModel"
+    raw["class"] = "org.example.NotASparkStage"
     meta.write_text(json.dumps(raw))
     with pytest.raises(UnsupportedStage) as err:
         servelib.load(str(model))
-    assert err.value.spark_class == "org.apache.spark.ml.feature.Word2VecModel"
+    assert err.value.spark_class == "org.example.NotASparkStage"
     assert str(stage) in str(err.value)
     assert err.value.supported == supported_classes()
     assert "org.apache.spark.ml.feature.Binarizer" in str(err.value)

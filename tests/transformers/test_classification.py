@@ -128,3 +128,36 @@ def test_gaussian_reads_only_the_first_num_features():
     assert short["rawPrediction"] == longer["rawPrediction"]
     with pytest.raises(InvalidInput, match="size 1"):
         nb.score_instance({"features": DenseVector([0.5])})
+
+
+@pytest.mark.parametrize("multinomial, b_first", [(False, False), (True, False), (True, True)])
+def test_lr_margins_over_sparse_entries_are_the_batch_bits(multinomial, b_first):
+    """raw_row_entries (HashingTF's rows without their dense list) against linear_sums: the
+    same bits, or a decline (zero or NaN margin); unstored coefficients ignore NaN/inf."""
+    from servelib.transformers.classification.common import linear_sums
+
+    rng = np.random.default_rng(3)
+    classes, size = (3 if multinomial else 1), 2000
+    w = rng.normal(size=(classes, size)) * (rng.random((classes, size)) < 0.3)
+    stored = w != 0
+    b = rng.normal(size=classes)
+    model = LogisticRegressionModel("lr", num_features=size, num_classes=max(classes, 2),
+                                    multinomial=multinomial, coefficients=w, intercepts=b,
+                                    stored=stored, intercept_first=b_first)
+    margins = model.raw_row_entries()
+    pool = [1.0, 2.0, 0.5, -3.25, 0.0, 1e-300, np.nan, np.inf]
+    declined = 0
+    for _ in range(300):
+        idx = rng.choice(size, size=rng.integers(0, 12), replace=False)
+        entries = {int(j): float(rng.choice(pool)) for j in idx}
+        x = np.zeros((1, size))
+        x[0, list(entries)] = list(entries.values())
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0, inf - inf
+            want = linear_sums(x, w, b, stored, b_first)[0]
+        got = margins(entries)
+        if got is None:
+            declined += 1
+            continue
+        got = got if multinomial else got[1:]
+        assert np.array(got).tobytes() == want.tobytes(), entries
+    assert declined < 150

@@ -34,6 +34,17 @@ ROW_PATH_FIXTURES = (
     "tree_dt_classifier_weighted",  # thresholds
     "tree_rf_classifier_multiclass",
     "tree_gbt_classifier_paths",
+    "text_lr_pipeline",  # the text stages (cases/text.py)
+    "text_lr_default_size_pipeline",  # 2^18 slots: sparse entries through IDF and LR
+    "text_lr_multinomial_sparse",
+    "ngram_unigram_pipeline",
+    "idf_hashed_pipeline",
+    "idf_dense_vectors",
+    "count_vectorizer_fraction_binary",
+    "feature_hasher_mixed",
+    "word2vec_average",
+    "stop_words_multi_case_sensitive",
+    "regex_tokenizer_quantifiers",
 )
 
 

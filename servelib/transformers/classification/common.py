@@ -329,6 +329,13 @@ class ClassificationModel(OnlineTransformer):
         score_columns); None when the model has no row path."""
         return None
 
+    def raw_row_entries(self) -> Callable[[dict[int, float]], list[float] | None] | None:
+        """predict_raw for one row given as a sparse vector's entries (``RowVector.entries``:
+        HashingTF's and CountVectorizer's rows, whose dense list of 2^18 slots would cost more
+        than the model), or None for the row to take score_columns; None when the model has
+        no such path."""
+        return None
+
     def probability_row(self, raw: list[float]) -> list[float]:
         """raw_to_probability for one row."""
         return softmax_row(raw)
@@ -372,8 +379,8 @@ class ClassificationModel(OnlineTransformer):
     def row_kernel(self) -> RowKernel | None:
         """columns_from_raw over raw_row, probability_row and prediction_rules; models without
         raw_row, null or non-vector features and sizes Spark rejects take score_columns."""
-        raw_of = self.raw_row()
-        if raw_of is None:
+        raw_of, raw_of_entries = self.raw_row(), self.raw_row_entries()
+        if raw_of is None and raw_of_entries is None:
             return None
         features = self.features_col
         if not (self.raw_prediction_col or self.probability_col or self.prediction_col):
@@ -383,10 +390,17 @@ class ClassificationModel(OnlineTransformer):
         n, accepts = self.num_features, self.accepts_size
 
         def score(values: dict) -> bool:
-            x = row_values(values.get(features))
-            if x is None or (len(x) != n and not accepts(len(x))):
-                return False
-            raw = raw_of(x)
+            vec = values.get(features)
+            if raw_of_entries is not None and vec.__class__ is RowVector and (
+                    vec.entries is not None):
+                if vec.size != n and not accepts(vec.size):
+                    return False
+                raw = raw_of_entries(vec.entries)
+            else:
+                x = None if raw_of is None else row_values(vec)
+                if x is None or (len(x) != n and not accepts(len(x))):
+                    return False
+                raw = raw_of(x)
             if raw is None:
                 return False
             write(values, raw, lambda: predict(raw))

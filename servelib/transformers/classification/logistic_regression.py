@@ -21,6 +21,7 @@ import numpy as np
 
 from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import (
+    ROW_TERMS_LIMIT,
     ClassificationModel,
     RowRule,
     compile_linear,
@@ -78,9 +79,44 @@ class LogisticRegressionModel(ClassificationModel):
 
     # ---- the row kernel (ClassificationModel.row_kernel): thresholds only matter if multinomial
     def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
-        """The margins as straight-line Python (compile_linear); every configuration."""
+        """The margins as straight-line Python (compile_linear); every configuration up to
+        ROW_TERMS_LIMIT products."""
+        if self.coefficients.size > ROW_TERMS_LIMIT:
+            return None
         return compile_linear(self.coefficients, self.intercepts.tolist(), self.stored,
                               self.intercept_first, returns="list" if self.multinomial else "pair")
+
+    def raw_row_entries(self) -> Callable[[dict[int, float]], list[float] | None]:
+        """linear_sums over a sparse row's entries only, in index order. Skipping a zero
+        product (x = 0, or an unstored coefficient, which linear_sums zeroes) leaves every
+        non-zero partial sum unchanged, so the margins are linear_sums' bits except possibly
+        a zero's sign: a zero (or NaN) margin takes score_columns."""
+        stored = self.stored
+        weights = [[c if stored is None or stored[k, j] else None for j, c in enumerate(row)]
+                   for k, row in enumerate(self.coefficients.tolist())]
+        bias, b_first, multinomial = self.intercepts.tolist(), self.intercept_first, self.multinomial
+
+        def margins(entries: dict[int, float]) -> list[float] | None:
+            order = sorted(entries)
+            out = []
+            for w, b in zip(weights, bias):
+                products = [p for p in (entries[j] * w[j] for j in order if w[j] is not None)
+                            if p != 0.0]
+                if b_first:  # b is added to the first product (p0 + b == b + p0)
+                    m = b
+                    for p in products:
+                        m += p
+                else:
+                    total = products[0] if products else 0.0
+                    for p in products[1:]:
+                        total += p
+                    m = total + b
+                if m == 0.0 or m != m:
+                    return None
+                out.append(m)
+            return out if multinomial else [-out[0], out[0]]
+
+        return margins
 
     def probability_row(self, raw: list[float]) -> list[float]:
         if self.multinomial:

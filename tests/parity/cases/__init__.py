@@ -32,6 +32,11 @@ QUICK = frozenset({
     "binarizer_multi_column", "index_to_string_from_indexer", "vector_indexer_keep",
     "vector_assembler_skip", "string_indexer_multi_skip", "one_hot_drop_last_keep",
     "lr_multinomial_pipeline", "glr_poisson_log", "xgb_zero_missing_regressor",
+    # text stages (cases/text.py)
+    "tokenizer_basic", "regex_tokenizer_punct", "stop_words_multi_case_sensitive",
+    "ngram_unigram_pipeline", "hashing_tf_counts", "idf_dense_vectors",
+    "count_vectorizer_fraction_binary", "feature_hasher_mixed", "word2vec_average",
+    "text_lr_pipeline",
 })
 
 

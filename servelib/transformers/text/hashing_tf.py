@@ -1,0 +1,73 @@
+"""HashingTF: an array of terms to a SparseVector of term counts at hashed indices.
+
+https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/HashingTF.scala
+(the same in v4.0.0): each term goes to ``nonNegativeMod(murmur3(term), numFeatures)``
+(:mod:`servelib.transformers.text.murmur3`; a null term hashes to the seed); the slot counts
+the term's occurrences, or holds 1.0 when ``binary``. The output is always a SparseVector of
+size numFeatures. A null array makes the UDF fail. Models saved by Spark 2.x used another hash
+(mllib's, ``hashFuncVersion`` 1); the loader refuses them.
+
+Terms must be strings: Spark hashes ints, longs, floats and doubles by their binary form, which
+a row dict cannot tell apart (1 could be an int or a long), so other element types raise.
+
+The batch column is dense rows x numFeatures (servelib's vector column form), so a large
+numFeatures (Spark's default is 2^18) costs that much memory per row scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, ClassVar
+
+import numpy as np
+
+from servelib.transformers.base import Scored, invalid
+from servelib.transformers.batch import Batch
+from servelib.transformers.text.common import BadValue, RowwiseStage, sparse_row, string_list
+from servelib.transformers.text.murmur3 import TermIndex
+from servelib.vectors import RowVector, VectorColumn
+
+
+@dataclass(frozen=True)
+class HashingTF(RowwiseStage):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.feature.HashingTF"
+
+    num_features: int = 1 << 18
+    binary: bool = False
+
+    def per_row(self) -> Callable[[Any], dict[int, float]]:
+        index, binary = TermIndex(self.num_features), self.binary
+
+        def counts(value: Any) -> dict[int, float]:
+            out: dict[int, float] = {}
+            for term in string_list(value):
+                i = index(term)
+                out[i] = 1.0 if binary else out.get(i, 0.0) + 1.0
+            return out
+
+        return counts
+
+    def score_columns(self, batch: Batch) -> Scored:
+        """Every row's terms hashed in one pass and counted into the matrix with NumPy."""
+        index = TermIndex(self.num_features)
+        lists = []
+        for i, value in enumerate(batch.objects(self.input_col, self.name)):
+            try:
+                lists.append(string_list(value))
+            except BadValue as exc:
+                raise invalid(str(exc), self, self.input_col, batch, i) from None
+        flat = list(chain.from_iterable(lists))
+        slots = np.fromiter(map(index, flat), dtype=np.int64, count=len(flat))
+        n, size = len(lists), self.num_features
+        flat_slots = np.repeat(np.arange(n) * size, [len(terms) for terms in lists]) + slots
+        if self.binary:
+            dense = np.zeros(n * size, dtype=np.float64)
+            dense[flat_slots] = 1.0
+        else:  # counts are small integers: exact in float64
+            dense = np.bincount(flat_slots, minlength=n * size).astype(np.float64)
+        return Scored({self.output_col: VectorColumn.of_sparse(dense.reshape(n, size))})
+
+    def to_row(self, output: dict[int, float]) -> RowVector:
+        return sparse_row(output, self.num_features)
