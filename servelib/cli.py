@@ -2,6 +2,7 @@
 
     servelib inspect MODEL_DIR [--json]
     servelib score MODEL_DIR --input rows.jsonl|rows.parquet [--output out.jsonl|out.parquet]
+    servelib serve | predict | lb-config    (the prediction service: see cli_service.py)
 
 JSON lines carry vectors as ``{"type": "dense", "values": [...]}`` or ``{"type": "sparse",
 "size": n, "indices": [...], "values": [...]}`` (both in and out), and NaN/Infinity as Python's
@@ -365,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1024,
                    help="JSON-lines rows per score_instances call (default 1024)")
     p.set_defaults(func=cmd_score)
+
+    from servelib.cli_service import add_service_commands
+
+    add_service_commands(sub)
     return parser
 
 
