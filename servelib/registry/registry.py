@@ -54,6 +54,7 @@ class Registry:
         self._loading: dict[Key, asyncio.Future[LoadedModel]] = {}
         self._failed: dict[Key, str] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -90,7 +91,9 @@ class Registry:
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self._loading[key] = future
-            asyncio.ensure_future(self._load(key, future))
+            task = asyncio.ensure_future(self._load(key, future))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await asyncio.shield(future)
 
     def _unavailable(self, key: Key) -> ModelUnavailable:
@@ -236,6 +239,10 @@ class Registry:
     async def model_names(self) -> list[str]:
         """Every model folder in the repository (read now)."""
         return await self._io(self.repository.models)
+
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is a model this registry has read (safe as a metric label)."""
+        return name in self._views
 
     def loaded(self, name: str, version: str) -> LoadedModel | None:
         return self._loaded.get((name, version))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from servelib.server.metrics import UNKNOWN_MODEL, Metrics
 from servelib.server.scoring import score_rows
 
 Row = Mapping[str, Any]
+log = logging.getLogger("servelib.dataplane")
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,11 @@ class DataPlane:
     # Requests of up to this many rows are scored on the event loop, bigger ones in a thread.
     # benchmarks/bench_dataplane_inline.py, one row, loaded 2-core VM (load average 15), p50:
     # demo LR pipeline 25 us inline vs 111 us through asyncio.to_thread, GBT pipeline 26 us vs
-    # 105 us; the thread hop costs ~80 us, several one-row scores. A 32-row list scores in
-    # about 0.5 ms inline (row kernels): beyond that a thread keeps other requests moving.
+    # 105 us: the hop costs ~80 us, several one-row scores. Up to 32 rows (score_instances'
+    # row-kernel limit) scoring is pure Python, ~11 us a row (32 rows: 0.34 ms demo, 0.37 ms
+    # GBT, best of 50), and a thread would not free the loop anyway: it holds the GIL for up to
+    # the 5 ms switch interval. Longer lists take the NumPy batch path, which releases the GIL
+    # inside array operations, so there a thread lets other requests move.
     inline_rows = 32
 
     def __init__(self, registry: Registry, *, max_batch: int = 1024,
@@ -180,8 +185,13 @@ class DataPlane:
             base = request.request_id or uuid.uuid4().hex
             response = PredictResponse(model.name, model.version, results,
                                        [f"{base}-{i}" for i in range(len(results))])
-            self.prediction_log(model, request, instances, response, t_done - start)
+            try:
+                self.prediction_log(model, request, instances, response, t_done - start)
+            except Exception:  # noqa: BLE001 - logging must never fail a prediction
+                log.exception("prediction log hook failed (model %r)", model.name)
         except ServelibError as exc:
+            if self.registry.knows(request.model):
+                label = request.model
             self.metrics.requests.labels(label, exc.status).inc()
             raise
         finally:

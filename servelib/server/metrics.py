@@ -9,7 +9,11 @@ cannot grow the label set by asking for made-up models.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+try:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+except ImportError as exc:  # pragma: no cover - the [server] extra installs it
+    raise ImportError("the prediction service needs prometheus-client: "
+                      "pip install 'servelib[server]'") from exc
 
 # Sub-millisecond resolution where a one-row score lives (20-100 us), then up to seconds.
 LATENCY_BUCKETS = (

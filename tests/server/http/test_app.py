@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 with warnings.catch_warnings():  # starlette 1.x nudges towards httpx2; httpx still works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 import servelib
