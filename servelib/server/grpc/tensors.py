@@ -21,21 +21,22 @@ from servelib.errors import InvalidInput
 from servelib.server.grpc.gen import grpc_service_pb2 as pb
 from servelib.vectors import DenseVector, SparseVector
 
-# datatype -> (little-endian NumPy dtype for raw contents, typed contents field, Python type)
+# datatype -> (struct code for raw little-endian contents, typed contents field, Python type)
 DATATYPES: dict[str, tuple[str, str, type]] = {
     "BOOL": ("?", "bool_contents", bool),
-    "INT8": ("<i1", "int_contents", int),
-    "INT16": ("<i2", "int_contents", int),
-    "INT32": ("<i4", "int_contents", int),
-    "INT64": ("<i8", "int64_contents", int),
-    "UINT8": ("<u1", "uint_contents", int),
-    "UINT16": ("<u2", "uint_contents", int),
-    "UINT32": ("<u4", "uint_contents", int),
-    "UINT64": ("<u8", "uint64_contents", int),
-    "FP32": ("<f4", "fp32_contents", float),
-    "FP64": ("<f8", "fp64_contents", float),
+    "INT8": ("b", "int_contents", int),
+    "INT16": ("h", "int_contents", int),
+    "INT32": ("i", "int_contents", int),
+    "INT64": ("q", "int64_contents", int),
+    "UINT8": ("B", "uint_contents", int),
+    "UINT16": ("H", "uint_contents", int),
+    "UINT32": ("I", "uint_contents", int),
+    "UINT64": ("Q", "uint64_contents", int),
+    "FP32": ("f", "fp32_contents", float),
+    "FP64": ("d", "fp64_contents", float),
     "BYTES": ("", "bytes_contents", str),
 }
+_SIZES = {code: struct.calcsize("<" + code) for code, _, _ in DATATYPES.values() if code}
 
 
 def _bytes_elements(raw: bytes, name: str) -> list[bytes]:
@@ -55,25 +56,27 @@ def _bytes_elements(raw: bytes, name: str) -> list[bytes]:
 def tensor_elements(tensor: Any, raw: bytes | None) -> list[Any]:
     """The flat element list of one input tensor as Python values."""
     name = tensor.name
-    if tensor.datatype not in DATATYPES:
+    try:
+        code, field, kind = DATATYPES[tensor.datatype]
+    except KeyError:
         raise InvalidInput(f"datatype {tensor.datatype!r} is not supported (use one of "
-                           f"{', '.join(DATATYPES)})", column=name)
-    dtype, field, kind = DATATYPES[tensor.datatype]
+                           f"{', '.join(DATATYPES)})", column=name) from None
     if raw is None:
-        items = list(getattr(tensor.contents, field))
+        items: Any = getattr(tensor.contents, field)
     elif kind is str:
         items = _bytes_elements(raw, name)
     else:
-        if len(raw) % np.dtype(dtype).itemsize:
+        count, rest = divmod(len(raw), _SIZES[code])
+        if rest:
             raise InvalidInput(f"raw contents of {len(raw)} bytes is not a whole number of "
                                f"{tensor.datatype} elements", column=name)
-        items = np.frombuffer(raw, dtype=dtype).tolist()
+        items = struct.unpack(f"<{count}{code}", raw)
     if kind is str:
         try:
             return [b.decode("utf-8") for b in items]
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"BYTES element is not UTF-8: {exc}", column=name) from exc
-    return items if kind is not float else [float(x) for x in items]
+    return [float(x) for x in items] if code == "f" and raw is None else list(items)
 
 
 def rows_from_tensors(request: pb.ModelInferRequest, vector_inputs: set[str]
@@ -89,7 +92,7 @@ def rows_from_tensors(request: pb.ModelInferRequest, vector_inputs: set[str]
     columns: dict[str, list[Any]] = {}
     for i, tensor in enumerate(request.inputs):
         name, shape = tensor.name, list(tensor.shape)
-        if not 1 <= len(shape) <= 2 or any(d < 0 for d in shape):
+        if not 1 <= len(shape) <= 2 or min(shape) < 0:
             raise InvalidInput(f"shape {shape} must be [batch] or [batch, n]", column=name)
         if batch is None:
             batch = shape[0]
@@ -104,6 +107,8 @@ def rows_from_tensors(request: pb.ModelInferRequest, vector_inputs: set[str]
             columns[name] = [DenseVector(items[r * width:(r + 1) * width]) for r in range(batch)]
         else:
             columns[name] = items
+    if batch == 1:  # the common online case
+        return [{name: values[0] for name, values in columns.items()}]
     names = list(columns)
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
@@ -131,23 +136,32 @@ def add_output(response: pb.ModelInferResponse, name: str, values: Sequence[Any]
     kind = _output_kind(name, values)
     tensor = response.outputs.add(name=name)
     if kind == "VECTOR":
-        if len({v.size for v in values}) > 1:
+        arrays = [v.toArray() for v in values]
+        if len({a.shape[0] for a in arrays}) > 1:
             raise InvalidInput("vector sizes differ between rows; OIP tensors need one size",
                                column=name)
-        matrix = np.stack([v.toArray() for v in values]) if values else np.zeros((0, 0))
-        tensor.datatype, tensor.shape[:] = "FP64", matrix.shape
-        flat: Any = matrix.astype("<f8", copy=False)
-    elif kind == "BYTES":
-        tensor.datatype, tensor.shape[:] = "BYTES", [len(values)]
-        flat = [v.encode("utf-8") for v in values]
+        tensor.datatype = "FP64"
+        tensor.shape.extend((len(arrays), arrays[0].shape[0]))
+        if raw:
+            response.raw_output_contents.append(
+                b"".join(a.astype("<f8", copy=False).tobytes() for a in arrays))
+        else:
+            for a in arrays:
+                tensor.contents.fp64_contents.extend(a.tolist())
+        return
+    tensor.datatype = kind
+    tensor.shape.append(len(values))
+    if kind == "BYTES":
+        encoded = [v.encode("utf-8") for v in values]
+        if raw:
+            response.raw_output_contents.append(
+                b"".join(struct.pack("<I", len(b)) + b for b in encoded))
+        else:
+            tensor.contents.bytes_contents.extend(encoded)
+        return
+    code, field, cast = DATATYPES[kind]
+    plain = [cast(v) for v in values]  # NumPy scalars to Python
+    if raw:
+        response.raw_output_contents.append(struct.pack(f"<{len(plain)}{code}", *plain))
     else:
-        tensor.datatype, tensor.shape[:] = kind, [len(values)]
-        flat = np.asarray(values, dtype=DATATYPES[kind][0])
-    if not raw:
-        field = getattr(tensor.contents, DATATYPES[tensor.datatype][1])
-        field.extend(flat if kind == "BYTES" else flat.ravel().tolist())
-    elif kind == "BYTES":
-        response.raw_output_contents.append(
-            b"".join(struct.pack("<I", len(b)) + b for b in flat))
-    else:
-        response.raw_output_contents.append(flat.tobytes())
+        getattr(tensor.contents, field).extend(plain)
