@@ -166,8 +166,12 @@ class Registry:
         for key in [k for k in self._failed if k[0] == name]:
             del self._failed[key]  # retried by the loads below or by the next request
         old = self._views.get(name)
-        if old is not None and any(k[0] == name for k in self._loaded):
-            results = await asyncio.gather(*(self.ensure(name, v) for v in sorted(new.targets())),
+        if old is not None and new != old:
+            # versions the new view would route to for the first time must load before it is
+            # published; the others serve already or load lazily (so a version evicted by the
+            # memory budget is not reloaded by every poll)
+            fresh = sorted(new.targets() - old.targets())
+            results = await asyncio.gather(*(self.ensure(name, v) for v in fresh),
                                            return_exceptions=True)
             failed = [str(r) for r in results if isinstance(r, BaseException)]
             if failed:

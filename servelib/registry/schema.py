@@ -32,14 +32,11 @@ def _inferred(kind: str) -> tuple[str, tuple[int, ...]]:
 def input_tensors(model: LoadedModel) -> list[Tensor]:
     pipeline = model.main
     described = {d["name"]: d["type"] for d in describe(pipeline, model.path)["inputs"]}
-    attrs = pipeline.output_attributes({})
     out: list[Tensor] = []
     for column in pipeline.input_columns():
         declared = model.spec.inputs.get(column)
-        if declared == "vector":
-            group = attrs.get(column)
-            size = group.size if isinstance(group, AttributeGroup) and group.size else -1
-            out.append((column, "FP64", (-1, size)))
+        if declared == "vector":  # a request's vectors carry their own size
+            out.append((column, "FP64", _VECTOR))
         elif declared is not None:
             out.append((column, _SPARK_TO_OIP[declared], _SCALAR))
         else:

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from servelib.errors import InvalidInput, ServelibError, Unauthenticated
+from servelib.errors import InvalidInput, ModelUnavailable, ServelibError, Unauthenticated
 from servelib.registry.loaded import LoadedModel
 from servelib.registry.registry import Registry, VersionState
 from servelib.registry.repository import Repository
@@ -189,10 +189,10 @@ class DataPlane:
                 self.prediction_log(model, request, instances, response, t_done - start)
             except Exception:  # noqa: BLE001 - logging must never fail a prediction
                 log.exception("prediction log hook failed (model %r)", model.name)
-        except ServelibError as exc:
+        except Exception as exc:  # counted by status (a bug counts as INTERNAL), then raised
             if self.registry.knows(request.model):
                 label = request.model
-            self.metrics.requests.labels(label, exc.status).inc()
+            self.metrics.requests.labels(label, getattr(exc, "status", "INTERNAL")).inc()
             raise
         finally:
             self._inflight -= 1
@@ -273,16 +273,26 @@ class DataPlane:
         A failed load comes back as state FAILED with the reason; what served keeps serving."""
         problems = await self.registry.refresh([name])
         view = await self.registry.view(name)
-        concrete = version if version is not None and version in view.versions \
-            else view.resolve(version)
+        # a version the published view does not list yet (its deploy failed) may still be
+        # loaded by name: that is how an operator retries it
+        concrete = view.resolve(version) if version is None or version in view.config.aliases \
+            else version
         try:
             await self.registry.ensure(name, concrete, retry=True)
-        except ServelibError as exc:
+        except ModelUnavailable as exc:
             problems[name] = str(exc)
+        else:
+            if concrete not in view.versions:  # now it loads: publish the folder's view
+                problems = await self.registry.refresh([name])
         status = _status(self.registry.state(name, concrete))
         if name in problems:
             status.state, status.reason = "FAILED", problems[name]
         return status
+
+    async def refresh(self) -> dict[str, str]:
+        """Re-read every model in use from the repository now, as polling does; returns
+        {model: problem} for models that kept their serving versions."""
+        return await self.registry.refresh()
 
     async def unload_model(self, name: str, version: str | None = None) -> ModelStatus:
         dropped = self.registry.unload(name, version)

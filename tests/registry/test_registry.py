@@ -228,3 +228,18 @@ def test_unload_then_next_request_loads_again(repo):
 
     assert run(go()) == ["1"]
     assert len(repository.calls) == 2
+
+
+def test_polling_does_not_reload_what_the_budget_evicted(repo):
+    repository = CountingRepository(str(repo))
+    registry = Registry(repository, memory_budget=1)  # room for one model at a time
+
+    async def go():
+        await registry.get("demo")
+        await registry.get("gbt")  # evicts demo
+        await registry.refresh()
+        await registry.refresh()
+        await registry.close()
+
+    run(go())
+    assert [c[0] for c in repository.calls] == ["demo", "gbt"]

@@ -89,3 +89,12 @@ def test_yaml_spec_file(tmp_path: Path):
     repo = Repository(str(tmp_path))
     assert repo.load("demo", "1").default_outputs() == ("prediction",)
     assert asyncio.run(asyncio.to_thread(repo.view, "demo")).resolve("production") == "1"
+
+
+def test_repository_by_uri(tmp_path: Path):
+    add_version(tmp_path, "demo", "1", spec={"outputs": ["prediction"]})
+    repo = Repository(tmp_path.as_uri())  # file:///...: the pyarrow.fs path remote stores take
+    assert repo.models() == ["demo"]
+    model = repo.load("demo", "1")
+    assert model.main.score_instance({"amount": 980.0, "age": 19.0, "city": "berlin"})[
+        "prediction"] == 1.0

@@ -1,4 +1,5 @@
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,21 @@ def test_big_batches_score_in_a_thread(repo, monkeypatch):
     small, big = run(repo, body)
     assert threads == ["score_rows"]
     assert all(r.outputs["prediction"] == 1.0 for r in small.results + big.results)
+
+
+def test_admin_load_retries_a_fixed_version_by_name(repo):
+    async def body(plane):
+        await plane.predict(PredictRequest("demo", [DEMO_ROW]))
+        broken = add_version(repo, "demo", "2")
+        corrupt(broken)
+        write_json(repo / "demo" / "model.json", {"aliases": {"production": "2"}})
+        failed = await plane.load_model("demo", "2")
+        with pytest.raises(ModelNotFound):
+            await plane.load_model("demo", "7")
+        shutil.rmtree(broken)  # the operator uploads version 2 again, intact
+        add_version(repo, "demo", "2")
+        fixed = await plane.load_model("demo", "2")
+        return failed, fixed, (await plane.predict(PredictRequest("demo", [DEMO_ROW]))).version
+
+    failed, fixed, serving = run(repo, body)
+    assert failed.state == "FAILED" and fixed.state == "AVAILABLE" and serving == "2"

@@ -7,6 +7,7 @@ once in errors.py). Routes:
     GET  /v1/models/{name}[/versions/{v}]              metadata with the model record
     POST /v1/admin/models/{name}[/versions/{v}]:load   (Authorization: Bearer TOKEN)
     POST /v1/admin/models/{name}[/versions/{v}]:unload
+    POST /v1/admin/refresh                             re-read the repository now (as polling)
     GET  /v2  /v2/health/live  /v2/health/ready        Open Inference Protocol REST
     GET  /v2/models/{name}[/versions/{v}][/ready]
     POST /v2/models/{name}[/versions/{v}]/infer
@@ -116,6 +117,11 @@ async def admin(plane: DataPlane, request: Request) -> Response:
     return _json(dataclasses.asdict(status), 503 if status.state == "FAILED" else 200)
 
 
+async def refresh(plane: DataPlane, request: Request) -> Response:
+    plane.check_admin(request.headers.get("authorization"))
+    return _json({"problems": await plane.refresh()})
+
+
 async def server_metadata(plane: DataPlane, request: Request) -> Response:
     return _json({"name": "servelib", "version": servelib.__version__, "extensions": []})
 
@@ -195,6 +201,7 @@ def create_app(plane: DataPlane, *, max_body_bytes: int = 16 * 1024 * 1024,
         (["/v1/models"], list_models, "GET"),
         (_both("/v1/models/{name}"), metadata_v1, "GET"),
         (_both("/v1/admin/models/{name}:{action}"), admin, "POST"),
+        (["/v1/admin/refresh"], refresh, "POST"),
         (["/v2"], server_metadata, "GET"),
         (["/v2/health/live"], live, "GET"),
         (["/v2/health/ready"], ready, "GET"),

@@ -146,11 +146,17 @@ def test_admin_load_unload_needs_the_token(client, repo):
     assert r.json()["memory_bytes"] > 0
     r = client.post("/v1/admin/models/gbt/versions/1:unload", headers=AUTH)
     assert r.json()["state"] == "UNLOADED"
+    client.post("/v1/models/demo:predict", json={"instances": [DEMO_ROW]})
     corrupt(add_version(repo, "demo", "2"))
     write_json(repo / "demo" / "model.json", {"aliases": {"production": "2"}})
+    assert client.post("/v1/admin/refresh").status_code == 401
+    r = client.post("/v1/admin/refresh", headers=AUTH)
+    assert r.status_code == 200 and "failed to load" in r.json()["problems"]["demo"]
     r = client.post("/v1/admin/models/demo/versions/2:load", headers=AUTH)
     assert r.status_code == 503 and r.json()["state"] == "FAILED"
     assert "failed to load" in r.json()["reason"]
+    r = client.post("/v1/models/demo:predict", json={"instances": [DEMO_ROW]})
+    assert r.json()["version"] == "1"  # the good version keeps answering
 
 
 def test_listing_metadata_and_metrics(client):
