@@ -7,19 +7,15 @@ error, so a row that cannot be scored fails the whole request with its status an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import grpc
 
 import servelib
 from servelib.errors import ServelibError
+from servelib.server.dataplane import DataPlane, PredictRequest
 from servelib.server.grpc.gen import grpc_service_pb2 as pb
 from servelib.server.grpc.gen import grpc_service_pb2_grpc as pb_grpc
 from servelib.server.grpc.status import rpc
 from servelib.server.grpc.tensors import add_output, rows_from_tensors
-
-if TYPE_CHECKING:
-    from servelib.server.dataplane import DataPlane
 
 
 class RowFailed(ServelibError):
@@ -69,8 +65,6 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):
     @rpc
     async def ModelInfer(self, request: pb.ModelInferRequest, context: grpc.aio.ServicerContext
                          ) -> pb.ModelInferResponse:
-        from servelib.server.dataplane import PredictRequest
-
         version = request.model_version or None
         rows = rows_from_tensors(request, await self._vector_inputs(request, version))
         outputs = [o.name for o in request.outputs] or None

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import grpc
 
 from servelib.errors import InvalidInput, ServelibError
+from servelib.server.dataplane import DataPlane, ModelStatus, PredictRequest, PredictResponse
 from servelib.server.grpc.gen import prediction_pb2 as pb
 from servelib.server.grpc.gen import prediction_pb2_grpc as pb_grpc
 from servelib.server.grpc.status import rpc
 from servelib.server.grpc.values import from_value, to_value
-
-if TYPE_CHECKING:
-    from servelib.server.dataplane import DataPlane, ModelStatus, PredictResponse
 
 
 def admin_token(context: grpc.aio.ServicerContext) -> str | None:
@@ -55,8 +52,6 @@ class PredictionService(pb_grpc.PredictionServiceServicer):
     @rpc
     async def Predict(self, request: pb.PredictRequest, context: grpc.aio.ServicerContext
                       ) -> pb.PredictResponse:
-        from servelib.server.dataplane import PredictRequest
-
         instances = []
         keys: list[str | None] = []
         for i, instance in enumerate(request.instances):
