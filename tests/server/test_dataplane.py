@@ -253,3 +253,30 @@ def test_admin_load_retries_a_fixed_version_by_name(repo):
 
     failed, fixed, serving = run(repo, body)
     assert failed.state == "FAILED" and fixed.state == "AVAILABLE" and serving == "2"
+
+
+def test_deploy_under_load_drops_no_request(repo):
+    async def body(plane):
+        versions: list[str] = []
+        stop = asyncio.Event()
+
+        async def client():
+            while not stop.is_set() and len(versions) < 5000:  # bounded
+                r = await plane.predict(PredictRequest("demo", [DEMO_ROW]))
+                assert r.results[0].error is None
+                versions.append(r.version)
+                await asyncio.sleep(0)
+
+        clients = [asyncio.ensure_future(client()) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        add_version(repo, "demo", "2")
+        write_json(repo / "demo" / "model.json", {"aliases": {"production": "2"}})
+        assert await plane.refresh() == {}
+        await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*clients)  # re-raises any failed request
+        return versions
+
+    versions = run(repo, body)
+    switch = versions.index("2")
+    assert set(versions[:switch]) == {"1"} and set(versions[switch:]) == {"2"}
