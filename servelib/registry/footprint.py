@@ -1,15 +1,16 @@
 """A loaded model's memory footprint, to keep the registry within its memory budget.
 
-Method: walk every object reachable from the loaded pipelines (``gc.get_referents``) once and sum
-``sys.getsizeof``: NumPy arrays count their data buffers when they own them (a view reaches its
-base), dicts, lists, tuples, strings and floats of the fitted state count themselves, and the
-row kernels compiled at load (``<servelib ...>`` code objects, their constants and namespaces)
-count their bytecode and constants. Shared things are not the model's and are skipped: modules
-and their dicts, classes, and code of functions defined in source files. Small shared objects
-(interned strings, enum members) may be counted in several models. Checked against tracemalloc
-(bytes a second load of the same model still holds afterwards): demo LR pipeline 24.7 kB walked
-vs 19.0 kB traced, GBT pipeline (100 compiled trees) 304 kB vs 339 kB; the walk takes 0.6 ms and
-14 ms, tracemalloc would slow every load and count other threads' allocations.
+Method: walk every object reachable from the loaded pipelines (``gc.get_referents``) once and
+sum ``sys.getsizeof``: NumPy arrays count their data buffers when they own them (a view reaches
+its base), Arrow arrays (label sets) their buffers, and dicts, lists, tuples, strings and floats
+of the fitted state themselves; the row kernels compiled at load (``<servelib ...>`` code
+objects, their constants and namespaces) count their bytecode and constants. Shared things are
+not the model's and are skipped: modules and their dicts, classes, and code of functions defined
+in source files. Small shared objects (interned strings, enum members) may be counted in several
+models. Checked against tracemalloc (bytes a second load of the same model still holds
+afterwards; it cannot see Arrow's allocator): demo LR pipeline 24.9 kB walked vs 19.0 kB traced,
+GBT pipeline (100 compiled trees) 305 kB vs 339 kB. The walk takes 0.6 ms and 14 ms;
+tracemalloc would slow every load and count other threads' allocations.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import gc
 import sys
 from types import CodeType, ModuleType
 from typing import Any
+
+import pyarrow as pa
 
 
 def footprint(root: Any) -> int:
@@ -37,5 +40,7 @@ def footprint(root: Any) -> int:
                 continue  # a function of a source file: shared by every model
             stack.extend((obj.co_consts, obj.co_names))
         total += sys.getsizeof(obj)
+        if isinstance(obj, (pa.Array, pa.ChunkedArray)):
+            total += obj.get_total_buffer_size()  # buffers live outside Python's heap
         stack.extend(gc.get_referents(obj))
     return total

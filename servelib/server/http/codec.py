@@ -28,6 +28,8 @@ def parse_body(body: bytes) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("request body is nested too deeply") from exc
 
 
 def decode_value(value: Any, column: str) -> Any:

@@ -87,6 +87,7 @@ def test_nan_tokens_in_and_strict_json_out(client):
     ("/v1/models/demo:predict", {"content": b"{garbage"}, 400, "not valid JSON"),
     ("/v1/models/demo:predict", {"content": b"\xff\xfe\x00"}, 400, "not valid JSON"),
     ("/v1/models/demo:predict", {"json": [1]}, 400, "JSON object"),
+    ("/v1/models/demo:predict", {"content": b"[" * 5000 + b"]" * 5000}, 400, "nested too deeply"),
     ("/v1/models/demo:predict", {"json": {"instances": []}}, 400, "empty batch"),
     ("/v1/models/demo:predict", {"json": {"instances": [DEMO_ROW] * 9}}, 400, "limit of 8"),
     ("/v1/models/demo:predict", {"json": {"instances": [{"a": "x" * 20_000}]}}, 400,
