@@ -31,8 +31,12 @@ def byte_size(text: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     from servelib.server.app import ServeConfig, run
 
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     token = None
     if args.admin_token_file:
         token = Path(args.admin_token_file).read_text().strip()

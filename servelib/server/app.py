@@ -68,6 +68,10 @@ async def serve(config: ServeConfig, *, reuse_port: bool = False) -> int:
     from servelib.server.dataplane import build_dataplane
     from servelib.server.grpc import GrpcConfig, start_grpc_server
 
+    stop = asyncio.Event()  # a SIGTERM during start-up drains right after it
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     dataplane = build_dataplane(
         config.repository, preload=config.preload, memory_budget=config.memory_budget,
         admin_token=config.admin_token, poll_interval=config.poll_interval,
@@ -90,10 +94,6 @@ async def serve(config: ServeConfig, *, reuse_port: bool = False) -> int:
         http_server = _uvicorn_server(create_app(dataplane), config.grace)
         http_task = asyncio.create_task(http_server.serve(sockets=[sock]))
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     print(f"servelib: serving {config.repository} gRPC {config.host}:{grpc_server.port}"
           + (f" HTTP {config.host}:{http_port}" if http_port is not None else ""),
           file=sys.stderr, flush=True)
