@@ -9,6 +9,8 @@ cannot grow the label set by asking for made-up models.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 try:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 except ImportError as exc:  # pragma: no cover - the [server] extra installs it
@@ -21,6 +23,13 @@ LATENCY_BUCKETS = (
     1e-3, 2e-3, 3e-3, 5e-3, 7.5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1.0, 2.5,
 )
 UNKNOWN_MODEL = "_unknown"
+
+
+class ModelSeries(NamedTuple):
+    ok: Any
+    features: Any
+    scoring: Any
+    total: Any
 
 
 class Metrics:
@@ -44,6 +53,17 @@ class Metrics:
                             "version (registry/footprint.py)", ["model", "version"], registry=r)
         self.evictions = Counter("servelib_registry_evictions", "Versions evicted to stay within "
                                  "the memory budget", ["model"], registry=r)
+
+        self._series: dict[str, ModelSeries] = {}
+
+    def series(self, model: str) -> ModelSeries:
+        """The per-request series of one model, looked up once (``labels()`` costs ~1 us)."""
+        found = self._series.get(model)
+        if found is None:
+            found = self._series[model] = ModelSeries(
+                self.requests.labels(model, "OK"), self.latency.labels(model, "features"),
+                self.latency.labels(model, "scoring"), self.latency.labels(model, "total"))
+        return found
 
     def exposition(self) -> bytes:
         """The text format /metrics serves."""
