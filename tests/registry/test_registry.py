@@ -152,14 +152,17 @@ def test_a_model_folder_that_vanishes_keeps_serving_from_memory(repo):
 
     async def go():
         await registry.get("gbt")
+        await registry.get("demo")
         shutil.rmtree(repo / "gbt")
+        (repo / "demo" / "model.json").write_text("{broken")
         problems = await registry.refresh()
-        model = await registry.get("gbt")
+        models = await registry.get("gbt"), await registry.get("demo")
         await registry.close()
-        return problems, model
+        return problems, models
 
-    problems, model = run(go())
-    assert "gbt" in problems and model.version == "1"
+    problems, models = run(go())
+    assert "no model 'gbt'" in problems["gbt"] and "model.json" in problems["demo"]
+    assert [m.version for m in models] == ["1", "1"]
 
 
 def test_new_version_without_model_file_becomes_default(repo):

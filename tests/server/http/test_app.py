@@ -171,3 +171,13 @@ def test_listing_metadata_and_metrics(client):
     assert 'servelib_requests_total{model="demo",status="OK"} 1.0' in text
     assert 'servelib_request_seconds_bucket{le="0.0001",model="demo",phase="total"}' in text
     assert "servelib_model_memory_bytes" in text
+
+
+def test_a_corrupt_model_answers_503_and_the_server_keeps_serving(client, repo):
+    corrupt(repo / "gbt" / "1")
+    r = client.post("/v1/models/gbt:predict", json={"instances": [GBT_ROW]})
+    assert r.status_code == 503 and r.json()["status"] == "UNAVAILABLE"
+    assert "model 'gbt' version '1' failed to load" in r.json()["error"]
+    assert client.post("/v1/models/demo:predict", json={"instances": [DEMO_ROW]}).status_code == 200
+    states = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
+    assert states["gbt"]["state"] == "FAILED" and "metadata" in states["gbt"]["reason"]
