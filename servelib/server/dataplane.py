@@ -106,9 +106,9 @@ def no_logging(model: LoadedModel, request: PredictRequest, instances: Sequence[
 
 class DataPlane:
     # Requests of up to this many rows are scored on the event loop, bigger ones in a thread.
-    # benchmarks/bench_dataplane_inline.py, one row, loaded 2-core VM (load average 15), p50:
-    # demo LR pipeline 25 us inline vs 111 us through asyncio.to_thread, GBT pipeline 26 us vs
-    # 105 us: the hop costs ~80 us, several one-row scores. Up to 32 rows (score_instances'
+    # benchmarks/bench_dataplane_inline.py, one row, loaded 2-core VM (load average 22), p50:
+    # demo LR pipeline 18 us inline vs 91 us through asyncio.to_thread, GBT pipeline 20 us vs
+    # 88 us: the hop costs ~70 us, several one-row scores. Up to 32 rows (score_instances'
     # row-kernel limit) scoring is pure Python, ~11 us a row (32 rows: 0.34 ms demo, 0.37 ms
     # GBT, best of 50), and a thread would not free the loop anyway: it holds the GIL for up to
     # the 5 ms switch interval. Longer lists take the NumPy batch path, which releases the GIL
