@@ -1,18 +1,18 @@
 """The ``servelib`` command: look inside a saved Spark pipeline and score files with it.
 
     servelib inspect MODEL_DIR [--json]
-    servelib score MODEL_DIR --input rows.jsonl|rows.parquet [--output out.jsonl|out.parquet]
+    servelib score MODEL_DIR --input rows.jsonl|rows.parquet|- [--output out.jsonl|out.parquet]
 
-JSON lines carry vectors as ``{"type": "dense", "values": [...]}`` or ``{"type": "sparse",
-"size": n, "indices": [...], "values": [...]}`` (both in and out), and NaN/Infinity as Python's
-``json`` module spells them. Parquet input goes through ``transform()``; vector columns use
-Spark's VectorUDT struct layout. A ServelibError (bad model, bad input) exits with status 2 and
-its message, without a traceback.
+Rows are encoded as servelib/jsonrows.py says (vectors as objects, NaN and infinities as the
+strings "NaN", "Infinity", "-Infinity", so the output is strict JSON). Files are scored in
+chunks (servelib/scorefile.py). A ServelibError (bad model, bad input) and a bad command line
+exit with status 2 and one line, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -138,6 +138,13 @@ def describe(model: Any, path: str) -> dict[str, Any]:
     }
 
 
+def _json(value: Any) -> str:
+    """One spelling for every value `inspect` prints (NaN as "NaN", like Spark's params)."""
+    from servelib.jsonrows import to_json
+
+    return json.dumps(to_json(value), default=str)
+
+
 def print_description(d: Mapping[str, Any], out: TextIO) -> None:
     kind = "a single saved stage" if d["saved_as"] == "stage" else f"PipelineModel {d['uid']}"
     print(f"model:          {d['path']}", file=out)
@@ -149,9 +156,9 @@ def print_description(d: Mapping[str, Any], out: TextIO) -> None:
         print(f"      in: {', '.join(s['inputs']) or '-'}   out: {', '.join(s['outputs']) or '-'}",
               file=out)
         for name, value in s["facts"].items():  # what the loader found in the fitted data
-            print(f"      ({name}: {json.dumps(value, default=str)})", file=out)
+            print(f"      ({name}: {_json(value)})", file=out)
         for name, value in sorted(s["params"].items()):
-            print(f"      {name} = {json.dumps(value, default=str)}", file=out)
+            print(f"      {name} = {_json(value)}", file=out)
     print("\nrequired input columns:", file=out)
     width = max((len(c["name"]) for c in d["inputs"]), default=0)
     for c in d["inputs"]:
@@ -167,7 +174,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     model = servelib.load(args.model)
     d = describe(model, args.model)
     if args.json:
-        json.dump(d, sys.stdout, indent=2, default=str)
+        from servelib.jsonrows import to_json
+
+        json.dump(to_json(d), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         print_description(d, sys.stdout)
@@ -175,77 +184,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 # ---- score ---------------------------------------------------------------------------------
-def is_parquet(path: str) -> bool:
-    return path.endswith((".parquet", ".pq")) or Path(path).is_dir()
-
-
-def vector_from_json(value: Any) -> Any:
-    """A ``{"type": "dense"|"sparse", ...}`` object to a servelib vector; other values as is."""
-    from servelib.vectors import DenseVector, SparseVector
-
-    if isinstance(value, dict) and value.get("type") in ("dense", "sparse"):
-        if value["type"] == "dense":
-            return DenseVector(value["values"])
-        return SparseVector(value["size"], value["indices"], value["values"])
-    return value
-
-
-def to_json(value: Any) -> Any:
-    from servelib.vectors import DenseVector, SparseVector
-
-    if isinstance(value, DenseVector):
-        return {"type": "dense", "values": value.values.tolist()}
-    if isinstance(value, SparseVector):
-        return {"type": "sparse", "size": value.size, "indices": value.indices.tolist(),
-                "values": value.values.tolist()}
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # stray NumPy scalar
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
-
-
-def read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) for every non-blank line."""
-    f = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-    try:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{path} line {lineno}: not JSON: {exc}") from exc
-            if not isinstance(row, dict):
-                raise InvalidInput(f"{path} line {lineno}: expected a JSON object per line")
-            yield lineno, {k: vector_from_json(v) for k, v in row.items()}
-    finally:
-        if f is not sys.stdin:
-            f.close()
-
-
-def chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def score_jsonl(model: Any, path: str, batch_size: int) -> Iterator[dict[str, Any]]:
-    for chunk in chunks(read_jsonl(path), batch_size):
-        lines = [n for n, _ in chunk]
-        try:
-            yield from model.score_instances([row for _, row in chunk])
-        except InvalidInput as exc:
-            if exc.row is not None and 0 <= exc.row < len(lines):
-                raise InvalidInput(f"{path} line {lines[exc.row]}: {exc}") from exc
-            raise
-
-
 def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> Any:
     """Scored rows to an Arrow table; vector columns in Spark's VectorUDT struct layout."""
     import pyarrow as pa
@@ -291,54 +229,68 @@ def table_to_rows(table: Any) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def write_jsonl(rows: Iterator[Mapping[str, Any]], out: TextIO) -> int:
-    n = 0
+def _row_chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
     for row in rows:
-        out.write(json.dumps({k: to_json(v) for k, v in row.items()}) + "\n")
-        n += 1
-    return n
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     import servelib
+    from servelib import scorefile as sf
 
-    model = servelib.load(args.model)
+    in_format = sf.file_format(args.input, "input")
+    out_format = sf.file_format(args.output, "output") if args.output else "jsonl"
     if args.input != "-" and not Path(args.input).exists():
         raise InvalidInput(f"input {args.input} does not exist")
-    parquet_out = args.output is not None and is_parquet(args.output)
-    if args.input != "-" and is_parquet(args.input):
-        try:
-            table = pq.read_table(args.input)
-        except (pa.ArrowException, OSError) as exc:
-            raise InvalidInput(f"cannot read Parquet {args.input}: {exc}") from exc
-        scored = model.transform(table)
-        if parquet_out:
-            pq.write_table(scored, args.output)
-            return _done(args, scored.num_rows)
-        return _write_rows(args, table_to_rows(scored))
-    rows = score_jsonl(model, args.input, args.batch_size)
-    if parquet_out:
-        collected = list(rows)
-        pq.write_table(rows_to_table(collected), args.output)
-        return _done(args, len(collected))
-    return _write_rows(args, rows)
-
-
-def _write_rows(args: argparse.Namespace, rows: Iterator[Mapping[str, Any]]) -> int:
-    if args.output is None:
-        write_jsonl(rows, sys.stdout)
-        return 0
-    with open(args.output, "w", encoding="utf-8") as f:
-        n = write_jsonl(rows, f)
-    return _done(args, n)
-
-
-def _done(args: argparse.Namespace, n: int) -> int:
-    print(f"scored {n} rows -> {args.output}", file=sys.stderr)
+    model = servelib.load(args.model)
+    report = sf.Report(unit="line" if in_format == "jsonl" else "row")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    with contextlib.ExitStack() as stack:
+        if in_format == "parquet":
+            total, tables = sf.parquet_batches(args.input, args.batch_size)
+            bar = stack.enter_context(sf.progress(total, show, "rows"))
+            scored_tables = _counted(sf.score_tables(model, args.input, tables, report), bar,
+                                     lambda t: t.num_rows)
+            rows = (r for t in scored_tables for r in table_to_rows(t))
+        else:
+            stream = sys.stdin.buffer if args.input == "-" else stack.enter_context(
+                open(args.input, "rb"))
+            bar = stack.enter_context(sf.progress(None, show, "rows"))
+            rows = _counted(sf.score_jsonl(model, args.input, stream, args.batch_size, report,
+                                           args.skipped == "marker"), bar, lambda r: 1)
+            scored_tables = (rows_to_table(c) for c in _row_chunks(rows, args.batch_size))
+        if args.output is None:
+            sf.write_jsonl(rows, sys.stdout)
+        else:
+            with sf.atomic_output(args.output) as tmp:
+                if out_format == "parquet":
+                    sf.write_parquet(scored_tables, tmp)
+                else:
+                    with open(tmp, "w", encoding="utf-8") as f:
+                        sf.write_jsonl(rows, f)
+                _check_not_empty(report, args.input)
+    _check_not_empty(report, args.input)
+    if args.output is not None or report.skipped:
+        print(f"servelib: {report.summary(args.output or 'stdout')}", file=sys.stderr)
     return 0
+
+
+def _counted(items: Iterator[Any], bar: Any, size: Any) -> Iterator[Any]:
+    for item in items:
+        if bar is not None:
+            bar.update(size(item))
+        yield item
+
+
+def _check_not_empty(report: Any, source: str) -> None:
+    if report.scored == 0 and report.skipped == 0:
+        raise InvalidInput(f"input {source} has no rows; nothing was scored or written")
 
 
 # ---- entry point ---------------------------------------------------------------------------
@@ -356,23 +308,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("score", help="score a JSON-lines or Parquet file")
+    p = sub.add_parser("score", help="score a JSON-lines or Parquet file, streamed")
     p.add_argument("model", metavar="MODEL_DIR", help="what PipelineModel.save() wrote (path or URI)")
     p.add_argument("--input", "-i", required=True,
-                   help="rows.jsonl (one JSON object per line, '-' for stdin) or rows.parquet")
+                   help="rows.jsonl (one JSON object per line, '-' for stdin), rows.parquet or "
+                        "a Parquet dataset directory")
     p.add_argument("--output", "-o", default=None,
-                   help="out.jsonl or out.parquet (default: JSON lines on stdout)")
-    p.add_argument("--batch-size", type=int, default=1024,
-                   help="JSON-lines rows per score_instances call (default 1024)")
-    p.set_defaults(func=cmd_score)
+                   help="out.jsonl or out.parquet, written only when every row scored "
+                        "(default: JSON lines on stdout)")
+    p.add_argument("--batch-size", type=positive_int, default=1024,
+                   help="rows scored at a time; bounds memory (default 1024)")
+    p.add_argument("--skipped", choices=("report", "marker"), default="report",
+                   help="rows Spark skips (handleInvalid='skip'): 'report' counts them on stderr "
+                        "with their line numbers; 'marker' also writes a {\"_skipped\": ...} line "
+                        "in their place (JSON-lines output only)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=cmd_score, check=_check_score_args)
     return parser
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _check_score_args(args: argparse.Namespace) -> str | None:
+    from servelib.scorefile import PARQUET
+
+    if args.skipped == "marker" and (args.output or "").lower().endswith(PARQUET):
+        return "--skipped marker writes JSON lines; it cannot go with a Parquet --output"
+    return None
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._subparsers._group_actions:  # noqa: SLF001 - argparse has no getter
+        if command in action.choices:
+            return action.choices[command]
+    return parser  # pragma: no cover
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "batch_size", 1) < 1:
-        parser.error("--batch-size must be at least 1")
+    check = getattr(args, "check", None)
+    problem = check(args) if check else None
+    if problem:
+        _subparser(parser, args.command).error(problem)  # usage of the sub-command, exit 2
     try:
         return args.func(args)
     except BrokenPipeError:  # e.g. `servelib score ... | head`
