@@ -184,51 +184,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 # ---- score ---------------------------------------------------------------------------------
-def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> Any:
-    """Scored rows to an Arrow table; vector columns in Spark's VectorUDT struct layout."""
-    import pyarrow as pa
-
-    from servelib.vectors import VECTOR_ARROW_TYPE, DenseVector, SparseVector
-
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    columns = {}
-    for name in names:
-        values = [row.get(name) for row in rows]
-        if any(isinstance(v, (DenseVector, SparseVector)) for v in values):
-            structs = [_vector_struct(v) for v in values]
-            columns[name] = pa.array(structs, VECTOR_ARROW_TYPE)
-        else:
-            try:
-                columns[name] = pa.array(values)
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                raise InvalidInput(f"column {name!r} mixes types, cannot write Parquet: {exc}") from exc
-    return pa.table(columns)
-
-
-def _vector_struct(v: Any) -> dict[str, Any] | None:
-    from servelib.vectors import SparseVector, as_vector
-
-    v = as_vector(v)
-    if v is None:
-        return None
-    if isinstance(v, SparseVector):
-        return {"type": 0, "size": v.size, "indices": v.indices.tolist(), "values": v.values.tolist()}
-    return {"type": 1, "size": None, "indices": None, "values": v.values.tolist()}
-
-
-def table_to_rows(table: Any) -> Iterator[dict[str, Any]]:
-    from servelib.vectors import is_vector_struct, vector_from_struct
-
-    vec_cols = [f.name for f in table.schema if is_vector_struct(f.type)]
-    for batch in table.to_batches(max_chunksize=4096):
-        for row in batch.to_pylist():
-            for name in vec_cols:
-                row[name] = vector_from_struct(row[name])
-            yield row
-
-
 def _row_chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
     for row in rows:
@@ -257,14 +212,14 @@ def cmd_score(args: argparse.Namespace) -> int:
             bar = stack.enter_context(sf.progress(total, show, "rows"))
             scored_tables = _counted(sf.score_tables(model, args.input, tables, report), bar,
                                      lambda t: t.num_rows)
-            rows = (r for t in scored_tables for r in table_to_rows(t))
+            rows = (r for t in scored_tables for r in sf.table_to_rows(t))
         else:
             stream = sys.stdin.buffer if args.input == "-" else stack.enter_context(
                 open(args.input, "rb"))
             bar = stack.enter_context(sf.progress(None, show, "rows"))
             rows = _counted(sf.score_jsonl(model, args.input, stream, args.batch_size, report,
                                            args.skipped == "marker"), bar, lambda r: 1)
-            scored_tables = (rows_to_table(c) for c in _row_chunks(rows, args.batch_size))
+            scored_tables = (sf.rows_to_table(c) for c in _row_chunks(rows, args.batch_size))
         if args.output is None:
             sf.write_jsonl(rows, sys.stdout)
         else:
@@ -291,6 +246,66 @@ def _counted(items: Iterator[Any], bar: Any, size: Any) -> Iterator[Any]:
 def _check_not_empty(report: Any, source: str) -> None:
     if report.scored == 0 and report.skipped == 0:
         raise InvalidInput(f"input {source} has no rows; nothing was scored or written")
+
+
+# ---- parity --------------------------------------------------------------------------------
+MISMATCH = 1
+
+
+def _read_rows(path: str, batch_size: int) -> list[dict[str, Any]]:
+    from servelib import scorefile as sf
+
+    if sf.file_format(path, "input") == "parquet":
+        _, tables = sf.parquet_batches(path, batch_size)
+        return [row for table in tables for row in sf.table_to_rows(table)]
+    from servelib.jsonrows import read_jsonl
+
+    if path != "-" and not Path(path).exists():
+        raise InvalidInput(f"input {path} does not exist")
+    with contextlib.ExitStack() as stack:
+        stream = sys.stdin.buffer if path == "-" else stack.enter_context(open(path, "rb"))
+        return [row for _, row in read_jsonl(path, stream)]
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    import servelib
+    from servelib import paritycheck as pc
+    from servelib import scorefile as sf
+
+    model = servelib.load(args.model)
+    rows = _read_rows(args.data, args.batch_size)
+    if not rows:
+        raise InvalidInput(f"input {args.data} has no rows; nothing to compare")
+    table = sf.rows_to_table(pc.keyed(rows, args.key))
+    ours = list(sf.table_to_rows(model.transform(table)))
+    if args.expected:
+        spark = pc.keyed(_read_rows(args.expected, args.batch_size), args.key)
+    else:
+        try:
+            from servelib.spark.live import spark_transform
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise InvalidInput("live parity needs PySpark (pip install 'servelib[spark]') and "
+                               "Java 17; or compare with --expected FILE") from exc
+        spark = spark_transform(args.model, table)
+    present = set().union(*(r.keys() for r in spark))
+    columns = [c for c in model.output_columns() if c in present]
+    if not columns:
+        raise InvalidInput(f"the Spark output has none of the model's output columns "
+                           f"{list(model.output_columns())}")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    with sf.progress(len(ours), show, "rows") as bar:
+        report = pc.compare(ours, spark, columns, pc.ROW, rtol=args.rtol, atol=args.atol,
+                            show=args.show, progress=bar)
+    if args.json:
+        json.dump(pc.report_json(report), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        pc.print_report(report, sys.stdout)
+    missing = [c for c in model.output_columns() if c not in present]
+    if missing:
+        print(f"servelib: note: not in the Spark output, not compared: {', '.join(missing)}",
+              file=sys.stderr)
+    return 0 if report.ok else MISMATCH
 
 
 # ---- entry point ---------------------------------------------------------------------------
@@ -325,6 +340,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
     p.set_defaults(func=cmd_score, check=_check_score_args)
+
+    p = sub.add_parser(
+        "parity", help="compare servelib with Spark on your own model and rows",
+        description="Score DATA with servelib and with Spark (live PySpark, or output Spark wrote "
+                    "earlier with --expected) and compare every output column. Exit status: 0 "
+                    "parity, 1 a mismatch, 2 bad usage or input.")
+    p.add_argument("model", metavar="MODEL_DIR", help="what PipelineModel.save() wrote (path or URI)")
+    p.add_argument("data", metavar="DATA", help="rows.parquet, a Parquet directory or rows.jsonl")
+    p.add_argument("--expected", metavar="FILE",
+                   help="Spark's transform output saved earlier (Parquet or JSON lines): no JVM")
+    p.add_argument("--key", metavar="COL",
+                   help="column that identifies a row in DATA and in the Spark output "
+                        "(default: match rows by position)")
+    p.add_argument("--rtol", type=float, default=1e-9,
+                   help="relative tolerance for doubles and vector entries (default 1e-9)")
+    p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance (default 0)")
+    p.add_argument("--show", type=positive_int, default=5,
+                   help="mismatching rows listed per column (default 5)")
+    p.add_argument("--batch-size", type=positive_int, default=65536, help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=cmd_parity)
     return parser
 
 

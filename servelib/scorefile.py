@@ -17,7 +17,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -161,6 +161,52 @@ def score_tables(model: Any, path: str, tables: Iterator[Any], report: Report) -
         report.scored += len(kept)
         offset += n
         yield out.drop_columns([_KEY])
+
+
+# ---- rows <-> Arrow ------------------------------------------------------------------------
+def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """Scored rows to an Arrow table; vector columns in Spark's VectorUDT struct layout."""
+    import pyarrow as pa
+
+    from servelib.vectors import VECTOR_ARROW_TYPE, DenseVector, SparseVector
+
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        if any(isinstance(v, (DenseVector, SparseVector)) for v in values):
+            structs = [_vector_struct(v) for v in values]
+            columns[name] = pa.array(structs, VECTOR_ARROW_TYPE)
+        else:
+            try:
+                columns[name] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise InvalidInput(f"column {name!r} mixes types, cannot write Parquet: {exc}") from exc
+    return pa.table(columns)
+
+
+def _vector_struct(v: Any) -> dict[str, Any] | None:
+    from servelib.vectors import SparseVector, as_vector
+
+    v = as_vector(v)
+    if v is None:
+        return None
+    if isinstance(v, SparseVector):
+        return {"type": 0, "size": v.size, "indices": v.indices.tolist(), "values": v.values.tolist()}
+    return {"type": 1, "size": None, "indices": None, "values": v.values.tolist()}
+
+
+def table_to_rows(table: Any) -> Iterator[dict[str, Any]]:
+    from servelib.vectors import is_vector_struct, vector_from_struct
+
+    vec_cols = [f.name for f in table.schema if is_vector_struct(f.type)]
+    for batch in table.to_batches(max_chunksize=4096):
+        for row in batch.to_pylist():
+            for name in vec_cols:
+                row[name] = vector_from_struct(row[name])
+            yield row
 
 
 # ---- output --------------------------------------------------------------------------------
