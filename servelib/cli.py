@@ -363,6 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
     p.set_defaults(func=cmd_parity)
+
+    from servelib.monitoring.command import add_parser as add_monitor
+
+    add_monitor(sub)
     return parser
 
 
