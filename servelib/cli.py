@@ -170,17 +170,40 @@ def print_description(d: Mapping[str, Any], out: TextIO) -> None:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     import servelib
+    from servelib.record import deployment_record, model_record
 
     model = servelib.load(args.model)
     d = describe(model, args.model)
+    record = model_record(model, args.model, deployment_record(args.model))
     if args.json:
         from servelib.jsonrows import to_json
 
+        d["record"] = {k: record[k] for k in ("spark", "outputs", "feature_report", "deployment")}
         json.dump(to_json(d), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         print_description(d, sys.stdout)
+        print_record(record, sys.stdout)
     return 0
+
+
+def print_record(record: Mapping[str, Any], out: TextIO) -> None:
+    print(f"\nsaved at:       {record['spark']['saved_at'] or 'unknown'}", file=out)
+    print("output types:   " + ", ".join(f"{o['name']} {o['type']}" for o in record["outputs"]),
+          file=out)
+    for entry in record["feature_report"]:
+        print(f"\n{entry['kind'].replace('_', ' ')} of {entry['stage']} (by slot of "
+              f"{entry['column']!r}):", file=out)
+        rows = entry["by_slot"] if isinstance(entry["by_slot"], list) else [entry["by_slot"]]
+        for k, by_slot in enumerate(rows):
+            prefix = f"  class {k}: " if len(rows) > 1 else "  "
+            print(prefix + "  ".join(f"{name}={_json(v)}" for name, v in by_slot.items()), file=out)
+        if "intercepts" in entry:
+            print(f"  intercepts: {_json(entry['intercepts'])}", file=out)
+    if record["deployment"]:
+        print("\ndeployment record (serving spec):", file=out)
+        for key, value in record["deployment"].items():
+            print(f"  {key}: {_json(value)}", file=out)
 
 
 # ---- score ---------------------------------------------------------------------------------
