@@ -390,6 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     from servelib.monitoring.command import add_parser as add_monitor
 
     add_monitor(sub)
+
+    from servelib.features.command import add_parser as add_features
+
+    add_features(sub)
     return parser
 
 

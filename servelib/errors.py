@@ -5,8 +5,9 @@
     ServelibError                      (status INTERNAL)
     ├── ModelLoadError                 (FAILED_PRECONDITION) a model directory/file is missing or corrupt
     │   └── UnsupportedStage           (UNIMPLEMENTED) a Spark class servelib cannot score exactly
-    └── InvalidInput                   (INVALID_ARGUMENT) a row/column is wrong for a stage
-        └── RowSkipped                 (INVALID_ARGUMENT) Spark would drop this row (handleInvalid="skip")
+    ├── InvalidInput                   (INVALID_ARGUMENT) a row/column is wrong for a stage
+    │   └── RowSkipped                 (INVALID_ARGUMENT) Spark would drop this row (handleInvalid="skip")
+    └── StoreUnavailable               (UNAVAILABLE) an online feature store is down, slow or broken
 """
 
 from __future__ import annotations
@@ -78,3 +79,9 @@ class InvalidInput(ServelibError):
 
 class RowSkipped(InvalidInput):
     """Spark would drop this row (handleInvalid="skip"); a single-row request has no answer."""
+
+
+class StoreUnavailable(ServelibError):
+    """An online feature store is down, slow or its circuit breaker is open; names the store."""
+
+    status = "UNAVAILABLE"

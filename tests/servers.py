@@ -10,7 +10,8 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,43 @@ def redis_server(port: int | None = None) -> Iterator[tuple[subprocess.Popen, in
     finally:
         proc.kill()
         proc.wait(10)
+
+
+CASSANDRA_HOME = Path(__file__).resolve().parents[2] / "shared" / "cassandra"
+
+
+@contextlib.contextmanager
+def cassandra_server(data_dir: Path) -> Iterator[tuple[str, int, Callable[[], None] | None]]:
+    """(host, port, stop) of a Cassandra for tests: SERVELIB_TEST_CASSANDRA=host:port when set
+    (stop is None: not ours to stop), else the real Cassandra 4.0 in ../shared/cassandra started
+    on a free loopback port; skips with the reason when neither is there (a user's machine)."""
+    given = os.environ.get("SERVELIB_TEST_CASSANDRA")
+    if given:
+        host, _, port = given.rpartition(":")
+        yield host or "127.0.0.1", int(port), None
+        return
+    start = CASSANDRA_HOME / "start.sh"
+    if not start.exists():
+        pytest.skip(f"no Cassandra: set SERVELIB_TEST_CASSANDRA=host:port or provide {start}")
+    need("java")
+    port = free_port()
+    while any(_busy(p) for p in (port + 1, port + 2)):
+        port = free_port()
+    proc = subprocess.run(["bash", str(start), str(port), str(data_dir)], capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"Cassandra did not start: {proc.stderr[-2000:]}")
+
+    def stop() -> None:
+        subprocess.run(["bash", str(CASSANDRA_HOME / "stop.sh"), str(data_dir)],
+                       capture_output=True, timeout=120)
+
+    try:
+        yield "127.0.0.1", port, stop
+    finally:
+        stop()
+
+
+def _busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
