@@ -9,6 +9,7 @@
     │   └── RowSkipped                 (INVALID_ARGUMENT) Spark would drop this row (handleInvalid="skip")
     ├── ModelNotFound                  (NOT_FOUND) unknown model, version or alias, or a bad name
     ├── ModelUnavailable               (UNAVAILABLE) the model could not be loaded, or the server drains
+    ├── StoreUnavailable               (UNAVAILABLE) an online feature store is down, slow or broken
     └── Unauthenticated                (UNAUTHENTICATED) a missing or wrong admin token
 """
 
@@ -99,3 +100,9 @@ class Unauthenticated(ServelibError):
     """An admin call without the right bearer token."""
 
     status = "UNAUTHENTICATED"
+
+
+class StoreUnavailable(ServelibError):
+    """An online feature store is down, slow or its circuit breaker is open; names the store."""
+
+    status = "UNAVAILABLE"
