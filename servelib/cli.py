@@ -401,6 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     from servelib.cli_service import add_service_commands
 
     add_service_commands(sub)
+
+    from servelib.bench.command import add_parser as add_bench
+
+    add_bench(sub)
     return parser
 
 
