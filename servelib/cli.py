@@ -405,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     from servelib.bench.command import add_parser as add_bench
 
     add_bench(sub)
+
+    from servelib.bench.profile import add_parser as add_profile
+
+    add_profile(sub)
     return parser
 
 
