@@ -3,6 +3,8 @@
     python scripts/gen_protos.py           regenerate the committed package
     python scripts/gen_protos.py --check   exit 1 if the committed package differs from a fresh run
 
+Run it with the grpcio-tools version pinned in setup.cfg (test extra): the output names it.
+
 protoc writes absolute imports named after the proto path (``from servelib.v1 import ...``),
 which would resolve against the real ``servelib`` package; the generated modules are placed flat
 in one package and those imports are rewritten to relative ones (what protoletariat does).

@@ -26,7 +26,8 @@ SPECS = {
     "demo": ("demo_lr_pipeline", {
         "outputs": ["prediction", "probability"],
         "inputs": {"amount": "double", "age": "double", "city": "string"},
-        "record": {"owner": "servelib demo", "training_data": "tests/parity/cases (demo_lr_pipeline)",
+        "record": {"owner": "servelib demo",
+                   "training_data": "tests/parity/cases (demo_lr_pipeline)",
                    "notes": "fraud-like toy data; LogisticRegression"},
     }),
     "gbt": ("tree_gbt_onehot_pipeline", {

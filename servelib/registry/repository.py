@@ -88,10 +88,13 @@ class Repository:
                            load_seconds=time.perf_counter() - start)
 
     def _pipeline(self, path: str, spec: ServingSpec) -> PipelineModel:
-        # back to a URI the way the user spelled the root (keeps hdfs://host:port, s3 options)
-        uri = self.uri.rstrip("/") + path[len(self.root.rstrip("/")):]
-        model = (servelib.load(uri, limits=self.limits) if _LOAD_TAKES_LIMITS  # type: ignore[call-arg]
-                 else servelib.load(uri))
+        # back to a URI spelled like the root (keeps hdfs://host:port and ?query options)
+        base, sep, query = self.uri.partition("?") if "://" in self.uri else (self.uri, "", "")
+        uri = base.rstrip("/") + path[len(self.root.rstrip("/")):] + sep + query
+        if _LOAD_TAKES_LIMITS:
+            model = servelib.load(uri, limits=self.limits)  # type: ignore[call-arg]
+        else:
+            model = servelib.load(uri)
         check_spec(spec, model, path)
         scalars = {c: t for c, t in spec.inputs.items() if t != "vector"}
         if scalars:

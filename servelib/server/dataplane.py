@@ -59,7 +59,7 @@ class PredictResponse:
     model: str
     version: str                                   # the concrete version that scored
     results: list[InstanceResult]
-    prediction_ids: list[str]                      # one per instance (issue 13 joins outcomes on it)
+    prediction_ids: list[str]                      # one per instance (outcomes join on it)
 
 
 @dataclass(frozen=True)

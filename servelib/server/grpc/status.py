@@ -59,8 +59,6 @@ def rpc(handler: Handler[Req, Resp]) -> Handler[Req, Resp]:
         except TimeoutError:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
                                 f"{name}: the deadline passed before the answer was ready")
-        except asyncio.CancelledError:
-            raise
         except grpc.aio.AbortError:
             raise
         except Exception:  # noqa: BLE001 - one bad call must not leak a traceback to the client

@@ -5,7 +5,8 @@ An input tensor is one pipeline input column: shape ``[batch]`` or ``[batch, 1]`
 Outputs are named tensors typed as the model metadata declares: vectors ``[batch, n]`` FP64,
 strings BYTES, numbers FP64. OIP has no per-row error and no null: a row error or a null output
 fails the whole request with a message naming the row and the column (the /v1 route answers per
-row). https://github.com/kserve/open-inference-protocol/blob/main/specification/protocol/inference_rest.md
+row).
+https://github.com/kserve/open-inference-protocol/blob/main/specification/protocol/inference_rest.md
 """
 
 from __future__ import annotations
