@@ -176,23 +176,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from servelib.record import deployment_record, model_record
 
     model = servelib.load(args.model)
-    d = describe(model, args.model)
     record = model_record(model, args.model, deployment_record(args.model))
     if args.json:
         from servelib.jsonrows import to_json
 
-        d["record"] = {k: record[k] for k in ("spark", "outputs", "feature_report", "deployment")}
-        json.dump(to_json(d), sys.stdout, indent=2, default=str)
+        json.dump(to_json(record), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        print_description(d, sys.stdout)
+        print_description(record, sys.stdout)
         print_record(record, sys.stdout)
     return 0
 
 
 def print_record(record: Mapping[str, Any], out: TextIO) -> None:
-    print(f"\nsaved at:       {record['spark']['saved_at'] or 'unknown'}", file=out)
-    print("output types:   " + ", ".join(f"{o['name']} {o['type']}" for o in record["outputs"]),
+    print(f"\nsaved at:       {record['saved_at'] or 'unknown'}", file=out)
+    print("output types:   " + ", ".join(f"{o['name']} {o['type']}" for o in record["output_types"]),
           file=out)
     for entry in record["feature_report"]:
         print(f"\n{entry['kind'].replace('_', ' ')} of {entry['stage']} (by slot of "

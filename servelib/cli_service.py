@@ -30,6 +30,16 @@ def byte_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512M, 2G)") from None
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1, not {value}")
+    return value
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -48,7 +58,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         preload=[p for item in args.preload for p in item.split(",") if p],
         memory_budget=args.memory_budget, admin_token=token, poll_interval=args.poll_interval,
         max_batch=args.max_batch, max_message_bytes=args.max_message_bytes, grace=args.grace,
-        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca))
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca,
+        prediction_log=args.prediction_log, log_sample_rate=args.log_sample_rate))
 
 
 def read_rows(path: str) -> list[dict[str, Any]]:
@@ -128,6 +139,12 @@ def add_service_commands(sub: Any) -> None:
     p.add_argument("--tls-cert", default=None, help="PEM certificate (enables TLS)")
     p.add_argument("--tls-key", default=None, help="PEM private key")
     p.add_argument("--tls-client-ca", default=None, help="PEM CA: require client certs (mTLS)")
+    p.add_argument("--prediction-log", default=None, metavar="TARGET",
+                   help="log sampled predictions to a Parquet root (local path, s3://, ...) or "
+                        "a Redis stream (redis://host:port/db)")
+    p.add_argument("--log-sample-rate", type=_rate, default=0.0,
+                   help="share of requests logged when a model's spec sets no "
+                        "logging.sample_rate (default 0)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("predict", help="send instances to a server over gRPC, print JSON")

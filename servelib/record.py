@@ -25,15 +25,14 @@ _LINEAR = {"LogisticRegressionModel", "LinearSVCModel", "LinearRegressionModel",
 
 def model_record(model: PipelineModel, path: str,
                  deployment: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything `servelib inspect --json` shows (``describe``), plus the save time, typed
+    outputs, the feature report and the deployment record."""
     from servelib.cli import describe
 
-    d = describe(model, path)
     return {
-        "spark": {"version": d["spark_version"], "uid": model.uid, "saved_as": d["saved_as"],
-                  "saved_at": _saved_at(path)},
-        "stages": d["stages"],
-        "inputs": d["inputs"],
-        "outputs": output_types(model),
+        **describe(model, path),
+        "saved_at": _saved_at(path),
+        "output_types": output_types(model),
         "feature_report": feature_report(model),
         "deployment": dict(deployment or {}),
     }

@@ -24,9 +24,9 @@ DEMO = FIXTURES / "spark-4.3/demo_lr_pipeline"
 def test_every_fixture_has_a_record(fixture):
     model = servelib.load(str(fixture / "model"))
     record = model_record(model, str(fixture / "model"))
-    assert record["spark"]["version"] and record["spark"]["saved_at"]
+    assert record["spark_version"] and record["saved_at"]
     produced = list(model.output_columns())
-    assert [o["name"] for o in record["outputs"]] == produced
+    assert [o["name"] for o in record["output_types"]] == produced == record["outputs"]
     json.dumps(record, default=str)
     schema_path = fixture / "output_schema.json"
     if not schema_path.exists():
@@ -86,5 +86,6 @@ def test_deployment_record_from_the_serving_spec(tmp_path, capsys):
     assert "coefficients of LogisticRegression" in out and "city_vec_paris=" in out
     assert cli.main(["inspect", str(version), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["record"]["deployment"]["metrics"] == {"auc": 0.91}
-    assert d["record"]["outputs"][-1] == {"name": "prediction", "type": "double"}
+    assert d["deployment"]["metrics"] == {"auc": 0.91}
+    assert d["output_types"][-1] == {"name": "prediction", "type": "double"}
+    assert d["feature_report"][0]["kind"] == "coefficients" and d["stages"][-1]["params"]

@@ -67,3 +67,9 @@ def check_spec(spec: ServingSpec, pipeline: PipelineModel, path: str) -> None:
         if column not in known:
             raise ModelLoadError(f"key 'outputs': the pipeline has no column {column!r} "
                                  f"(outputs: {list(pipeline.output_columns())})", path)
+    if spec.features:
+        from servelib.cli import describe
+        from servelib.features.spec import check_against_pipeline, parse_features
+
+        described = {c["name"]: c["type"] for c in describe(pipeline, path)["inputs"]}
+        check_against_pipeline(parse_features(spec.features, path), described, path)

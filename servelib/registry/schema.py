@@ -66,8 +66,11 @@ def output_tensors(model: LoadedModel, columns: tuple[str, ...]) -> list[Tensor]
 
 
 def model_record(model: LoadedModel) -> dict[str, Any]:
-    """What `servelib inspect` knows about the pipeline, plus the spec's record section."""
-    record = describe(model.main, model.path)
+    """The model record (servelib/record.py: what `servelib inspect` prints, with the feature
+    report and the spec's record section as ``deployment``), plus how this version is served."""
+    from servelib.record import model_record as build
+
+    record = build(model.main, model.path, model.spec.record)
     record["serving"] = {"record": dict(model.spec.record),
                          "partitions": sorted(k for k in model.pipelines if k),
                          "memory_bytes": model.memory_bytes}

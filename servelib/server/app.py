@@ -37,6 +37,8 @@ class ServeConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_client_ca: str | None = None
+    prediction_log: str | None = None     # Parquet root or redis:// URL (servelib/monitoring)
+    log_sample_rate: float = 0.0
 
 
 def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
@@ -75,7 +77,8 @@ async def serve(config: ServeConfig, *, reuse_port: bool = False) -> int:
     dataplane = build_dataplane(
         config.repository, preload=config.preload, memory_budget=config.memory_budget,
         admin_token=config.admin_token, poll_interval=config.poll_interval,
-        max_batch=config.max_batch)
+        max_batch=config.max_batch, prediction_log=config.prediction_log,
+        log_sample_rate=config.log_sample_rate)
     grpc_server = await start_grpc_server(dataplane, GrpcConfig(
         host=config.host, port=config.grpc_port, max_message_bytes=config.max_message_bytes,
         reuse_port=reuse_port, tls_cert=config.tls_cert, tls_key=config.tls_key,

@@ -172,6 +172,12 @@ class DataPlane:
 
     async def close(self) -> None:
         await self.registry.close()
+        for hook in (self.features, self.prediction_log):
+            close = getattr(hook, "close", None)
+            if close is not None:
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
 
     # ---- predictions -------------------------------------------------------------------------
     async def predict(self, request: PredictRequest) -> PredictResponse:
@@ -187,7 +193,7 @@ class DataPlane:
             outputs = self._outputs(model, request.outputs)
             t_features = time.perf_counter()
             instances = request.instances
-            if self.features is not no_features:  # skip a coroutine round when there is none
+            if model.spec.features:  # skip a coroutine round for models without lookups
                 instances = await self.features(model, instances, request.keys)
             t_score = time.perf_counter()
             results = await self._score(model, instances, outputs)
@@ -329,8 +335,23 @@ def _status(state: VersionState) -> ModelStatus:
 def build_dataplane(repository: str, *, preload: Sequence[str] = (),
                     memory_budget: int | None = None, admin_token: str | None = None,
                     poll_interval: float | None = None, max_batch: int = 1024,
-                    limits: Any = None) -> DataPlane:
-    """A DataPlane over the repository at ``repository`` (path or URI); ``await start()`` it."""
+                    limits: Any = None, prediction_log: str | None = None,
+                    log_sample_rate: float = 0.0) -> DataPlane:
+    """A DataPlane over the repository at ``repository`` (path or URI); ``await start()`` it.
+    Online features (a model's spec ``features``) are looked up through shared store
+    connections; with ``prediction_log`` (a Parquet root or a redis:// URL) sampled predictions
+    are logged there, at each model's ``logging.sample_rate`` or ``log_sample_rate``."""
+    from servelib.features.lookup import OnlineFeatures, Stores
+
     registry = Registry(Repository(repository, limits=limits), memory_budget=memory_budget)
-    return DataPlane(registry, max_batch=max_batch, admin_token=admin_token, preload=preload,
-                     poll_interval=poll_interval)
+    plane = DataPlane(registry, max_batch=max_batch, admin_token=admin_token, preload=preload,
+                      poll_interval=poll_interval)
+    plane.features = OnlineFeatures(Stores(registry.metrics))
+    if prediction_log:
+        from servelib.monitoring.logger import PredictionLogger
+        from servelib.monitoring.sinks import open_sink
+
+        plane.prediction_log = PredictionLogger(open_sink(prediction_log),
+                                                sample_rate=log_sample_rate,
+                                                metrics=registry.metrics)
+    return plane

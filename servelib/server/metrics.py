@@ -53,6 +53,20 @@ class Metrics:
                             "version (registry/footprint.py)", ["model", "version"], registry=r)
         self.evictions = Counter("servelib_registry_evictions", "Versions evicted to stay within "
                                  "the memory budget", ["model"], registry=r)
+        # online features (servelib/features): lookups, misses, stale values; store failures by
+        # kind (timeout, error, rejected while the breaker is open); breaker state per store
+        self.feature_lookups = Counter("servelib_feature_lookups", "Entity lookups by model, "
+                                       "feature group and result (lookup, miss, stale)",
+                                       ["model", "group", "result"], registry=r)
+        self.store_failures = Counter("servelib_feature_store_failures", "Failed feature store "
+                                      "calls by store and kind (timeout, error, rejected)",
+                                      ["store", "kind"], registry=r)
+        self.breaker_open = Gauge("servelib_feature_store_breaker_open", "1 while a store's "
+                                  "circuit breaker is open or half-open", ["store"], registry=r)
+        # sampled prediction logs (servelib/monitoring): records written, dropped, failed
+        self.prediction_log = Counter("servelib_prediction_log_records", "Logged prediction "
+                                      "records by outcome (written, dropped, failed)", ["outcome"],
+                                      registry=r)
 
         self._series: dict[str, ModelSeries] = {}
 
