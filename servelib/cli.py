@@ -175,6 +175,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     import servelib
     from servelib.record import deployment_record, model_record
 
+    from servelib.support import scan
+
+    stages = scan(args.model)
+    missing = [s for s in stages if not s.supported]
+    if missing:
+        print(f"servelib: {len(missing)} of {len(stages)} stages of {args.model} cannot be scored:",
+              file=sys.stderr)
+        for s in missing:
+            print(f"  [{s.index}] {s.uid}  {s.spark_class}: {s.reason}", file=sys.stderr)
+        return EXIT_ERROR
     model = servelib.load(args.model)
     record = model_record(model, args.model, deployment_record(args.model))
     if args.json:
@@ -189,7 +199,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def print_record(record: Mapping[str, Any], out: TextIO) -> None:
-    print(f"\nsaved at:       {record['saved_at'] or 'unknown'}", file=out)
+    print(f"\nsupport:        every stage is supported ({len(record['stages'])} stages)",
+          file=out)
+    print(f"saved at:       {record['saved_at'] or 'unknown'}", file=out)
     print("output types:   " + ", ".join(f"{o['name']} {o['type']}" for o in record["output_types"]),
           file=out)
     for entry in record["feature_report"]:
