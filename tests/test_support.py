@@ -38,3 +38,16 @@ def test_a_supported_model_says_so(capsys):
     assert all(s.supported for s in scan(str(DEMO)))
     assert cli.main(["inspect", str(DEMO)]) == 0
     assert "every stage is supported (6 stages)" in capsys.readouterr().out
+
+
+def test_docs_stage_table_is_fresh():
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    try:
+        import readme_stages
+    finally:
+        sys.path.remove(str(root / "scripts"))
+    assert (root / "docs/stages.md").read_text() == readme_stages.table_markdown(), (
+        "docs/stages.md is stale: run python scripts/readme_stages.py")
