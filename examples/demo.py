@@ -1,6 +1,7 @@
-"""servelib demo: load a Spark-saved pipeline without Spark and score rows three ways.
+"""servelib demo: load a Spark-saved pipeline without Spark, score rows three ways, then serve a
+model repository over gRPC and call it.
 
-    python examples/demo.py [--model DIR] [--calls N]
+    python examples/demo.py [--model DIR] [--calls N] [--no-server]
 
 The default model is the bundled demo pipeline (VectorAssembler -> StandardScaler ->
 StringIndexer -> OneHotEncoder -> VectorAssembler -> LogisticRegression) that PySpark trained
@@ -11,7 +12,12 @@ Each step is one function, so later demos (the server, feature stores) add steps
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -106,17 +112,67 @@ def step_transform(state: dict) -> None:
           latency(lambda: model.transform(big), max_calls=20, max_seconds=5.0))
 
 
-STEPS = [step_load, step_score_instance, step_score_instances, step_transform]
+def start_server(repository: Path) -> tuple[subprocess.Popen, str]:
+    """`servelib serve` on loopback ports it picks; returns the process and its gRPC address."""
+    cmd = [sys.executable, "-m", "servelib", "serve", "--repository", str(repository),
+           "--grpc-port", "0", "--http-port", "0", "--preload", "demo,gbt"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:  # "servelib: serving DIR gRPC 127.0.0.1:PORT HTTP 127.0.0.1:PORT"
+        if line.startswith("servelib: serving"):
+            return proc, line.split("gRPC ")[1].split()[0]
+        print("  server:", line.rstrip())
+    raise SystemExit(f"servelib serve exited with status {proc.wait()}")
+
+
+def step_server(state: dict) -> None:
+    title("servelib serve: a model repository over gRPC")
+    from servelib.client import Client
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_demo_repository
+
+    with tempfile.TemporaryDirectory() as tmp:
+        repository = make_demo_repository.build(Path(tmp) / "repository")
+        print("  repository:", ", ".join(sorted(p.name for p in repository.iterdir())),
+              "(made by scripts/make_demo_repository.py)")
+        t0 = time.perf_counter()
+        proc, address = start_server(repository)
+        print(f"  serving on {address} after {time.perf_counter() - t0:.1f} s "
+              "(start-up, imports, both models preloaded)")
+        try:
+            with Client(address) as client:
+                gbt_row = {"x0": 0.371, "x1": 6.02, "x2": 3.0, "color": "blue"}
+                for model, version, rows in (("demo", "production", ROWS[:2]),
+                                             ("gbt", None, [gbt_row])):
+                    for p in client.predict(model, rows, version=version):
+                        probability = ", ".join(f"{x:.4f}" for x in p.outputs["probability"].toArray())
+                        print(f"  {model}@{p.version}: prediction={p.outputs['prediction']!r}  "
+                              f"probability=[{probability}]")
+                    print(f"  gRPC Predict latency, {model}, 1 row:",
+                          latency(lambda m=model, v=version, r=rows[:1]: client.predict(m, r, version=v),
+                                  min(state["calls"], 2000)))
+        finally:
+            t0 = time.perf_counter()
+            proc.send_signal(signal.SIGTERM)  # drains: in-flight requests finish, then exit 0
+            status = proc.wait(30)
+            print(f"  SIGTERM: drained and exited with status {status} in "
+                  f"{time.perf_counter() - t0:.1f} s")
+
+
+STEPS = [step_load, step_score_instance, step_score_instances, step_transform, step_server]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEMO_MODEL)
     parser.add_argument("--calls", type=int, default=5000, help="timed calls per latency figure")
+    parser.add_argument("--no-server", action="store_true", help="skip the server step")
     args = parser.parse_args(argv)
     state = {"model_dir": args.model.resolve(), "calls": args.calls}
     for step in STEPS:
-        step(state)
+        if not (args.no_server and step is step_server):
+            step(state)
     return 0
 
 

@@ -51,13 +51,14 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install -q --upgrade pip
 }
 
-# pip install -e . into the venv, again only when the packaging files changed.
+# pip install -e ".[server]" into the venv (the demo serves over gRPC and HTTP), again only when
+# the packaging files changed.
 install_servelib() {
     local stamp="$VENV/.servelib-install" want
     want="$(cat setup.cfg pyproject.toml | cksum)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c 'import servelib' 2>/dev/null; then
         return 0
     fi
-    say "pip install -e . (into $VENV)"
-    "$VENV/bin/python" -m pip install -q -e . && printf '%s' "$want" >"$stamp"
+    say "pip install -e .[server] (into $VENV)"
+    "$VENV/bin/python" -m pip install -q -e ".[server]" && printf '%s' "$want" >"$stamp"
 }

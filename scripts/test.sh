@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what is missing (Java 17, Python venv, tox) and run every tox env in the envlist:
+# Install what is missing (Java 17, nginx, redis-server, Python venv, tox) and run every tox env in the envlist:
 # the fast suite (py311) and live parity against PySpark 3.5 and 4.x.
 #   bash scripts/test.sh            all envs
 #   bash scripts/test.sh -e py311   any tox arguments
@@ -23,6 +23,21 @@ if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ] 2>/dev/null; then
 fi
 java -version 2>&1 | head -n1
 timing "java"
+
+# tests/integration/test_nginx.py runs servelib behind a real nginx (on loopback ports it picks)
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    say "installing nginx (the load-balancer integration test needs it)"
+    apt_install nginx-light || apt_install nginx || exit 1
+fi
+timing "nginx"
+
+# tests/features and tests/monitoring run against a real redis-server (loopback, a free port);
+# the Cassandra tests use ../shared/cassandra (needs the Java above) or SERVELIB_TEST_CASSANDRA
+if ! command -v redis-server >/dev/null; then
+    say "installing redis-server (the feature-store and prediction-log tests need it)"
+    apt_install redis-server || exit 1
+fi
+timing "redis-server"
 
 ensure_venv || exit 1
 if ! "$VENV/bin/python" -c 'import tox, sys; sys.exit(int(tox.__version__.split(".")[0]) < 4)' 2>/dev/null; then

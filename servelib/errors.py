@@ -5,8 +5,12 @@
     ServelibError                      (status INTERNAL)
     ├── ModelLoadError                 (FAILED_PRECONDITION) a model directory/file is missing or corrupt
     │   └── UnsupportedStage           (UNIMPLEMENTED) a Spark class servelib cannot score exactly
-    └── InvalidInput                   (INVALID_ARGUMENT) a row/column is wrong for a stage
-        └── RowSkipped                 (INVALID_ARGUMENT) Spark would drop this row (handleInvalid="skip")
+    ├── InvalidInput                   (INVALID_ARGUMENT) a row/column is wrong for a stage
+    │   └── RowSkipped                 (INVALID_ARGUMENT) Spark would drop this row (handleInvalid="skip")
+    ├── ModelNotFound                  (NOT_FOUND) unknown model, version or alias, or a bad name
+    ├── ModelUnavailable               (UNAVAILABLE) the model could not be loaded, or the server drains
+    ├── StoreUnavailable               (UNAVAILABLE) an online feature store is down, slow or broken
+    └── Unauthenticated                (UNAUTHENTICATED) a missing or wrong admin token
 """
 
 from __future__ import annotations
@@ -78,3 +82,27 @@ class InvalidInput(ServelibError):
 
 class RowSkipped(InvalidInput):
     """Spark would drop this row (handleInvalid="skip"); a single-row request has no answer."""
+
+
+class ModelNotFound(ServelibError):
+    """No model, version or alias of that name in the repository (or the name is not valid)."""
+
+    status = "NOT_FOUND"
+
+
+class ModelUnavailable(ServelibError):
+    """The model exists but nothing can serve it: its load failed, or the server is draining."""
+
+    status = "UNAVAILABLE"
+
+
+class Unauthenticated(ServelibError):
+    """An admin call without the right bearer token."""
+
+    status = "UNAUTHENTICATED"
+
+
+class StoreUnavailable(ServelibError):
+    """An online feature store is down, slow or its circuit breaker is open; names the store."""
+
+    status = "UNAVAILABLE"

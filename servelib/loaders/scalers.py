@@ -113,6 +113,6 @@ def load_imputer(ctx: StageContext) -> ImputerModel:
         info=ctx.info(
             strategy=ctx.params.string("strategy", None),
             surrogates=dict(zip(inputs, surrogates)),
-            missing_value=None if math.isnan(missing) else missing,
+            missing_value=missing,
         ),
     )

@@ -1,0 +1,189 @@
+"""What an online feature lookup adds to a prediction, per store, side by side in one run.
+
+    PYTHONPATH=. python benchmarks/bench_features.py [--requests 2000] [--entities 10000]
+
+The production-shaped LR pipeline (13 inputs) is served by one DataPlane (in-process: the gRPC
+hop is the same with or without a lookup, so the difference is the lookup) as four versions:
+features in the request, and 11 of the 13 inputs fetched in 2 feature groups (a user group of 8,
+a merchant group of 3; country and device stay in the request) from the embedded store, from a
+redis-server and from the real Cassandra 4.0 of ../shared/cassandra (or SERVELIB_TEST_CASSANDRA),
+all on loopback. Beside them, each store's floor: a redis-py asyncio PING and a prepared
+single-row Cassandra SELECT through the same asyncio bridge. Then requests of 32 rows (32 users)
+against one row: with one pipelined round trip per request their cost grows far less than 32x.
+Closed loop, one request at a time, bounded by --requests per variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from servelib.features.materialize import push  # noqa: E402
+from servelib.server.dataplane import PredictRequest, build_dataplane  # noqa: E402
+from tests.servers import cassandra_server, redis_server  # noqa: E402
+
+FIXTURE = ROOT / "tests/parity/fixtures/spark-4.3/prod_lr_pipeline"
+USER = ["age", "visits", "tenure", "n_items", "is_member", "balance", "rating", "plan"]
+MERCHANT = ["channel", "amount", "discount"]
+TYPES = {"age": "long", "visits": "long", "tenure": "long", "n_items": "long",
+         "is_member": "boolean", "plan": "string", "channel": "string"}
+
+
+def tables(rows: list[dict], n: int) -> tuple[pa.Table, pa.Table]:
+    rng = random.Random(5)
+    clean = [r for r in rows if all(r.get(c) is not None for c in USER + MERCHANT)]
+    users = [{"user_id": f"u{i}", **{c: rng.choice(clean)[c] for c in USER}} for i in range(n)]
+    merchants = [{"merchant_id": f"m{i}", **{c: rng.choice(clean)[c] for c in MERCHANT}}
+                 for i in range(n)]
+    return pa.Table.from_pylist(users), pa.Table.from_pylist(merchants)
+
+
+def spec(store: dict) -> dict:
+    def group(name: str, key: str, cols: list[str]) -> dict:
+        return {"name": name, "store": "s", "table": name, "key": key,
+                "features": {c: {"type": TYPES.get(c, "double")} for c in cols}}
+
+    return {"features": {"stores": {"s": store}, "groups": [
+        group("users", "user_id", USER), group("merchants", "merchant_id", MERCHANT)]}}
+
+
+def version(repo: Path, name: str, serving: dict) -> None:
+    folder = repo / "prod" / name
+    shutil.copytree(FIXTURE / "model", folder)
+    (folder / "serving.json").write_text(json.dumps({"outputs": ["prediction", "probability"],
+                                                     **serving}))
+
+
+async def measure(plane, version_name: str, make, n: int) -> tuple[float, float]:
+    for i in range(100):
+        await plane.predict(PredictRequest("prod", make(i), version=version_name))
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        await plane.predict(PredictRequest("prod", make(i), version=version_name))
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return statistics.median(times) * 1e6, times[int(0.99 * len(times))] * 1e6
+
+
+async def floors(redis_url: str | None, cassandra: tuple | None, n: int) -> dict[str, tuple]:
+    out = {}
+    if redis_url:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(redis_url)
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            await client.ping()
+            times.append(time.perf_counter() - t)
+        times.sort()
+        out["redis PING"] = (statistics.median(times) * 1e6, times[int(0.99 * n)] * 1e6)
+        await client.aclose()
+    if cassandra:
+        from servelib.features.cassandra import CassandraStore
+        from servelib.features.spec import parse_features
+
+        host, port = cassandra
+        conf = {"type": "cassandra", "hosts": [host], "port": port, "keyspace": "bench",
+                "timeout_ms": 2000}
+        group = parse_features(spec(conf)["features"], "bench").groups[1]
+        group = type(group)(group.name, group.store, group.table, group.key, group.features[:1])
+        store = CassandraStore("floor", conf)
+        times = []
+        for i in range(n):
+            t = time.perf_counter()
+            await store.get_many(group, [(f"m{i % 100}",)])
+            times.append(time.perf_counter() - t)
+        times.sort()
+        out["Cassandra 1-column SELECT"] = (statistics.median(times) * 1e6, times[int(0.99 * n)] * 1e6)
+        await store.close()
+    return out
+
+
+async def main_async(args, repo: Path, redis_url: str | None, cassandra: tuple | None) -> None:
+    rows = [json.loads(line) for line in (FIXTURE / "input.jsonl").read_text().splitlines()]
+    rows = [{k: v for k, v in r.items() if k != "_row"} for r in rows]
+    full = [r for r in rows if all(v is not None for v in r.values())]
+    plane = build_dataplane(str(repo))
+    await plane.start()
+
+    def inline(i):
+        return [full[i % len(full)]]
+
+    def keyed(i, k=1):
+        return [{"user_id": f"u{(i * 7 + j) % args.entities}",
+                 "merchant_id": f"m{(i * 13 + j) % args.entities}",
+                 "country": full[(i + j) % len(full)]["country"],
+                 "device": full[(i + j) % len(full)]["device"]} for j in range(k)]
+
+    results = {"features in the request": await measure(plane, "inline", inline, args.requests)}
+    for name in ("embedded", "redis", "cassandra"):
+        if (repo / "prod" / name).exists():
+            results[f"lookup: {name}"] = await measure(plane, name, keyed, args.requests)
+    batch = {}
+    for name in ("embedded", "redis", "cassandra"):
+        if (repo / "prod" / name).exists():
+            one = await measure(plane, name, keyed, args.requests // 4)
+            many = await measure(plane, name, lambda i: keyed(i, 32), args.requests // 4)
+            batch[name] = (one[0], many[0])
+    results.update(await floors(redis_url, cassandra, args.requests))
+    await plane.close()
+    print(f"\n{'variant':<34} {'p50 us':>9} {'p99 us':>9}")
+    for name, (p50, p99) in results.items():
+        print(f"{name:<34} {p50:>9.0f} {p99:>9.0f}")
+    print(f"\n{'store':<12} {'1 row p50 us':>13} {'32 rows p50 us':>15} {'ratio':>6}")
+    for name, (one, many) in batch.items():
+        print(f"{name:<12} {one:>13.0f} {many:>15.0f} {many / one:>6.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--entities", type=int, default=10_000)
+    parser.add_argument("--no-cassandra", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        rows = [json.loads(line) for line in (FIXTURE / "input.jsonl").read_text().splitlines()]
+        users, merchants = tables(rows, args.entities)
+        pq.write_table(users, tmp / "users.parquet")
+        pq.write_table(merchants, tmp / "merchants.parquet")
+        repo = tmp / "repo"
+        version(repo, "inline", {})
+        for name, table in (("users", tmp / "users.parquet"), ("merchants", tmp / "merchants.parquet")):
+            push(str(repo / "prod" / "features"), name, [name[:-1] + "_id"], str(table))
+        version(repo, "embedded", spec({"type": "embedded", "path": "../features"}))
+        with redis_server() as (_, port):
+            url = f"redis://127.0.0.1:{port}/0"
+            for name, table in (("users", tmp / "users.parquet"), ("merchants", tmp / "merchants.parquet")):
+                push(url, name, [name[:-1] + "_id"], str(table))
+            version(repo, "redis", spec({"type": "redis", "url": url, "timeout_ms": 1000}))
+            if args.no_cassandra:
+                asyncio.run(main_async(args, repo, url, None))
+                return
+            with cassandra_server(tmp / "cassandra") as (host, cport, _):
+                store = f"cassandra://{host}:{cport}/bench"
+                for name, table in (("users", tmp / "users.parquet"), ("merchants", tmp / "merchants.parquet")):
+                    push(store, name, [name[:-1] + "_id"], str(table))
+                version(repo, "cassandra", spec({"type": "cassandra", "hosts": [host], "port": cport,
+                                                 "keyspace": "bench", "timeout_ms": 1000}))
+                asyncio.run(main_async(args, repo, url, (host, cport)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`servelib bench`: an open-loop gRPC load generator for servelib and any OIP server."""

@@ -1,0 +1,1 @@
+"""The prediction service: one DataPlane (all request logic) behind thin gRPC and HTTP adapters."""

@@ -1,0 +1,89 @@
+"""``servelib serve`` as real processes: drain on SIGTERM, N workers on one port, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("grpc")
+
+import grpc  # noqa: E402
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+
+from servelib.client import Client, RemoteError  # noqa: E402
+from tests.server.grpc.conftest import FRAUD_ROW, GBT_ROW, make_repository  # noqa: E402
+from tests.server.serving import serve  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repository(tmp_path_factory.mktemp("repo"))
+
+
+def test_sigterm_drains_in_flight_requests_then_exits_0(repository: Path) -> None:
+    with serve(repository, "--no-http", "--grace", "10") as served:
+        with grpc.insecure_channel(served.address) as channel:
+            watch = health_pb2_grpc.HealthStub(channel).Watch(
+                health_pb2.HealthCheckRequest(service=""), timeout=30)
+            assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+            answers: list = []
+            client = Client(served.address, timeout=20)
+            client.list_models()  # connected before the drain starts
+            # gbt is not loaded yet: the first request loads it (~1 s), in flight at SIGTERM
+            request = threading.Thread(target=lambda: answers.append(
+                client.predict("gbt", [GBT_ROW] * 50)))
+            request.start()
+            time.sleep(0.2)
+            served.proc.send_signal(signal.SIGTERM)
+            assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
+            request.join(30)
+            client.close()
+        assert served.proc.wait(30) == 0
+        assert len(answers) == 1 and all(p.error is None for p in answers[0])
+        with Client(served.address, timeout=2) as client, pytest.raises(RemoteError) as err:
+            client.predict("fraud", [FRAUD_ROW])
+        assert err.value.code == "UNAVAILABLE"
+
+
+def test_two_workers_share_the_port_and_a_killed_worker_comes_back(repository: Path) -> None:
+    with serve(repository, "--no-http", workers=2) as served:
+        first = served.workers()
+        assert len(first) == 2
+        # kill one worker while it may be loading: the supervisor starts another
+        threading.Thread(target=_swallow(lambda: Client(served.address, timeout=10).predict(
+            "gbt", [GBT_ROW])), daemon=True).start()
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+                len(served.workers()) != 2 or first[0] in served.workers()):
+            time.sleep(0.1)
+        assert len(served.workers()) == 2 and first[0] not in served.workers()
+        ok = 0
+        for _ in range(20):  # fresh connections land on either worker
+            with Client(served.address, timeout=20) as client:
+                try:
+                    ok += client.predict("fraud", [FRAUD_ROW])[0].error is None
+                except RemoteError as exc:  # the new worker may still be starting
+                    assert exc.code == "UNAVAILABLE"
+                    time.sleep(0.2)
+        assert ok >= 10
+        children = served.workers()
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(30) == 0
+        for pid in children:
+            assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        assert any("restarting" in line for line in served.log)
+
+
+def _swallow(fn):
+    def run() -> None:
+        try:
+            fn()
+        except RemoteError:
+            pass
+    return run
