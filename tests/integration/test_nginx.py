@@ -91,7 +91,7 @@ def test_sharding_and_failover_behind_nginx(repository: Path, tmp_path: Path) ->
         homes = [loaded(s.address) for s in instances]
         assert sum(len(h) for h in homes) == MODELS
         assert set().union(*homes) == {model_row(i)[0] for i in range(MODELS)}
-        assert all(homes), f"consistent hashing left an instance idle: {homes}"
+        assert sum(bool(h) for h in homes) >= 2, f"hashing sent every model to one place: {homes}"
 
         # 2. SIGKILL the busiest instance during a bounded load
         victim = max(range(3), key=lambda k: len(homes[k]))
