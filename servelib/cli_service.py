@@ -47,6 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    if "://" not in args.repository and not Path(args.repository).is_dir():
+        raise InvalidInput(f"repository {args.repository} is not a directory")
     token = None
     if args.admin_token_file:
         token = Path(args.admin_token_file).read_text().strip()

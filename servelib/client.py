@@ -3,7 +3,7 @@
 Every call carries ``x-model-id: <model>`` metadata, which a load balancer hashes to send one
 model's requests to one instance (``servelib lb-config nginx``). Given several addresses, the
 client spreads calls over them itself with gRPC's ``round_robin`` policy, for users without a
-proxy. Values go in and come out as plain Python (float, int, bool, str, None, DenseVector,
+proxy. Read-only calls that fail with UNAVAILABLE are sent again (``retries``). Values go in and come out as plain Python (float, int, bool, str, None, DenseVector,
 SparseVector)::
 
     with Client("127.0.0.1:8001") as client:
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +58,8 @@ def _target(addresses: str | Sequence[str]) -> tuple[str, list[tuple[str, Any]]]
 
 class Client:
     def __init__(self, addresses: str | Sequence[str], *, timeout: float | None = 10.0,
-                 admin_token: str | None = None, root_certificates: bytes | None = None) -> None:
+                 admin_token: str | None = None, root_certificates: bytes | None = None,
+                 retries: int = 2) -> None:
         import grpc
 
         from servelib.server.grpc.gen import prediction_pb2_grpc
@@ -70,7 +72,7 @@ class Client:
         else:
             self._channel = grpc.insecure_channel(target, options=options)
         self._stub = prediction_pb2_grpc.PredictionServiceStub(self._channel)
-        self.timeout, self.admin_token = timeout, admin_token
+        self.timeout, self.admin_token, self.retries = timeout, admin_token, retries
 
     def __enter__(self) -> Client:
         return self
@@ -82,13 +84,23 @@ class Client:
         self._channel.close()
 
     def _call(self, method: str, request: Any, model: str = "", admin: bool = False) -> Any:
+        """One call; a read-only one that fails with UNAVAILABLE (an instance died with it in
+        flight: a proxy answers 502, which gRPC's own retries cannot repeat once the response
+        headers arrived) is sent again, up to ``retries`` times. Scoring has no side effect."""
         metadata = [("x-model-id", model)] if model else []
         if admin and self.admin_token:
             metadata.append(("authorization", f"Bearer {self.admin_token}"))
-        try:
-            return getattr(self._stub, method)(request, timeout=self.timeout, metadata=metadata)
-        except self._grpc.RpcError as exc:
-            raise RemoteError(exc.code().name, exc.details() or "") from None
+        attempts = 1 if admin else 1 + max(self.retries, 0)
+        for attempt in range(attempts):
+            try:
+                return getattr(self._stub, method)(request, timeout=self.timeout,
+                                                   metadata=metadata)
+            except self._grpc.RpcError as exc:
+                code = exc.code()
+                if code != self._grpc.StatusCode.UNAVAILABLE or attempt == attempts - 1:
+                    raise RemoteError(code.name, exc.details() or "") from None
+                time.sleep(0.02 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def predict(self, model: str, instances: Sequence[Mapping[str, Any]], *,
                 version: str | None = None, keys: Sequence[str | None] | None = None,

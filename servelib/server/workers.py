@@ -23,6 +23,7 @@ from servelib.server.app import ServeConfig, listening_socket, serve
 
 log = logging.getLogger("servelib.workers")
 RESTART_BACKOFF = 1.0  # seconds between restarts of a worker that died right after starting
+MAX_QUICK_DEATHS = 5   # workers dying right after start this many times in a row: give up
 
 
 def _worker(config: ServeConfig) -> int:
@@ -43,6 +44,8 @@ def supervise(config: ServeConfig) -> int:
         config = replace(config, http_port=held[1].getsockname()[1])
     workers: dict[int, float] = {}  # pid -> start time
     stopping = False
+    quick_deaths = 0
+    failed = False
 
     def spawn() -> None:
         pid = os.fork()
@@ -72,16 +75,20 @@ def supervise(config: ServeConfig) -> int:
         started = workers.pop(pid, None)
         if started is None or stopping:
             continue
-        log.warning("worker %d exited (%s); starting another", pid, _describe(status))
-        print(f"servelib: worker {pid} exited ({_describe(status)}); restarting",
-              file=sys.stderr, flush=True)
+        log.warning("worker %d exited (%s); restarting", pid, _describe(status))
+        quick_deaths = quick_deaths + 1 if time.monotonic() - started < RESTART_BACKOFF * 5 else 0
+        if quick_deaths >= MAX_QUICK_DEATHS:  # a broken set-up, not a crash: stop restarting
+            log.error("workers keep dying at start-up (%d in a row); stopping", quick_deaths)
+            on_signal(signal.SIGTERM, None)
+            failed = True
+            continue
         if time.monotonic() - started < RESTART_BACKOFF:
             time.sleep(RESTART_BACKOFF)
         if not stopping:
             spawn()
     for sock in held:
         sock.close()
-    return 0
+    return 1 if failed else 0
 
 
 def _describe(status: int) -> str:

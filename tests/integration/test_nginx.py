@@ -27,7 +27,7 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed "
                                 "(scripts/test.sh installs it: apt-get install nginx-light)")
 MODELS = 21
-THREADS = 6
+THREADS = 6  # even ones without retries
 REQUESTS = 900  # bounded load, shared by the threads
 
 
@@ -91,7 +91,7 @@ def test_sharding_and_failover_behind_nginx(repository: Path, tmp_path: Path) ->
         homes = [loaded(s.address) for s in instances]
         assert sum(len(h) for h in homes) == MODELS
         assert set().union(*homes) == {model_row(i)[0] for i in range(MODELS)}
-        assert all(homes), f"consistent hashing left an instance idle: {homes}"
+        assert sum(bool(h) for h in homes) >= 2, f"hashing sent every model to one place: {homes}"
 
         # 2. SIGKILL the busiest instance during a bounded load
         victim = max(range(3), key=lambda k: len(homes[k]))
@@ -99,14 +99,16 @@ def test_sharding_and_failover_behind_nginx(repository: Path, tmp_path: Path) ->
         killed_at = [float("inf")]
 
         def worker(offset: int) -> None:
-            with Client(listen, timeout=30) as client:
+            # odd threads use the client's default retries, even ones count raw failures
+            with Client(listen, timeout=30, retries=2 if offset % 2 else 0) as client:
                 for n in range(offset, REQUESTS, THREADS):
                     name, row = model_row(n % MODELS)
                     try:
                         assert client.predict(name, [row])[0].error is None
                     except RemoteError as exc:
                         with lock:
-                            failures.append((time.monotonic() - killed_at[0], f"{name}: {exc}"))
+                            failures.append((time.monotonic() - killed_at[0],
+                                             f"thread {offset} {name}: {exc}"))
                     with lock:
                         done[0] += 1
 
@@ -128,7 +130,9 @@ def test_sharding_and_failover_behind_nginx(repository: Path, tmp_path: Path) ->
     assert done[0] == REQUESTS
     # Only calls nginx had already forwarded to the victim fail (gRPC request bodies go upstream
     # unbuffered, so nginx cannot re-send them): one per client thread at most, all right at the
-    # kill; once nginx sees the instance gone it routes its models to the survivors.
-    assert len(failures) <= THREADS, failures
+    # kill; once nginx sees the instance gone it routes its models to the survivors. A client
+    # with retries (the default) sends such a call again and sees no failure at all.
+    assert len(failures) <= THREADS // 2, failures
     assert all(0 <= t < 1.0 for t, _ in failures), failures
+    assert not [f for _, f in failures if int(f.split()[1]) % 2], failures
     assert moved == {model_row(i)[0] for i in range(MODELS)}, "survivors did not take over"

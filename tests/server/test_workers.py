@@ -87,3 +87,30 @@ def _swallow(fn):
         except RemoteError:
             pass
     return run
+
+
+def test_supervisor_gives_up_on_workers_that_die_at_start(monkeypatch, tmp_path: Path) -> None:
+    from servelib.server import workers
+    from servelib.server.app import ServeConfig
+
+    monkeypatch.setattr(workers, "_worker", lambda config: 1)  # runs in the forked child
+    monkeypatch.setattr(workers, "RESTART_BACKOFF", 0.05)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        status = workers.supervise(ServeConfig(repository=str(tmp_path), grpc_port=0,
+                                               http_port=None, workers=2))
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert status == 1
+
+
+def test_grpc_and_http_in_one_process(repository: Path) -> None:
+    import httpx
+
+    with serve(repository, "--http-port", "0") as served:
+        assert served.http_port is not None
+        ready = httpx.get(f"http://127.0.0.1:{served.http_port}/v2/health/ready", timeout=10)
+        assert ready.status_code == 200
+        with Client(served.address) as client:
+            assert client.predict("fraud", [FRAUD_ROW])[0].error is None

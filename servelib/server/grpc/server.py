@@ -105,8 +105,11 @@ async def start_grpc_server(dataplane: DataPlane, config: GrpcConfig) -> GrpcSer
         (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     address = f"{config.host}:{config.port}"
     credentials = _credentials(config)
-    port = (server.add_secure_port(address, credentials) if credentials
-            else server.add_insecure_port(address))
+    try:
+        port = (server.add_secure_port(address, credentials) if credentials
+                else server.add_insecure_port(address))
+    except RuntimeError as exc:  # grpc's "failed to bind": the port is taken
+        raise OSError(f"cannot listen for gRPC on {address}: {exc}") from exc
     await server.start()
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
