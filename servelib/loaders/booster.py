@@ -104,7 +104,7 @@ def _ids(value: Any, n: int) -> np.ndarray:
 
 
 def _flag(value: Any) -> bool:
-    if isinstance(value, bool) or value in (0, 1):
+    if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
         return bool(value)
     raise BadValue(f"expected 0 or 1, got {show(value)}")
 
