@@ -91,6 +91,10 @@ def _column(tree: Fields, name: str, n: int, convert: Callable[[Any, int], np.nd
 
 def _flags(value: Any, n: int) -> np.ndarray:
     """default_left: 0/1 (JSON) or booleans (UBJSON-converted)."""
+    arr = np.asarray(as_list(value, n))
+    if arr.ndim == 1 and (arr.dtype.kind == "b" or (
+            arr.dtype.kind in "iu" and ((arr == 0) | (arr == 1)).all())):
+        return arr.astype(bool)
     return np.array([_flag(v) for v in as_list(value, n)], dtype=bool)
 
 
@@ -100,7 +104,7 @@ def _ids(value: Any, n: int) -> np.ndarray:
 
 
 def _flag(value: Any) -> bool:
-    if isinstance(value, bool) or value in (0, 1):
+    if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
         return bool(value)
     raise BadValue(f"expected 0 or 1, got {show(value)}")
 

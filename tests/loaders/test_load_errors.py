@@ -158,3 +158,15 @@ def test_a_pipeline_nested_in_itself_stops_at_the_depth_limit(tmp_path):
     assert not inner.exists()
     with pytest.raises(ModelLoadError, match="max_pipeline_depth"):
         servelib.load(model)
+
+
+def test_an_unknown_class_is_unsupported_before_its_params_are_checked(tmp_path):
+    model = shutil.copytree(NESTED, tmp_path / "m")
+    stage_dir = sorted((model / "stages").iterdir())[-1]
+
+    def change(raw: dict) -> None:
+        raw["class"] = "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel"
+        raw["paramMap"]["stepSize"] = 2.0  # fine for MLP (> 0), outside GBT's (0, 1]
+    edit_meta(stage_dir, change)
+    with pytest.raises(UnsupportedStage):
+        servelib.load(model)
