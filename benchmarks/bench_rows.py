@@ -32,7 +32,8 @@ from servelib.testing.parity import input_types, read_rows
 FIXTURES = Path(__file__).parents[1] / "tests/parity/fixtures/spark-4.3"
 DEFAULT = ("demo_lr_pipeline", "tree_gbt_onehot_pipeline", "string_indexer_one_hot_pipeline",
            "imputer_strategies_multi", "vector_assembler_keep_scalars", "bucketizer_multi_keep",
-           "string_indexer_multi_keep", "one_hot_no_drop_keep", "lr_binomial")
+           "string_indexer_multi_keep", "one_hot_no_drop_keep", "lr_binomial",
+           "vector_indexer_keep", "poly_expansion_degree3_pipeline", "interaction_vector")
 
 
 def _variants(value, kind: str) -> list:

@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from servelib.errors import InvalidInput, RowSkipped
@@ -41,7 +42,7 @@ def identical(a: Any, b: Any) -> bool:
         return (
             type(a) is type(b)
             and a.size == b.size
-            and a.toArray().tobytes() == b.toArray().tobytes()
+            and _bits(a.toArray()) == _bits(b.toArray())
         )
     if isinstance(a, float) and isinstance(b, float):  # the sign of zero counts too
         return (math.isnan(a) and math.isnan(b)) or (
@@ -51,6 +52,13 @@ def identical(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
+
+
+def _bits(values: np.ndarray) -> bytes:
+    """The values' bytes with every NaN made one NaN: a NaN's sign and payload (which BLAS may
+    set differently for one row and for several) are not values; Java's doubleToLongBits
+    canonicalizes them too. The sign of zero still counts."""
+    return np.where(np.isnan(values), np.nan, values).tobytes()
 
 
 def _singles(model, rows: Rows) -> list[dict]:

@@ -43,8 +43,9 @@ from servelib.transformers.attributes import Attrs
 from servelib.transformers.batch import Batch, brief
 from servelib.vectors import RowVector, VectorColumn
 
-# Scores one row dict in place (plain Python values, vectors as RowVector); False: not the
-# kernel's case, the row goes to score_columns (what the kernel wrote is thrown away).
+# Scores one row dict in place (plain Python values, vectors as RowVector) and returns True, or
+# raises the InvalidInput / RowSkipped score_columns raises for the row; False: rare input the
+# kernel leaves to score_columns on the row (what it wrote to the stage's outputs is replaced).
 RowKernel = Callable[[dict[str, Any]], bool]
 ABSENT = object()  # what a kernel's ``values.get(column, ABSENT)`` gives for a missing column
 # score_instances scores lists up to this long row by row through the kernel: per row it costs

@@ -165,3 +165,24 @@ def test_a_skipping_stage_still_drops_rows_when_its_outputs_are_not_wanted():
     table = model.transform(to_table(rows, schema), outputs=[some_input])
     assert table.num_rows == len(kept)
     assert isinstance(table, pa.Table)
+
+
+@pytest.mark.parametrize("fixture", sorted(p.parent for p in FIXTURES.glob("*/model")),
+                         ids=lambda p: p.name)
+def test_each_output_alone_equals_the_full_result(fixture):
+    """Pruning keeps every stage a column depends on, at any pipeline depth."""
+    from servelib.testing.conformance import identical
+
+    model, rows, schema = _load(fixture.name)
+    for row in rows:
+        try:
+            full = model.score_instance(row)
+        except InvalidInput:
+            continue
+        for column in model.output_columns():
+            if column in full:
+                alone = model.score_instance(row, outputs=[column])
+                assert identical(alone, {column: full[column]}), column
+                table = model.transform(to_table([row], schema), outputs=[column])
+                assert table.column_names == [column]
+        break
