@@ -15,8 +15,8 @@ Per pipeline, with PySpark (local[2]) while it runs, then with the JVM stopped:
 - load: ``servelib.load`` vs ``pyspark.ml.PipelineModel.load`` (warm JVM), median of
   --load-repeats each;
 - ONNX: ``onnxmltools.convert_sparkml`` of the live PySpark model (numeric inputs float [N, 1],
-  strings string [N, 1]), with two patches that only make the graph load (compare_onnx.py's
-  opset import; :func:`label_encoders_v2`): no semantic fix, this is what a user gets. Its agreement with PySpark on the first --agree-rows serving rows (max |difference|
+  strings string [N, 1]), with patches that only make the graph load (compare_onnx.py's opset
+  import, :func:`label_encoders_v2`, :func:`cast_concat_inputs`): no semantic fix. Its agreement with PySpark on the first --agree-rows serving rows (max |difference|
   of the probability or prediction, differing predictions, rows it cannot score), and servelib's;
 - one row: p50/p99 of servelib ``score_instance(row dict)`` and of onnxruntime (1 thread, feed
   built from the same row dict inside the timed call: None -> NaN / "", bool -> 0/1), cycling over
@@ -124,7 +124,7 @@ def convert(spark: Any, spark_model: Any, name: str, columns: Sequence[str]) -> 
         warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas",
                                 FutureWarning)
         onx = convert_sparkml(spark_model, name, types, spark_session=spark)
-    return fix_opset(label_encoders_v2(onx))
+    return fix_opset(cast_concat_inputs(label_encoders_v2(onx)))
 
 
 def label_encoders_v2(onx: Any) -> Any:
@@ -148,6 +148,34 @@ def label_encoders_v2(onx: Any) -> Any:
                                helper.make_attribute("values_int64s", list(range(len(keys)))),
                                helper.make_attribute("default_int64", -1)])
     return fixed  # fix_opset checks it
+
+
+def cast_concat_inputs(onx: Any) -> Any:
+    """onnxmltools' VectorAssembler concatenates a StringIndexer's int64 output with float
+    inputs, a Concat onnxruntime refuses: each int64 input of a Concat that also has float inputs
+    goes through a Cast to float first (the index as a float feature, as in Spark)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    inferred = onnx.shape_inference.infer_shapes(onx)
+    types = {v.name: v.type.tensor_type.elem_type
+             for v in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]}
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(onx)
+    nodes = []
+    for node in fixed.graph.node:
+        kinds = [types.get(i) for i in node.input]
+        if node.op_type == "Concat" and TensorProto.FLOAT in kinds and TensorProto.INT64 in kinds:
+            for k, name in enumerate(list(node.input)):
+                if types.get(name) == TensorProto.INT64:
+                    cast = f"{name}_as_float"
+                    nodes.append(helper.make_node("Cast", [name], [cast], name=f"Cast_{cast}",
+                                                  to=TensorProto.FLOAT))
+                    node.input[k] = cast
+        nodes.append(node)
+    del fixed.graph.node[:]
+    fixed.graph.node.extend(nodes)
+    return fixed
 
 
 def outcome(value: Any) -> list[float]:
@@ -253,8 +281,12 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
     model.transform(table.slice(0, 1000))
     out["batch_servelib_s"] = median_time(lambda: model.transform(table), args.batch_repeats)
     out["batch_pyspark_s"] = res["batch_pyspark_s"]
-    if "onnx" in res:
-        ort = OrtPipeline(res["onnx"])
+    try:
+        ort = OrtPipeline(res["onnx"]) if "onnx" in res else None
+    except Exception as exc:  # noqa: BLE001 - a graph onnxruntime refuses is a result
+        res["onnx_error"] = f"onnxruntime refuses the graph: {type(exc).__name__}: {str(exc)[:300]}"
+        ort = None
+    if ort is not None:
         out["onnx_agreement"] = agreement([try_score(ort.score, r) for r in agree_rows],
                                           res["pyspark_out"])
         out["onnx_row"] = latency(ort.score, stream, dirty, args.calls, args.seconds)
