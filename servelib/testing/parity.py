@@ -121,7 +121,11 @@ def _close(e: float, a: float) -> bool:
 
 
 def _close_array(e: np.ndarray, a: np.ndarray) -> bool:
-    return e.shape == a.shape and all(_close(x, y) for x, y in zip(e.tolist(), a.tolist()))
+    if e.shape != a.shape:
+        return False
+    if np.array_equal(e, a, equal_nan=True):  # the usual case, without a Python loop over
+        return True  # 2^18 hashed slots
+    return all(_close(x, y) for x, y in zip(e.tolist(), a.tolist()))
 
 
 def same_normwise(expected: Any, actual: Any) -> bool:
