@@ -1,17 +1,23 @@
 """N serving processes on one gRPC port and one HTTP port (SO_REUSEPORT), under a supervisor.
 
-The supervisor forks the workers before any gRPC object exists (gRPC's core does not survive a
-fork), each worker builds its own DataPlane and registry, and the kernel spreads connections
-between the workers' listening sockets. The supervisor holds a bound, never-listening socket on
-each port, which resolves port 0 once for all workers and keeps the port while a worker restarts.
-A worker that dies is forked again; SIGTERM/SIGINT is passed on to every worker, which drains,
-and the supervisor exits 0 once all have exited.
+Each worker is a fresh Python process (fork + exec, ``posix_spawn``) that reads its ServeConfig
+as JSON on stdin, builds its own DataPlane and registry and listens with SO_REUSEPORT; the kernel
+spreads connections between the workers' sockets. A bare fork of the supervisor would copy more
+than gRPC's core (which the supervisor never starts): pyarrow's jemalloc runs a background
+thread from import on, and forked workers were seen to hang silently at start-up (about one
+start in seven under the test suite), so nothing is inherited but the environment. The
+supervisor holds a bound, never-listening socket on each port, which resolves port 0 once for
+all workers and keeps the port while a worker restarts. A worker that dies is started again;
+SIGTERM/SIGINT is passed on to every worker, which drains, and the supervisor exits 0 once all
+have exited.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import signal
@@ -26,14 +32,32 @@ RESTART_BACKOFF = 1.0  # seconds between restarts of a worker that died right af
 MAX_QUICK_DEATHS = 5   # workers dying right after start this many times in a row: give up
 
 
-def _worker(config: ServeConfig) -> int:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
+WORKER_CODE = "from servelib.server.workers import worker_main; raise SystemExit(worker_main())"
+
+
+def worker_main() -> int:
+    """A worker process: its config arrives as JSON on stdin (the admin token stays off argv)."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    config = ServeConfig(**json.loads(sys.stdin.read()))
     try:
         return asyncio.run(serve(config, reuse_port=True))
     except Exception:  # noqa: BLE001 - report, then let the supervisor decide
         log.exception("worker %d failed", os.getpid())
         return 1
+
+
+def _start_worker(config: ServeConfig) -> int:
+    read, write = os.pipe()
+    try:
+        pid = os.posix_spawn(sys.executable, [sys.executable, "-c", WORKER_CODE], os.environ,
+                             file_actions=[(os.POSIX_SPAWN_DUP2, read, 0),
+                                           (os.POSIX_SPAWN_CLOSE, write)])
+    finally:
+        os.close(read)
+    with os.fdopen(write, "w") as pipe:
+        json.dump(dataclasses.asdict(config), pipe)
+    return pid
 
 
 def supervise(config: ServeConfig) -> int:
@@ -48,12 +72,7 @@ def supervise(config: ServeConfig) -> int:
     failed = False
 
     def spawn() -> None:
-        pid = os.fork()
-        if pid == 0:
-            for sock in held:
-                sock.close()
-            os._exit(_worker(config))
-        workers[pid] = time.monotonic()
+        workers[_start_worker(config)] = time.monotonic()
 
     def on_signal(signum: int, frame: object) -> None:
         nonlocal stopping

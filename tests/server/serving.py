@@ -35,16 +35,16 @@ class Served:
         return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
+def _wait_for(predicate, timeout: float, what: str, log: list[str]) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
+            raise TimeoutError(f"timed out waiting for {what}; its log: {''.join(log)}")
         time.sleep(0.05)
 
 
 @contextmanager
-def serve(repository: Path, *args: str, workers: int = 1, timeout: float = 60.0
+def serve(repository: Path, *args: str, workers: int = 1, timeout: float = 120.0
           ) -> Iterator[Served]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "servelib", "serve", "--repository", str(repository),
@@ -57,7 +57,7 @@ def serve(repository: Path, *args: str, workers: int = 1, timeout: float = 60.0
     reader.start()
     try:
         _wait_for(lambda: sum("servelib: serving" in line for line in log) >= workers
-                  or proc.poll() is not None, timeout, "the server to start")
+                  or proc.poll() is not None, timeout, "the server to start", log)
         if proc.poll() is not None:
             raise RuntimeError(f"servelib serve exited {proc.returncode}: {''.join(log)}")
         match = next(m for line in log if (m := _PORTS.search(line)))

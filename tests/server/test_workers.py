@@ -93,7 +93,7 @@ def test_supervisor_gives_up_on_workers_that_die_at_start(monkeypatch, tmp_path:
     from servelib.server import workers
     from servelib.server.app import ServeConfig
 
-    monkeypatch.setattr(workers, "_worker", lambda config: 1)  # runs in the forked child
+    monkeypatch.setattr(workers, "WORKER_CODE", "raise SystemExit(1)")
     monkeypatch.setattr(workers, "RESTART_BACKOFF", 0.05)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
