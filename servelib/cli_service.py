@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def read_rows(path: str) -> list[dict[str, Any]]:
     """A JSON object, a JSON array of objects, or JSON lines."""
-    from servelib.cli import vector_from_json
+    from servelib.jsonrows import from_json
 
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     try:
@@ -79,11 +79,11 @@ def read_rows(path: str) -> list[dict[str, Any]]:
             raise InvalidInput(f"{path}: not JSON, a JSON array or JSON lines: {exc}") from exc
     if not all(isinstance(r, dict) for r in rows):
         raise InvalidInput(f"{path}: every instance must be a JSON object")
-    return [{k: vector_from_json(v) for k, v in r.items()} for r in rows]
+    return [{k: from_json(v) for k, v in r.items()} for r in rows]
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from servelib.cli import to_json
+    from servelib.jsonrows import to_json
     from servelib.client import Client, RemoteError
 
     rows = read_rows(args.input)

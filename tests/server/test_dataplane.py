@@ -165,15 +165,15 @@ def test_partitioned_model_through_the_dataplane(tmp_path):
     assert results[1].error.column == "city" and "no partition for 'paris'" in str(results[1].error)
 
 
-def test_admin_token():
-    plane = build_dataplane("/nonexistent", admin_token="tok")
+def test_admin_token(tmp_path):
+    plane = build_dataplane(str(tmp_path), admin_token="tok")
     plane.check_admin("tok")
     plane.check_admin("Bearer tok")
     for bad in (None, "", "tok2", "Bearer x"):
         with pytest.raises(Unauthenticated):
             plane.check_admin(bad)
     with pytest.raises(Unauthenticated, match="disabled"):
-        build_dataplane("/nonexistent").check_admin("tok")
+        build_dataplane(str(tmp_path)).check_admin("tok")
 
 
 def test_failed_load_reported_by_admin_while_old_version_serves(repo):
