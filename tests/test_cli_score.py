@@ -160,3 +160,16 @@ def test_inspect_spells_nan_one_way(capsys):
     assert code == 0
     assert '(missing_value: "NaN")' in out and 'missingValue = "NaN"' in out
     assert "null" not in out and " NaN" not in out.replace('"NaN"', "")
+
+
+def test_imputer_output_type_does_not_depend_on_the_chunk(capsys, tmp_path):
+    """An undeclared Imputer column from JSON is a double column: 5 imputes to 5.0 whatever
+    the other rows of its chunk hold (README: row typing rules)."""
+    model = FIXTURES / "spark-4.3/imputer_single_int/model"
+    outs = []
+    for rows in ([{"i": 5}], [{"i": 5}, {"i": 2.5}], [{"i": 5}, {"i": None}]):
+        src = write_jsonl(tmp_path / "rows.jsonl", rows)
+        code, out, err = run(capsys, "score", model, "-i", src)
+        assert code == 0, err
+        outs.append(json.loads(out.splitlines()[0])["i_out"])
+    assert outs == [5.0, 5.0, 5.0] and all(type(o) is float for o in outs)
