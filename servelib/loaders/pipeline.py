@@ -28,11 +28,13 @@ def load_pipeline(ctx: StageContext) -> PipelineModel:
     names = ctx.mfs.list(stages_dir) if uids else []
     stages = []
     for index, uid in enumerate(uids):
-        matches = [n for n in names if n.endswith("_" + uid) and n.split("_", 1)[0].isdigit()]
+        found = [n for n in names if n.endswith("_" + uid) and n.split("_", 1)[0].isdigit()]
+        # several stages may share a uid (RFormula's internal pipeline): the index decides
+        matches = [n for n in found if int(n.split("_", 1)[0]) == index]
         if len(matches) != 1:
+            if len(found) == 1:
+                raise ModelLoadError(f"stage {uid} saved at the wrong index {found[0]}", stages_dir)
             raise ModelLoadError(f"stage {index} ({uid}) has no directory", stages_dir)
-        if int(matches[0].split("_", 1)[0]) != index:
-            raise ModelLoadError(f"stage {uid} saved at the wrong index {matches[0]}", stages_dir)
         stages.append(ctx.load_stage(ctx.mfs.join(stages_dir, matches[0])))
     cls = PythonPipelineModel if ctx.meta.spark_class.startswith("pyspark.") else PipelineModel
     return cls(ctx.uid, stages=tuple(stages), info=ctx.info())

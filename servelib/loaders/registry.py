@@ -38,6 +38,12 @@ LOADERS: dict[str, str] = {
     _FEATURE + "ElementwiseProduct": "servelib.loaders.numeric:load_elementwise_product",
     _FEATURE + "PolynomialExpansion": "servelib.loaders.numeric:load_polynomial_expansion",
     _FEATURE + "DCT": "servelib.loaders.numeric:load_dct",
+    # SQL (loaders/sql.py)
+    _FEATURE + "SQLTransformer": "servelib.loaders.sql:load_sql_transformer",
+    # RFormula and the private stages of its internal pipeline (loaders/rformula.py)
+    _FEATURE + "RFormulaModel": "servelib.loaders.rformula:load_rformula",
+    _FEATURE + "ColumnPruner": "servelib.loaders.rformula:load_column_pruner",
+    _FEATURE + "VectorAttributeRewriter": "servelib.loaders.rformula:load_vector_attribute_rewriter",
     # linear and probabilistic models
     "org.apache.spark.ml.classification.LogisticRegressionModel": (
         "servelib.loaders.classification:load_logistic_regression"

@@ -32,6 +32,7 @@ QUICK = frozenset({
     "binarizer_multi_column", "index_to_string_from_indexer", "vector_indexer_keep",
     "vector_assembler_skip", "string_indexer_multi_skip", "one_hot_drop_last_keep",
     "lr_multinomial_pipeline", "glr_poisson_log", "xgb_zero_missing_regressor",
+    "sql_subset", "rformula_dot_keep",
 })
 
 
