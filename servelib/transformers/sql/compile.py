@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from servelib.transformers.sql import functions as funcs
 from servelib.transformers.sql import nodes as n
 
 THIS = "__THIS__"
@@ -228,13 +229,13 @@ def _function(e: Any, exp: Any) -> n.Node:
     sql = e.sql("spark")
     if kind in _DOUBLE:
         args = [e.this] + ([e.expression] if kind == "Pow" else [])
-        return n.DoubleFunc(_DOUBLE[kind], tuple(_checked(a, exp) for a in args))
+        return funcs.DoubleFunc(_DOUBLE[kind], tuple(_checked(a, exp) for a in args))
     if kind == "Log":
         args = [e.this] + ([e.expression] if e.expression is not None else [])
-        return n.DoubleFunc("log" if len(args) == 2 else "ln",
+        return funcs.DoubleFunc("log" if len(args) == 2 else "ln",
                             tuple(_checked(a, exp) for a in args))
     if kind in _NUMBER and not e.args.get("decimals") and not e.args.get("to"):
-        return n.NumberFunc(_NUMBER[kind], _checked(e.this, exp))
+        return funcs.NumberFunc(_NUMBER[kind], _checked(e.this, exp))
     if kind == "Round" and not e.args.get("truncate"):
         scale = e.args.get("decimals")
         value = 0 if scale is None else _expr(scale, exp)
@@ -242,15 +243,15 @@ def _function(e: Any, exp: Any) -> n.Node:
             if not (isinstance(value, n.Lit) and value.kind == "int"):
                 raise Refused(f"{sql}: round's scale must be an integer literal")
             value = value.value
-        return n.NumberFunc("round", _checked(e.this, exp), value)
+        return funcs.NumberFunc("round", _checked(e.this, exp), value)
     if kind in _STRING and len([v for v in e.args.values() if v]) == 1:
-        return n.StringFunc(_STRING[kind], (_checked(e.this, exp),))
+        return funcs.StringFunc(_STRING[kind], (_checked(e.this, exp),))
     if kind == "Concat":
-        return n.StringFunc("concat", tuple(_checked(a, exp) for a in e.expressions))
+        return funcs.StringFunc("concat", tuple(_checked(a, exp) for a in e.expressions))
     if kind == "Substring":
         args = [e.this, e.args.get("start"), e.args.get("length")]
         nodes = [_checked(a, exp) for a in args if a is not None]
         if len(nodes) == 2:
             nodes.append(n.Lit(_INT_MAX, "int"))
-        return n.StringFunc("substring", tuple(nodes))
+        return funcs.StringFunc("substring", tuple(nodes))
     raise Refused(f"{sql!r} ({kind}) is outside the supported subset")

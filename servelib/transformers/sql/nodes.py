@@ -8,14 +8,11 @@ an ANSI error in a branch Spark does not take is not raised either.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
-
-import numpy as np
 
 from servelib.transformers.sql.values import (
     NUMERIC,
@@ -23,9 +20,7 @@ from servelib.transformers.sql.values import (
     cast,
     compare,
     fit,
-    floor_ceil,
     java_remainder,
-    round_half_up,
     widest,
 )
 
@@ -55,7 +50,7 @@ class Node:
         return ()
 
 
-def _need(kind: str, allowed: tuple[str, ...], what: str) -> None:
+def need(kind: str, allowed: tuple[str, ...], what: str) -> None:
     if kind != "null" and kind not in allowed:
         raise SqlError(f"{what} takes {' or '.join(allowed)}, got {kind}")
 
@@ -112,8 +107,8 @@ class Arith(Node):
         rf, rk = self.right.bind(env)
         what = f"operator {self.op}"
         integral = ("int", "bigint")
-        _need(lk, (*NUMERIC, "decimal") if self.op != "div" else integral, what)
-        _need(rk, (*NUMERIC, "decimal") if self.op != "div" else integral, what)
+        need(lk, (*NUMERIC, "decimal") if self.op != "div" else integral, what)
+        need(rk, (*NUMERIC, "decimal") if self.op != "div" else integral, what)
         ansi, op = env.ansi, self.op
         if op == "/":
             kind = "double"
@@ -167,7 +162,7 @@ class Neg(Node):
 
     def bind(self, env: Env) -> Bound:
         f, kind = self.arg.bind(env)
-        _need(kind, NUMERIC, "unary minus")
+        need(kind, NUMERIC, "unary minus")
         ansi = env.ansi
         if kind == "double":
             return (lambda v: None if (x := f(v)) is None else -x), kind
@@ -228,8 +223,8 @@ class Logic(Node):
     def bind(self, env: Env) -> Bound:
         lf, lk = self.left.bind(env)
         rf, rk = self.right.bind(env)
-        _need(lk, ("boolean",), self.op.upper())
-        _need(rk, ("boolean",), self.op.upper())
+        need(lk, ("boolean",), self.op.upper())
+        need(rk, ("boolean",), self.op.upper())
         decisive = self.op == "or"  # the value that decides without the other side
 
         def run(v: tuple) -> bool | None:
@@ -254,7 +249,7 @@ class Not(Node):
 
     def bind(self, env: Env) -> Bound:
         f, kind = self.arg.bind(env)
-        _need(kind, ("boolean",), "NOT")
+        need(kind, ("boolean",), "NOT")
         return (lambda v: None if (x := f(v)) is None else not x), "boolean"
 
 
@@ -288,7 +283,7 @@ class Case(Node):
         conds = []
         for cond, _ in self.whens:
             f, kind = cond.bind(env)
-            _need(kind, ("boolean",), "CASE WHEN condition")
+            need(kind, ("boolean",), "CASE WHEN condition")
             conds.append(f)
         values = [n.bind(env) for _, n in self.whens] + [self.default.bind(env)]
         kind = widest([k for _, k in values], "CASE/IF")
@@ -342,149 +337,11 @@ class Cast(Node):
 
     def bind(self, env: Env) -> Bound:
         f, src = self.arg.bind(env)
-        _need(src, (*NUMERIC, "string", "boolean", "decimal"), f"CAST to {self.to}")
+        need(src, (*NUMERIC, "string", "boolean", "decimal"), f"CAST to {self.to}")
         if src == "null":
             return (lambda v: None), self.to
         ansi, to = env.ansi if self.ansi is None else self.ansi, self.to
         return (lambda v: cast(f(v), src, to, ansi)), to
-
-
-def _pow(a: float, b: float) -> float:
-    """Java's Math.pow: unlike C, NaN for any NaN exponent and for (+-1) ** +-inf."""
-    if b != b or (abs(a) == 1.0 and math.isinf(b)):
-        return math.nan
-    with np.errstate(all="ignore"):
-        return float(np.power(np.float64(a), np.float64(b)))
-
-
-def _ln(x: float) -> float | None:
-    return None if x <= 0.0 else math.log(x)  # Spark's log is null at and below 0
-
-
-def _log(base: float, x: float) -> float | None:
-    if base <= 0.0 or x <= 0.0:
-        return None
-    with np.errstate(all="ignore"):
-        return float(np.float64(math.log(x)) / np.float64(math.log(base)))
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-def _sqrt(x: float) -> float:
-    return math.sqrt(x) if x >= 0.0 else math.nan
-
-
-DOUBLE_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "sqrt": _sqrt, "exp": _exp, "ln": _ln, "log": _log, "pow": _pow,
-}
-
-
-@dataclass(frozen=True)
-class DoubleFunc(Node):
-    """Math functions whose arguments Spark casts to double and whose result is double."""
-
-    name: str
-    args: tuple[Node, ...]
-    static = "double"
-
-    def children(self) -> tuple[Node, ...]:
-        return self.args
-
-    def bind(self, env: Env) -> Bound:
-        bound = [a.bind(env) for a in self.args]
-        for _, kind in bound:
-            _need(kind, NUMERIC, self.name)
-        fns = [f for f, _ in bound]
-        func = DOUBLE_FUNCTIONS[self.name]
-
-        def run(v: tuple) -> Any:
-            xs = [f(v) for f in fns]
-            if None in xs:
-                return None
-            return func(*(float(x) for x in xs))
-
-        return run, "double"
-
-
-@dataclass(frozen=True)
-class NumberFunc(Node):
-    """abs, round(x, scale), floor, ceil: the result type follows Spark's per function."""
-
-    name: str
-    arg: Node
-    scale: int = 0
-
-    def children(self) -> tuple[Node, ...]:
-        return (self.arg,)
-
-    def bind(self, env: Env) -> Bound:
-        f, kind = self.arg.bind(env)
-        _need(kind, NUMERIC, self.name)
-        ansi, name, scale = env.ansi, self.name, self.scale
-        if name in ("floor", "ceil"):
-            up = name == "ceil"
-            return (lambda v: None if (x := f(v)) is None else floor_ceil(x, kind, up)), "bigint"
-        if name == "round":
-            return (lambda v: None if (x := f(v)) is None
-                    else round_half_up(x, kind, scale, ansi)), kind
-        if kind == "double":
-            return (lambda v: None if (x := f(v)) is None else abs(x)), kind
-        return (lambda v: None if (x := f(v)) is None else fit(abs(x), kind, ansi)), kind
-
-
-def _substring(s: str, pos: int, length: int) -> str:
-    """UTF8String.substringSQL: 1-based, 0 reads as 1, negative counts from the end."""
-    n = len(s)
-    start = pos - 1 if pos > 0 else (n + pos if pos < 0 else 0)
-    end = start + length
-    start = max(start, 0)
-    return "" if start >= end else s[start:end]
-
-
-STRING_FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
-    "lower": (str.lower, "string"),
-    "upper": (str.upper, "string"),
-    "length": (len, "int"),
-    "trim": (lambda s: s.strip(" "), "string"),  # Spark's trim removes spaces only
-    "concat": (lambda *xs: "".join(xs), "string"),
-    "substring": (_substring, "string"),
-}
-
-
-@dataclass(frozen=True)
-class StringFunc(Node):
-    name: str
-    args: tuple[Node, ...]
-
-    @property
-    def static(self) -> str:  # type: ignore[override]
-        return STRING_FUNCTIONS[self.name][1]
-
-    def children(self) -> tuple[Node, ...]:
-        return self.args
-
-    def bind(self, env: Env) -> Bound:
-        bound = [a.bind(env) for a in self.args]
-        for i, (_, kind) in enumerate(bound):
-            # substring's position and length are integers; every other argument a string
-            _need(kind, ("int", "bigint") if (self.name == "substring" and i) else ("string",),
-                  self.name)
-        fns = [f for f, _ in bound]
-        func, kind = STRING_FUNCTIONS[self.name]
-        if len(fns) == 1:
-            (f,) = fns
-            return (lambda v: None if (x := f(v)) is None else func(x)), kind
-
-        def run(v: tuple) -> Any:
-            xs = [f(v) for f in fns]
-            return None if None in xs else func(*xs)
-
-        return run, kind
 
 
 def decimal_literal(text: str) -> Lit:
