@@ -55,3 +55,27 @@ def rformula_numeric_label(spark):
                                   (7, -1.0, "tokyo", 2)], "y int, x double, city string, n int")
     formula = RFormula(formula="y ~ . - n", featuresCol="f", labelCol="lab")
     return Case(formula, train, test)
+
+
+@case("rformula_vector_force_label")
+def rformula_vector_force_label(spark):
+    """A vector term (VectorSizeHint inside), '+ 0', forceIndexLabel on a numeric label and
+    alphabetical category order; the label at serving time is present, absent or null."""
+    from pyspark.ml.feature import RFormula
+    from pyspark.ml.linalg import Vectors, VectorUDT
+    from pyspark.sql.types import BooleanType, DoubleType, StringType, StructType
+
+    schema = (StructType().add("y", DoubleType()).add("v", VectorUDT())
+              .add("city", StringType()).add("b", BooleanType()))
+    dense, sparse = Vectors.dense, Vectors.sparse
+    train = spark.createDataFrame([
+        (1.0, dense([1.0, 2.0]), "paris", True), (0.0, sparse(2, {1: 3.0}), "berlin", False),
+        (2.0, dense([0.0, -1.0]), "paris", True), (1.0, dense([4.0, 0.5]), "rome", False),
+    ], schema)
+    test = spark.createDataFrame([
+        (1.0, dense([1.5, 0.0]), "rome", True), (2.0, sparse(2, {0: 7.0}), "berlin", None),
+        (0.0, dense([0.0, 0.0]), "paris", False), (None, dense([1.0, 1.0]), "paris", True),
+    ], schema)
+    formula = RFormula(formula="y ~ v + city + b + 0", forceIndexLabel=True,
+                       stringIndexerOrderType="alphabetAsc", handleInvalid="keep")
+    return Case(formula, train, test)
