@@ -142,3 +142,23 @@ def test_string_functions():
     stage = sql("SELECT trim(s) AS t, substring(s, -3, 2) AS u, length(s) AS n, "
                 "concat(s, NULL) AS c FROM __THIS__")
     assert stage.score_instance({"s": " äb\t "}) == {"t": "äb\t", "u": "b\t", "n": 5, "c": None}
+
+
+def test_columnwise_doubles_equal_the_row_path_bit_for_bit():
+    import random
+
+    from servelib.transformers.batch import Batch
+
+    stage = sql("SELECT *, x * y + 1 AS a, x / y AS b, x >= y OR NOT x < 2.5 AS c, -sqrt(x) AS d, "
+                "x - 1.5D * y AS e FROM __THIS__ WHERE x <> y")
+    special = [0.5, -0.0, 0.0, 1e308, -1e-310, math.inf, -math.inf, math.nan, 3.0, 2.5]
+    rnd = random.Random(7)
+    rows = [{"x": rnd.choice(special + [rnd.uniform(-9, 9)]),
+             "y": rnd.choice(special[3:] + [rnd.uniform(-9, 9)])} for _ in range(200)]
+    assert stage._columnwise(Batch.from_rows(rows)) is not None  # the NumPy path ran
+    batch = stage.score_rows_as_batch(rows)
+    one_by_one = [out for row in rows for out in stage.score_instances([row])]
+    assert repr(batch) == repr(one_by_one)
+    with_zero = rows + [{"x": 1.0, "y": 0.0}]  # a zero divisor: row by row (null)
+    assert stage._columnwise(Batch.from_rows(with_zero)) is None
+    assert stage.score_rows_as_batch(with_zero)[-1]["b"] is None
