@@ -162,3 +162,21 @@ def test_columnwise_doubles_equal_the_row_path_bit_for_bit():
     with_zero = rows + [{"x": 1.0, "y": 0.0}]  # a zero divisor: row by row (null)
     assert stage._columnwise(Batch.from_rows(with_zero)) is None
     assert stage.score_rows_as_batch(with_zero)[-1]["b"] is None
+
+
+def test_a_statement_outside_the_subset_fails_to_load(tmp_path):
+    import json
+    import shutil
+    from pathlib import Path
+
+    import servelib
+    from servelib.errors import ModelLoadError
+
+    src = Path(__file__).parents[1] / "parity/fixtures/spark-4.3/sql_subset/model"
+    model = shutil.copytree(src, tmp_path / "model")
+    (meta,) = (model / "metadata").glob("part-*")
+    doc = json.loads(meta.read_text())
+    doc["paramMap"]["statement"] = "SELECT _row, a IN (1, 2) AS x FROM __THIS__"
+    meta.write_text(json.dumps(doc))
+    with pytest.raises(ModelLoadError, match=r"SQLTransformer .*'a IN \(1, 2\)' \(In\)"):
+        servelib.load(str(model))
