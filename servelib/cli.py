@@ -58,6 +58,11 @@ INPUT_TYPES: dict[str, dict[str, str]] = {
     "Word2VecModel": {"inputCol": "array of strings"},
     "IDFModel": {"inputCol": _VECTOR},
     "FeatureHasher": {"inputCols": "number, string or boolean"},
+    "RFormulaModel": {"formula": "number, boolean, string or vector (a formula term)"},
+    "ColumnPruner": {},
+    "VectorAttributeRewriter": {"vectorCol": _VECTOR},
+    "SQLTransformer": {"statement": "double, integer, long, string or boolean (read by the "
+                                    "statement; selected as is: any)"},
     "LogisticRegressionModel": {"featuresCol": _VECTOR},
     "LinearSVCModel": {"featuresCol": _VECTOR},
     "NaiveBayesModel": {"featuresCol": _VECTOR},
@@ -106,7 +111,10 @@ def input_type(stage: Any, column: str) -> tuple[str | None, str]:
     table = INPUT_TYPES.get(stage.spark_class.rsplit(".", 1)[-1], {})
     params = stage.info.get("params", {}) if stage.info else {}
     for param, description in table.items():
-        if column in _names(params.get(param)):
+        # a SQL statement or an R formula names its columns inside: the stage lists them
+        named = (stage.input_columns() if param in ("statement", "formula")
+                 else _names(params.get(param)))
+        if column in named:
             return param, description
     return None, "unknown"
 

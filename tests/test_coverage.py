@@ -9,7 +9,6 @@ import pytest
 
 import servelib
 from servelib.loaders.registry import LOADERS, loader_for
-from servelib.transformers.pipeline import PipelineModel
 from tests.parity.cases import QUICK, load_all
 from tests.parity.test_golden import FIXTURES
 
@@ -18,9 +17,8 @@ VERSIONS = sorted(p.name for p in FIXTURES.glob("spark-*"))
 
 def _classes(stage) -> set[str]:
     found = {stage.spark_class}
-    if isinstance(stage, PipelineModel):
-        for child in stage.stages:
-            found |= _classes(child)
+    for child in getattr(stage, "stages", ()):  # pipelines, and RFormulaModel's inner stages
+        found |= _classes(child)
     return found
 
 

@@ -60,18 +60,20 @@ def load_stage(mfs: ModelFS, path: str) -> OnlineTransformer:
 
 
 def load_pipeline(ctx: StageContext) -> PipelineModel:
+    # no uniqueness check: Spark itself saves RFormula's internal pipeline with stages that
+    # share a uid (their directory's index tells them apart)
     uids = ctx.params.strings("stageUids", limit=ctx.limits.max_stages)
-    if len(set(uids)) != len(uids):
-        raise ctx.error("param 'stageUids' lists a uid twice", ctx.meta.meta_dir)
     stages_dir = ctx.mfs.join(ctx.path, "stages")
     names = ctx.mfs.list(stages_dir) if uids else []
     stages = []
     for index, uid in enumerate(uids):
-        matches = [n for n in names if n.endswith("_" + uid) and n.split("_", 1)[0].isdigit()]
+        found = [n for n in names if n.endswith("_" + uid) and n.split("_", 1)[0].isdigit()]
+        # several stages may share a uid (RFormula's internal pipeline): the index decides
+        matches = [n for n in found if int(n.split("_", 1)[0]) == index]
         if len(matches) != 1:
+            if len(found) == 1:
+                raise ModelLoadError(f"stage {uid} saved at the wrong index {found[0]}", stages_dir)
             raise ModelLoadError(f"stage {index} ({uid}) has no directory", stages_dir)
-        if int(matches[0].split("_", 1)[0]) != index:
-            raise ModelLoadError(f"stage {uid} saved at the wrong index {matches[0]}", stages_dir)
         stage = ctx.load_stage(ctx.mfs.join(stages_dir, matches[0]))
         if stage.uid != uid:
             raise ModelLoadError(f"stage {index}: stageUids says {uid!r} but the stage's "

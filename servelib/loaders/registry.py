@@ -48,6 +48,12 @@ LOADERS: dict[str, str] = {
     _FEATURE + "CountVectorizerModel": "servelib.loaders.text:load_count_vectorizer",
     _FEATURE + "FeatureHasher": "servelib.loaders.text:load_feature_hasher",
     _FEATURE + "Word2VecModel": "servelib.loaders.text:load_word2vec",
+    # SQL (loaders/sql.py)
+    _FEATURE + "SQLTransformer": "servelib.loaders.sql:load_sql_transformer",
+    # RFormula and the private stages of its internal pipeline (loaders/rformula.py)
+    _FEATURE + "RFormulaModel": "servelib.loaders.rformula:load_rformula",
+    _FEATURE + "ColumnPruner": "servelib.loaders.rformula:load_column_pruner",
+    _FEATURE + "VectorAttributeRewriter": "servelib.loaders.rformula:load_vector_attribute_rewriter",
     # linear and probabilistic models
     "org.apache.spark.ml.classification.LogisticRegressionModel": (
         "servelib.loaders.classification:load_logistic_regression"

@@ -101,7 +101,9 @@ def check_empty_batch(model, rows: Rows, schema: Mapping) -> list[str]:
     table = model.transform(to_table([], schema))
     if table.num_rows != 0:
         problems.append("transform of an empty table returned rows")
-    missing = [c for c in model.output_columns() if c not in table.column_names]
+    # the columns a non-empty table gets (RFormula adds no label when its column is absent)
+    full = model.transform(to_table(rows, schema)).column_names if rows else ()
+    missing = [c for c in model.output_columns() if c not in table.column_names and c in full]
     if missing:
         problems.append(f"transform of an empty table lacks output columns {missing}")
     return problems

@@ -69,6 +69,10 @@ class Scored:
     keep: np.ndarray | None = None  # bool per row; None keeps all
     skip_reason: str = "Spark drops this row"
     skip_column: str | None = None
+    # The columns visible after this stage, in order, when it projects (SQLTransformer's
+    # SELECT list); None keeps every column. Later stages' outputs are appended to it.
+    visible: tuple[str, ...] | None = None
+    dropped: tuple[str, ...] = ()  # columns this stage removes (ColumnPruner)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,10 @@ class OnlineTransformer:
             result.columns = {k: _take(v, result.keep) for k, v in result.columns.items()}
         for key, col in result.columns.items():
             batch.set(key, col)
+        if result.visible is not None:
+            batch.project(result.visible)
+        if result.dropped:
+            batch.drop(result.dropped)
 
     # ---- the three entry points ----------------------------------------------------------
     @cached_property
@@ -207,6 +215,10 @@ class OnlineTransformer:
                     table = table.set_column(table.column_names.index(key), key, arr)
                 else:
                     table = table.append_column(key, arr)
+        if batch.visible is not None:
+            table = table.select(batch.visible)
+        if batch.hidden:
+            table = table.drop_columns([k for k in batch.hidden if k in table.column_names])
         if wanted is None:
             return table
         _check_present(wanted, table.column_names)
@@ -240,6 +252,12 @@ class OnlineTransformer:
         for key in self._produced:
             if key in scored:
                 values[key] = python_value(scored[key], 0)
+        if batch.visible is not None:
+            kept = {key: values[key] for key in batch.visible}
+            values.clear()
+            values.update(kept)
+        for key in batch.hidden:
+            values.pop(key, None)
 
     def _finished(self, values: dict[str, Any], wanted: tuple[str, ...] | None) -> dict:
         """A scored row as returned: row vectors made Spark vectors; only ``wanted`` columns."""
@@ -266,6 +284,10 @@ class OnlineTransformer:
             out = dict(rows[src])
             for key in produced:
                 out[key] = python_value(scored[key], i)
+            if batch.visible is not None:
+                out = {key: out[key] for key in batch.visible}
+            for key in batch.hidden:
+                out.pop(key, None)
             result.append(out if wanted is None else self._finished(out, wanted))
         return result
 

@@ -45,7 +45,8 @@ def brief(value: Any) -> str:
 class Batch:
     """Rows under scoring. ``n`` is the number of rows still alive (skip may drop some)."""
 
-    __slots__ = ("n", "single", "_cols", "_rows", "_table", "_floats", "_row_ids", "_written")
+    __slots__ = ("n", "single", "visible", "hidden", "_cols", "_rows", "_table", "_floats",
+                 "_row_ids", "_written")
 
     def __init__(
         self,
@@ -62,6 +63,9 @@ class Batch:
         self._floats: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         self._row_ids = np.arange(n)  # index into the source of each alive row
         self._written: set[str] = set()  # columns a stage wrote
+        # after a projecting stage (see project()), the columns still visible, in order
+        self.visible: list[str] | None = None
+        self.hidden: set[str] = set()  # columns a stage dropped (see drop())
 
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[str, Any]], single: bool = False) -> Batch:
@@ -78,6 +82,10 @@ class Batch:
         return self._row_ids
 
     def has(self, name: str) -> bool:
+        if name in self.hidden:
+            return False
+        if self.visible is not None:
+            return name in self.visible
         if name in self._cols:
             return True
         if self._table is not None:
@@ -117,6 +125,9 @@ class Batch:
         return col
 
     def _from_source(self, name: str, stage: str | None) -> Any:
+        if self.visible is not None or name in self.hidden:  # a stage removed it
+            raise InvalidInput("missing input column (an earlier stage dropped it)",
+                               column=name, stage=stage)
         if self._table is not None:
             if name not in self._table.column_names:
                 raise InvalidInput("missing input column", column=name, stage=stage)
@@ -194,6 +205,27 @@ class Batch:
         self._cols[name] = col
         self._written.add(name)
         self._floats.pop(name, None)
+        if self.visible is not None and name not in self.visible:
+            self.visible.append(name)
+        self.hidden.discard(name)
+
+    def project(self, names: Sequence[str]) -> None:
+        """Keep exactly ``names`` (already set by the projecting stage), in this order: the
+        source's other columns are no longer readable, and the entry points return these plus
+        what later stages add."""
+        self._cols = {k: self._cols[k] for k in names}
+        self._floats = {k: v for k, v in self._floats.items() if k in self._cols}
+        self.visible = list(names)
+
+    def drop(self, names: Sequence[str]) -> None:
+        """Remove ``names`` (Spark's ColumnPruner): no longer readable nor returned."""
+        for name in names:
+            self._cols.pop(name, None)
+            self._floats.pop(name, None)
+            if self.visible is not None and name in self.visible:
+                self.visible.remove(name)
+            else:
+                self.hidden.add(name)
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the rows where ``mask`` is False (Spark's handleInvalid="skip")."""

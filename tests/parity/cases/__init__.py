@@ -37,6 +37,7 @@ QUICK = frozenset({
     "ngram_unigram_pipeline", "hashing_tf_counts", "idf_dense_vectors",
     "count_vectorizer_fraction_binary", "feature_hasher_mixed", "word2vec_average",
     "text_lr_pipeline",
+    "sql_subset", "rformula_dot_keep",
 })
 
 

@@ -1,0 +1,182 @@
+"""SQLTransformer: what the subset refuses at load (naming the construct), Spark's value rules
+that fixtures reach only partly, and the projection through every entry point."""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+import pytest
+
+from servelib.errors import InvalidInput, RowSkipped
+from servelib.transformers.sql.compile import Refused, parse
+from servelib.transformers.sql.transformer import SQLTransformer
+from servelib.transformers.sql.values import java_double_str
+
+
+def sql(statement: str, ansi: bool = False) -> SQLTransformer:
+    return SQLTransformer("sql", statement=parse(statement), ansi=ansi)
+
+
+@pytest.mark.parametrize("statement, construct", [
+    ("SELECT a * 1.5 AS b FROM __THIS__", "decimal literal"),
+    ("SELECT 1.5 + 2 AS b FROM __THIS__", "decimal literal"),
+    ("SELECT 1.5 AS b FROM __THIS__", "DECIMAL column"),
+    ("SELECT a + 1 FROM __THIS__", "alias"),
+    ("SELECT a FROM t", "FROM __THIS__"),
+    ("SELECT a FROM __THIS__ GROUP BY a", "GROUP"),
+    ("SELECT a FROM __THIS__ ORDER BY a", "ORDER"),
+    ("SELECT a FROM __THIS__ LIMIT 1", "LIMIT"),
+    ("SELECT a FROM __THIS__ JOIN t ON true", "JOINS"),
+    ("SELECT sin(a) AS s FROM __THIS__", "SIN"),
+    ("SELECT a IN (1, 2) AS s FROM __THIS__", "IN"),
+    ("SELECT a LIKE 'x%' AS s FROM __THIS__", "LIKE"),
+    ("SELECT CAST(a AS FLOAT) AS s FROM __THIS__", "FLOAT"),
+    ("SELECT CAST(a AS DECIMAL(10, 2)) AS s FROM __THIS__", "DECIMAL"),
+    ("SELECT a, a FROM __THIS__", "duplicate"),
+    ("SELECT round(a, b) AS r FROM __THIS__", "integer literal"),
+    ("SELECT 99999999999999999999 AS r FROM __THIS__", "DECIMAL"),
+    ("SELECT a FROM __THIS__; SELECT b FROM __THIS__", "one SELECT"),
+    ("SELECT t.* FROM __THIS__", "only __THIS__"),
+    ("SELECT * FROM __THIS__ t", "aliases"),
+])
+def test_refused_at_load_naming_the_construct(statement, construct):
+    with pytest.raises(Refused, match=construct):
+        parse(statement)
+
+
+def test_qualified_star_and_columns():
+    stage = sql("SELECT __THIS__.*, __THIS__.a + 1 AS b FROM __THIS__")
+    assert stage.score_instance({"a": 1}) == {"a": 1, "b": 2}
+
+
+def test_decimal_literal_where_no_decimal_comes_out():
+    stage = sql("SELECT CAST(a AS DOUBLE) * 1.5 AS b, a > 1.5 AS c, 1.5D + 2 AS d FROM __THIS__")
+    assert stage.score_instance({"a": 2}) == {"b": 3.0, "c": True, "d": 3.5}
+
+
+def test_integer_and_double_rules():
+    stage = sql("SELECT a + 1 AS s, a / 2 AS q, a div 2 AS d, a % 3 AS m, -a AS n FROM __THIS__")
+    assert stage.score_instance({"a": -7}) == {"s": -6, "q": -3.5, "d": -3, "m": -1, "n": 7}
+    with pytest.raises(InvalidInput, match="div takes int or bigint"):
+        stage.score_instance({"a": 7.5})
+    doubles = sql("SELECT a + 1 AS s, a % 3 AS m FROM __THIS__")
+    assert doubles.score_instance({"a": -7.5}) == {"s": -6.5, "m": -1.5}
+
+
+@pytest.mark.parametrize("ansi", [False, True])
+def test_division_by_zero_and_overflow_follow_ansi(ansi):
+    stage = sql("SELECT a / 0 AS q FROM __THIS__", ansi)
+    over = sql("SELECT a * 4611686018427387904 AS p FROM __THIS__", ansi)
+    if ansi:
+        with pytest.raises(InvalidInput, match="DIVIDE_BY_ZERO"):
+            stage.score_instance({"a": 1})
+        with pytest.raises(InvalidInput, match="ARITHMETIC_OVERFLOW"):
+            over.score_instance({"a": 4})
+    else:
+        assert stage.score_instance({"a": 1}) == {"q": None}
+        assert over.score_instance({"a": 4}) == {"p": 0}  # wraps like a JVM long
+
+
+def test_three_valued_logic_and_nan_ordering():
+    stage = sql("SELECT a AND b AS x, a OR b AS o, NOT a AS n, f > 1e308 AS g, f = f AS e "
+                "FROM __THIS__")
+    assert stage.score_instance({"a": None, "b": False, "f": math.nan}) == {
+        "x": False, "o": None, "n": None, "g": True, "e": True}
+
+
+def test_where_drops_through_every_entry_point():
+    stage = sql("SELECT *, a * 2 AS b FROM __THIS__ WHERE a > 0")
+    rows = [{"a": 1}, {"a": -1}, {"a": None}, {"a": 3}]
+    with pytest.raises(RowSkipped):
+        stage.score_instance(rows[2])
+    assert stage.score_instances(rows) == [{"a": 1, "b": 2}, {"a": 3, "b": 6}]
+    assert stage.score_rows_as_batch(rows) == [{"a": 1, "b": 2}, {"a": 3, "b": 6}]
+    assert stage.transform(pa.Table.from_pylist(rows)).to_pylist() == [
+        {"a": 1, "b": 2}, {"a": 3, "b": 6}]
+
+
+def test_projection_hides_unselected_columns():
+    stage = sql("SELECT b, a + 1 AS c FROM __THIS__")
+    row = {"a": 1, "b": "x", "z": 9.0}
+    assert stage.score_instance(row) == {"b": "x", "c": 2}
+    assert stage.score_instance_as_batch(row) == {"b": "x", "c": 2}
+    assert stage.score_rows_as_batch([row]) == [{"b": "x", "c": 2}]
+    assert stage.transform(pa.Table.from_pylist([row])).column_names == ["b", "c"]
+
+
+def test_star_with_a_clashing_alias_is_refused_per_request():
+    stage = sql("SELECT *, a + 1 AS a FROM __THIS__")
+    with pytest.raises(InvalidInput, match="two"):
+        stage.score_instance({"a": 1})
+
+
+def test_type_errors_name_the_column():
+    stage = sql("SELECT a + 1 AS b FROM __THIS__")
+    with pytest.raises(InvalidInput, match="column 'b'"):
+        stage.score_instance({"a": "text"})
+
+
+def test_declared_integer_wraps_at_32_bits():
+    stage = sql("SELECT a + 1 AS b FROM __THIS__").with_input_types({"a": "integer"})
+    assert stage.score_instance({"a": 2**31 - 1}) == {"b": -(2**31)}
+    assert sql("SELECT a + 1 AS b FROM __THIS__").score_instance({"a": 2**31 - 1}) == {"b": 2**31}
+
+
+@pytest.mark.parametrize("value, text", [
+    (1.0, "1.0"), (1e7, "1.0E7"), (1234567.5, "1234567.5"), (0.001, "0.001"),
+    (0.0001, "1.0E-4"), (-0.0, "-0.0"), (math.nan, "NaN"), (-math.inf, "-Infinity"),
+    (1.5e300, "1.5E300"), (123456789.0, "1.23456789E8"),
+])
+def test_double_to_string_is_javas(value, text):
+    assert java_double_str(value) == text
+
+
+def test_round_is_half_up_on_the_decimal_string():
+    stage = sql("SELECT round(x, 2) AS r, round(i, -1) AS ri FROM __THIS__")
+    assert stage.score_instance({"x": 2.675, "i": 15}) == {"r": 2.68, "ri": 20}
+    assert stage.score_instance({"x": -2.5, "i": -15}) == {"r": -2.5, "ri": -20}
+
+
+def test_string_functions():
+    stage = sql("SELECT trim(s) AS t, substring(s, -3, 2) AS u, length(s) AS n, "
+                "concat(s, NULL) AS c FROM __THIS__")
+    assert stage.score_instance({"s": " äb\t "}) == {"t": "äb\t", "u": "b\t", "n": 5, "c": None}
+
+
+def test_columnwise_doubles_equal_the_row_path_bit_for_bit():
+    import random
+
+    from servelib.transformers.batch import Batch
+
+    stage = sql("SELECT *, x * y + 1 AS a, x / y AS b, x >= y OR NOT x < 2.5 AS c, -sqrt(x) AS d, "
+                "x - 1.5D * y AS e FROM __THIS__ WHERE x <> y")
+    special = [0.5, -0.0, 0.0, 1e308, -1e-310, math.inf, -math.inf, math.nan, 3.0, 2.5]
+    rnd = random.Random(7)
+    rows = [{"x": rnd.choice(special + [rnd.uniform(-9, 9)]),
+             "y": rnd.choice(special[3:] + [rnd.uniform(-9, 9)])} for _ in range(200)]
+    assert stage._columnwise(Batch.from_rows(rows)) is not None  # the NumPy path ran
+    batch = stage.score_rows_as_batch(rows)
+    one_by_one = [out for row in rows for out in stage.score_instances([row])]
+    assert repr(batch) == repr(one_by_one)
+    with_zero = rows + [{"x": 1.0, "y": 0.0}]  # a zero divisor: row by row (null)
+    assert stage._columnwise(Batch.from_rows(with_zero)) is None
+    assert stage.score_rows_as_batch(with_zero)[-1]["b"] is None
+
+
+def test_a_statement_outside_the_subset_fails_to_load(tmp_path):
+    import json
+    import shutil
+    from pathlib import Path
+
+    import servelib
+    from servelib.errors import ModelLoadError
+
+    src = Path(__file__).parents[1] / "parity/fixtures/spark-4.3/sql_subset/model"
+    model = shutil.copytree(src, tmp_path / "model")
+    (meta,) = (model / "metadata").glob("part-*")
+    doc = json.loads(meta.read_text())
+    doc["paramMap"]["statement"] = "SELECT _row, a IN (1, 2) AS x FROM __THIS__"
+    meta.write_text(json.dumps(doc))
+    with pytest.raises(ModelLoadError, match=r"SQLTransformer .*'a IN \(1, 2\)' \(In\)"):
+        servelib.load(str(model))
