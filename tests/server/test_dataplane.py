@@ -301,9 +301,12 @@ def test_memory_stays_flat_over_many_requests(repo):
         tracemalloc.start()
         try:
             await burst(20)
-            before = tracemalloc.get_traced_memory()[0]
-            await burst(400)
-            return tracemalloc.get_traced_memory()[0] - before
+            growth = []
+            for _ in range(3):  # a leak grows every burst; another thread's allocation one only
+                before = tracemalloc.get_traced_memory()[0]
+                await burst(400)
+                growth.append(tracemalloc.get_traced_memory()[0] - before)
+            return min(growth)
         finally:
             tracemalloc.stop()
 
