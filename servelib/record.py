@@ -94,9 +94,10 @@ def output_types(model: PipelineModel) -> list[dict[str, str]]:
         schema = model.transform(pa.schema(fields).empty_table()).schema
     except ServelibError:
         return [{"name": n, "type": "unknown"} for n in model.output_columns()]
-    produced = set(model.output_columns())
-    return [{"name": f.name, "type": "vector" if is_vector_struct(f.type) else str(f.type)}
-            for f in schema if f.name in produced]
+    found = {f.name: "vector" if is_vector_struct(f.type) else str(f.type) for f in schema}
+    # a column a stage writes only when an optional input is there (RFormula's label)
+    return [{"name": name, "type": found.get(name, "unknown (needs an optional input)")}
+            for name in model.output_columns()]
 
 
 def _inputs(model: PipelineModel) -> list[dict[str, Any]]:

@@ -215,8 +215,8 @@ class OnlineTransformer:
                     table = table.set_column(table.column_names.index(key), key, arr)
                 else:
                     table = table.append_column(key, arr)
-        if batch.visible is not None:
-            table = table.select(batch.visible)
+        if batch.visible is not None:  # a projection (SQLTransformer); unwanted outputs absent
+            table = table.select([k for k in batch.visible if k in table.column_names])
         if batch.hidden:
             table = table.drop_columns([k for k in batch.hidden if k in table.column_names])
         if wanted is None:

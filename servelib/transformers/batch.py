@@ -90,7 +90,8 @@ class Batch:
             return True
         if self._table is not None:
             return name in self._table.column_names
-        return self._rows is not None and all(name in r for r in self._rows)
+        # no rows: no column (an empty list is a table with no known columns, not every column)
+        return bool(self._rows) and all(name in r for r in self._rows)
 
     def from_request_rows(self, name: str) -> bool:
         """Whether ``name`` comes from row dicts (which carry no Spark type), not from an Arrow
