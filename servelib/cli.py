@@ -63,6 +63,15 @@ INPUT_TYPES: dict[str, dict[str, str]] = {
         (f"SparkXGB{task}Model" for task in ("Classifier", "Regressor", "Ranker")),
         {"featuresCol": _VECTOR, "features_cols": _NUMBER, "base_margin_col": _NUMBER},
     ),
+    **dict.fromkeys(
+        ("ChiSqSelectorModel", "UnivariateFeatureSelectorModel", "VarianceThresholdSelectorModel",
+         "MultilayerPerceptronClassificationModel", "FMClassificationModel", "FMRegressionModel",
+         "AFTSurvivalRegressionModel", "KMeansModel", "BisectingKMeansModel",
+         "GaussianMixtureModel"),
+        {"featuresCol": _VECTOR},
+    ),
+    "PCAModel": {"inputCol": _VECTOR},
+    "IsotonicRegressionModel": {"featuresCol": "number or vector"},
 }
 
 

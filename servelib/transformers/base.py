@@ -33,7 +33,14 @@ import pyarrow as pa
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attrs
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import (
+    VECTOR_ARROW_TYPE,
+    DenseVector,
+    RowVector,
+    SparseVector,
+    VectorColumn,
+    vector_to_struct,
+)
 
 # Scores one row dict in place (plain Python values, vectors as RowVector); False: not the
 # kernel's case, the row goes to score_columns (what the kernel wrote is thrown away).
@@ -231,7 +238,12 @@ def arrow_column(col: Any) -> pa.Array:
     if isinstance(col, VectorColumn):
         return col.to_arrow()
     if col.dtype == object:
-        return pa.array(col.tolist())
+        values = col.tolist()
+        if any(v and isinstance(v, list) and isinstance(v[0], (DenseVector, SparseVector))
+               for v in values):  # arrays of vectors (LSH hashes): array<VectorUDT>
+            return pa.array([None if v is None else [vector_to_struct(x) for x in v]
+                              for v in values], pa.list_(VECTOR_ARROW_TYPE))
+        return pa.array(values)
     return pa.array(col)
 
 
