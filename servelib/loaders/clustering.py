@@ -20,7 +20,8 @@ from servelib.transformers.clustering.gaussian_mixture import (
     GaussianMixtureModel,
     covariance_constants,
 )
-from servelib.transformers.clustering.kmeans import BisectingKMeansModel, KMeansModel
+from servelib.transformers.clustering.bisecting_kmeans import BisectingKMeansModel
+from servelib.transformers.clustering.kmeans import KMeansModel
 
 _MEASURES = ("euclidean", "cosine")
 

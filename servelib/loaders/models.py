@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from servelib.loaders.classification import _columns, _thresholds
 from servelib.loaders.context import StageContext
 from servelib.loaders.parquet import field, to_matrix, to_vector

@@ -80,6 +80,11 @@ LOADERS: dict[str, str] = {
         "servelib.loaders.selection:load_variance_threshold_selector"
     ),
     _FEATURE + "PCAModel": "servelib.loaders.selection:load_pca",
+    _FEATURE + "TargetEncoderModel": "servelib.loaders.selection:load_target_encoder",  # 4.x
+    _FEATURE + "MinHashLSHModel": "servelib.loaders.selection:load_minhash_lsh",
+    _FEATURE + "BucketedRandomProjectionLSHModel": (
+        "servelib.loaders.selection:load_bucketed_random_projection_lsh"
+    ),
     # neural, factorization, isotonic and survival models (loaders/models.py)
     "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel": (
         "servelib.loaders.models:load_mlp"
@@ -100,6 +105,14 @@ LOADERS: dict[str, str] = {
     "org.apache.spark.ml.clustering.GaussianMixtureModel": (
         "servelib.loaders.clustering:load_gaussian_mixture"
     ),
+    # one-vs-rest and the model-selection wrappers (loaders/tuning.py)
+    "org.apache.spark.ml.classification.OneVsRestModel": "servelib.loaders.tuning:load_one_vs_rest",
+    "org.apache.spark.ml.tuning.CrossValidatorModel": "servelib.loaders.tuning:load_cross_validator",
+    "org.apache.spark.ml.tuning.TrainValidationSplitModel": (
+        "servelib.loaders.tuning:load_train_validation_split"
+    ),
+    # recommendation (loaders/recommendation.py)
+    "org.apache.spark.ml.recommendation.ALSModel": "servelib.loaders.recommendation:load_als",
 }
 
 

@@ -1,4 +1,4 @@
-"""Loaders for the fitted selectors, PCAModel and the LSH models.
+"""Loaders for the fitted selectors, PCAModel, the LSH models and TargetEncoderModel.
 
 Selectors (ChiSqSelectorModel, UnivariateFeatureSelectorModel, VarianceThresholdSelectorModel)
 write one row ``selectedFeatures: array<int>`` (Spark >= 3.1; the same in 4.x). ChiSqSelector's
@@ -19,6 +19,13 @@ from servelib.transformers.feature.lsh import (
     MinHashLSHModel,
 )
 from servelib.transformers.feature.pca import PCAModel
+from servelib.transformers.feature.target_encoder import (
+    NULL_CATEGORY,
+    UNSEEN_CATEGORY,
+    Encoding,
+    TargetEncoderModel,
+    blend,
+)
 from servelib.transformers.feature.selectors import (
     ChiSqSelectorModel,
     SelectorModel,
@@ -80,13 +87,13 @@ def load_minhash_lsh(ctx: StageContext) -> MinHashLSHModel:
 
 
 def load_bucketed_random_projection_lsh(ctx: StageContext) -> BucketedRandomProjectionLSHModel:
-    """``randMatrix: matrix`` (one row per hash table); Spark 2.x wrote ``randUnitVectors``."""
-    row = ctx.data_row()
-    if "randMatrix" in row:
-        matrix = to_matrix(field(row, "randMatrix", ctx.path), ctx.path)
+    """``randUnitVectors``: a matrix, one row per hash table (Spark 3.x and 4.x; Spark 2.x
+    wrote an array of vectors under the same name)."""
+    item = field(ctx.data_row(), "randUnitVectors", ctx.path)
+    if isinstance(item, dict):
+        matrix = to_matrix(item, ctx.path)
     else:
-        matrix = np.vstack([to_vector(v, ctx.path)
-                            for v in field(row, "randUnitVectors", ctx.path)])
+        matrix = np.vstack([to_vector(v, ctx.path) for v in item or ()])
     length = float(ctx.param("bucketLength"))
     if not length > 0.0:
         raise ctx.error(f"bucketLength must be > 0, got {length}")
@@ -94,3 +101,34 @@ def load_bucketed_random_projection_lsh(ctx: StageContext) -> BucketedRandomProj
         ctx.uid, input_col=ctx.param("inputCol"), output_col=ctx.param("outputCol"),
         bucket_length=length, matrix=matrix,
         info=ctx.info(num_hash_tables=int(matrix.shape[0]), num_features=int(matrix.shape[1])))
+
+
+def load_target_encoder(ctx: StageContext) -> TargetEncoderModel:
+    """Spark 4.x: one data row per input column, ``index, categories, counts, stats``."""
+    inputs, outputs = ctx.in_out_cols()
+    target = ctx.param("targetType", "binary")
+    if target not in ("binary", "continuous"):
+        raise ctx.error(f"unknown targetType {target!r}")
+    handle = ctx.param("handleInvalid", "error")
+    if handle not in ("keep", "error"):
+        raise ctx.error(f"TargetEncoder takes handleInvalid 'keep' or 'error', not {handle!r}")
+    smoothing = float(ctx.param("smoothing", 0.0))
+    rows = sorted(ctx.data().to_pylist(), key=lambda r: r["index"])
+    if [r["index"] for r in rows] != list(range(len(inputs))):
+        raise ctx.error(f"data holds statistics for columns {[r['index'] for r in rows]}, "
+                        f"expected one per input column ({len(inputs)})")
+    encodings = []
+    for row in rows:
+        stats = {float(c): (float(n), float(s)) for c, n, s in
+                 zip(row["categories"], row["counts"], row["stats"])}
+        if UNSEEN_CATEGORY not in stats:
+            raise ctx.error(f"column {row['index']} lacks the global (unseen) statistics")
+        g_count, g_stat = stats[UNSEEN_CATEGORY]
+        codes = {c: blend(n, s, g_count, g_stat, smoothing, target == "binary")
+                 for c, (n, s) in stats.items()}
+        encodings.append(Encoding(
+            codes={c: v for c, v in codes.items() if c not in (UNSEEN_CATEGORY, NULL_CATEGORY)},
+            null_code=codes.get(NULL_CATEGORY), unseen_code=codes[UNSEEN_CATEGORY]))
+    return TargetEncoderModel(ctx.uid, input_cols=inputs, output_cols=outputs,
+                              encodings=tuple(encodings), keep_invalid=handle == "keep",
+                              info=ctx.info(num_categories=[len(e.codes) for e in encodings]))

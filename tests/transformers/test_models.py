@@ -26,7 +26,7 @@ ROW_PATH = {
     "isotonic_vector_feature_index", "isotonic_antitonic_double", "aft_survival_quantiles",
     "kmeans_euclidean", "kmeans_cosine", "bisecting_kmeans", "bisecting_kmeans_cosine",
     "gaussian_mixture", "one_vs_rest_lr", "cross_validator_pipeline", "als_nan", "minhash_lsh",
-    "bucketed_random_projection_lsh",
+    "bucketed_random_projection_lsh", "target_encoder_binary_keep",
 }
 
 
@@ -69,12 +69,12 @@ def test_upper_triangular_index_packs_rows():
     assert upper_index(n, 3, 1) == upper_index(n, 1, 3)
 
 
-@pytest.mark.parametrize("value, expected", [(3, 3), (3.0, 3), (None, None), (-(2**31), -(2**31))])
+@pytest.mark.parametrize("value, expected", [(3, 3), (3.0, 3), (-(2**31), -(2**31))])
 def test_als_ids_accept_integral_numbers(value, expected):
     assert _int_id(value) == expected
 
 
-@pytest.mark.parametrize("value", [1.5, 2**31, math.nan, math.inf, "7", True])
+@pytest.mark.parametrize("value", [1.5, 2**31, math.nan, math.inf, "7", True, None])
 def test_als_ids_reject_what_spark_rejects(value):
-    with pytest.raises(ValueError, match="Integer range"):
+    with pytest.raises(ValueError, match="Integer range|MUST NOT be Null"):
         _int_id(value)

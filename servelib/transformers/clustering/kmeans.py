@@ -1,8 +1,7 @@
-"""KMeansModel and BisectingKMeansModel: the index of the closest cluster center.
+"""KMeansModel: the index of the closest cluster center (and what BisectingKMeansModel shares).
 
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/clustering/KMeans.scala
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/mllib/clustering/KMeansModel.scala
-https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/mllib/clustering/BisectingKMeansModel.scala
 (the same in v4.0.0). KMeans: with k < 1000 and k * k * numFeatures < 1e6 Spark precomputes
 ``statistics`` (a packed upper-triangular matrix of bounds from the distances between centers:
 ``0.25 d^2`` for euclidean, ``1 - sqrt(1 - d / 2)`` for cosine; its diagonal the row minimum)
@@ -10,12 +9,9 @@ and ``findClosest`` walks the centers in order with early exits (center 0 wins o
 its distance is below ``stat(0, 0)``; a center is skipped when ``stat(i, best)`` is not below
 the best distance, and for euclidean when ``(|c| - |x|)^2`` is not; a center wins outright when
 its distance is below ``stat(i, i)``); otherwise the first strictly smaller distance wins.
-Distances are distance.py's, so the same early exits fire as in Spark. BisectingKMeans walks its
-tree from the root, taking at each node the child of least cost (``cost(child center, point)``,
-first minimum) with the norms saved with the tree. Predictions are integers. A NaN cost (an
-infinite feature) is refused with InvalidInput rather than guessing how Scala's ``minBy``
-orders it. A null vector, a
-size other than the centers', a NaN norm, and (cosine) a zero vector fail, as in Spark.
+Distances are distance.py's, so the same early exits fire as in Spark. Predictions are
+integers. A null vector, a size other than the centers', a NaN norm, and (cosine) a zero vector
+fail, as in Spark.
 """
 
 from __future__ import annotations
@@ -215,62 +211,3 @@ class KMeansModel(ClusterModel):
             return True
 
         return closest
-
-
-@dataclass(frozen=True)
-class BisectingKMeansModel(ClusterModel):
-    spark_class: ClassVar[str] = "org.apache.spark.ml.clustering.BisectingKMeansModel"
-
-    # per node: (children node ids, leaf cluster index or -1); node 0 is the root; ``centers``
-    # and ``center_norms`` are indexed by node id
-    children: tuple[tuple[int, ...], ...] = ()
-    leaf_index: tuple[int, ...] = ()
-
-    def score_columns(self, batch: Batch) -> Scored:
-        if not self.prediction_col:
-            return Scored({})
-        col, pn = self.points(batch)
-        d = self.distances(col, pn, point_first=False)  # every node's cost, root included
-        if np.isnan(d).any():
-            raise invalid("distance is NaN", self, self.features_col, batch,
-                          int(np.argmax(np.isnan(d).any(axis=1))))
-        node = np.zeros(len(col), dtype=np.int64)
-        kids = self.children
-        for _ in range(len(kids)):  # one tree level per pass
-            active = np.array([bool(kids[v]) for v in node.tolist()], dtype=bool)
-            if not active.any():
-                break
-            for v in np.unique(node[active]).tolist():
-                rows = np.flatnonzero(active & (node == v))
-                cand = np.array(kids[v])
-                node[rows] = cand[np.argmin(d[rows][:, cand], axis=1)]  # first minimum
-        out = np.array([self.leaf_index[v] for v in node.tolist()], dtype=np.int32)
-        return Scored({self.prediction_col: out})
-
-    def row_kernel(self) -> RowKernel | None:
-        if not self.prediction_col:
-            return None
-        dst, children, leaf = self.prediction_col, self.children, self.leaf_index
-        point, distance = self.row_point, self.row_distance
-
-        def walk(values: dict) -> bool:
-            got = point(values)
-            if got is None:
-                return False
-            x, sparse, pn = got
-            if distance(x, sparse, pn, 0) != distance(x, sparse, pn, 0):
-                return False
-            node = 0
-            while children[node]:
-                best, best_d = -1, 0.0
-                for child in children[node]:
-                    di = distance(x, sparse, pn, child)
-                    if di != di:
-                        return False
-                    if best < 0 or di < best_d:
-                        best, best_d = child, di
-                node = best
-            values[dst] = leaf[node]
-            return True
-
-        return walk

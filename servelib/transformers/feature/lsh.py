@@ -68,6 +68,8 @@ class MinHashLSHModel(LSHModel):
 
     def score_columns(self, batch: Batch) -> Scored:
         col = self.rows(batch)
+        if not len(col):
+            return Scored({self.output_col: _hash_column(np.zeros((0, len(self.coefficients))))})
         nonzero = col.dense != 0.0  # NaN counts as non-zero
         empty = ~nonzero.any(axis=1)
         if empty.any():
@@ -111,10 +113,11 @@ class BucketedRandomProjectionLSHModel(LSHModel):
             raise invalid(f"vector of size {col.size} but the projections have {d} entries "
                           "(Spark: gemv size mismatch)", self, self.input_col, batch, 0)
         alpha = 1.0 / self.bucket_length
+        sums = np.zeros((len(col), k))
         with np.errstate(all="ignore"):
-            prod = col.dense[:, None, :] * self.matrix[None, :, :]
-            sums = np.add.accumulate(prod, axis=2)[:, :, -1] if d and len(col) else \
-                np.zeros((len(col), k))
+            if d and len(col):
+                prod = col.dense[:, None, :] * self.matrix[None, :, :]
+                sums = np.add.accumulate(prod, axis=2)[:, :, -1]
             hashes = np.floor(sums * alpha + 0.0)
         return Scored({self.output_col: _hash_column(hashes)})
 

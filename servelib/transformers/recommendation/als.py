@@ -2,9 +2,9 @@
 
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/recommendation/ALS.scala
 (the same in v4.0.0). ``transform`` left-joins the user and item ids (``checkIntegers``: an
-integral number within Int range; anything else fails) with the factor tables and predicts
-``dotProduct += a(i) * b(i)`` over the rank in Float arithmetic (``0.0f`` first), or Float.NaN
-when either id is unknown or null. coldStartStrategy "drop" drops the rows whose prediction is
+integral number within Int range; null fails with "Ids MUST NOT be Null", as does anything
+else) with the factor tables and predicts ``dotProduct += a(i) * b(i)`` over the rank in Float
+arithmetic (``0.0f`` first), or Float.NaN when either id is unknown. coldStartStrategy "drop" drops the rows whose prediction is
 NaN; "nan" keeps them. The prediction column is a float (FloatType).
 """
 
@@ -24,10 +24,10 @@ _INT_RANGE = (-(2**31), 2**31 - 1)
 _ZERO = np.float32(0.0)
 
 
-def _int_id(value: Any) -> int | None:
-    """checkIntegers for one value: the Int it names, None for null; ValueError otherwise."""
+def _int_id(value: Any) -> int:
+    """checkIntegers for one value: the Int it names; ValueError otherwise (null included)."""
     if value is None:
-        return None
+        raise ValueError("Ids MUST NOT be Null")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         raise ValueError(f"ALS only supports values in Integer range; value {value!r} was not "
                          "numeric")
@@ -69,8 +69,7 @@ class ALSModel(OnlineTransformer):
                 key = _int_id(value)
             except ValueError as exc:
                 raise invalid(str(exc), self, name, batch, i) from exc
-            if key is not None:
-                out[i] = table.get(key, -1)
+            out[i] = table.get(key, -1)
         return out
 
     def score_columns(self, batch: Batch) -> Scored:
@@ -100,7 +99,7 @@ class ALSModel(OnlineTransformer):
         def predict(values: dict) -> bool:
             a, b = values.get(ucol, ABSENT), values.get(icol, ABSENT)
             for key in (a, b):
-                if key is not None and (key.__class__ is not int or not low <= key <= high):
+                if key.__class__ is not int or not low <= key <= high:
                     return False  # the batch path casts or fails
             ru, ri = users.get(a), items.get(b)
             if ru is None or ri is None:

@@ -126,3 +126,47 @@ def pca_pipeline(spark):
               PCA(k=4, inputCol="scaled", outputCol="pca")]
     return Case(Pipeline(stages=stages), _train(spark, 4), _test(spark, 4))
 
+
+# ---- TargetEncoder (Spark 4.0+) ---------------------------------------------------------------
+def _categories(spark):
+    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
+
+    rows = []
+    for i in range(36):
+        c1 = None if i % 11 == 0 else float(i % 4)
+        rows.append((c1, (i * 7) % 5, float((i * 5) % 3 == 0), 0.5 * (i % 6) - 1.0))
+    schema = StructType([StructField("c1", DoubleType()), StructField("c2", IntegerType()),
+                         StructField("label", DoubleType()), StructField("y", DoubleType())])
+    return spark.createDataFrame(rows, schema)
+
+
+def _category_test(spark, unseen: bool = True):
+    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
+
+    rows = [(0.0, 0), (1.0, 4), (3.0, 2), (None, 1), (2.0, 3)]
+    if unseen:
+        rows += [(9.0, 1), (1.0, 17), (NAN, 0), (-1.0, 2)]
+    schema = StructType([StructField("c1", DoubleType()), StructField("c2", IntegerType())])
+    return spark.createDataFrame(rows, schema)
+
+
+@case("target_encoder_binary_keep", since=(4, 0))
+def target_encoder_binary_keep(spark):
+    from pyspark.ml.feature import TargetEncoder
+
+    te = TargetEncoder(inputCols=["c1", "c2"], outputCols=["e1", "e2"], targetType="binary",
+                       handleInvalid="keep", smoothing=2.0)
+    return Case(te, _categories(spark), _category_test(spark))
+
+
+@case("target_encoder_continuous_error", since=(4, 0))
+def target_encoder_continuous_error(spark):
+    """A single input column, continuous target, unseen values fail."""
+    from pyspark.ml.feature import TargetEncoder
+    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
+
+    te = TargetEncoder(inputCol="c2", outputCol="e2", labelCol="y", targetType="continuous",
+                       handleInvalid="error")
+    schema = StructType([StructField("c1", DoubleType()), StructField("c2", IntegerType())])
+    bad = spark.createDataFrame([(None, 9), (1.0, -3)], schema)
+    return Case(te, _categories(spark), _category_test(spark, unseen=False), bad=bad)
