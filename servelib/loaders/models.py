@@ -11,37 +11,58 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from servelib.loaders.classification import _columns, _thresholds
 from servelib.loaders.context import StageContext
-from servelib.loaders.parquet import field, to_matrix, to_vector
+from servelib.loaders.params import BadValue, Fields, as_doubles, as_ints
+from servelib.loaders.parquet import matrix_parts, vector_parts
 from servelib.transformers.classification.fm import FMClassificationModel
 from servelib.transformers.classification.mlp import MultilayerPerceptronClassificationModel
 from servelib.transformers.regression.aft import AFTSurvivalRegressionModel, base_quantiles
 from servelib.transformers.regression.fm import FMRegressionModel, FMScorer
 from servelib.transformers.regression.isotonic import IsotonicRegressionModel
 from servelib.transformers.regression.linear_regression import LinearPredictor
-from servelib.vectors import SparseVector, vector_from_struct
+
+# AFTSurvivalRegression's default quantileProbabilities
+_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 
-def _predictor(ctx: StageContext, item: Any, intercept: float) -> LinearPredictor:
+def _data_dir(ctx: StageContext) -> str:
+    return ctx.mfs.join(ctx.path, "data")
+
+
+def _vector(ctx: StageContext, data: Fields, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    return data.read(name, lambda v: vector_parts(v, ctx.limits.max_vector_size))
+
+
+def _predictor(ctx: StageContext, data: Fields, name: str, intercept: float) -> LinearPredictor:
     """A VectorUDT of coefficients; a sparse one keeps its stored pattern (Spark's dot only
     reads stored entries)."""
-    values = to_vector(item, ctx.path)
-    vec = vector_from_struct(item)
-    stored = vec.indices if isinstance(vec, SparseVector) else None
+    values, stored = _vector(ctx, data, name)
     return LinearPredictor.of(values, intercept, stored)
 
 
+def _layers(value: Any, limit: int) -> tuple[int, ...]:
+    """MultilayerPerceptronParams.layers: more than one size, every size > 0."""
+    layers = as_ints(value, limit, 1, limit)
+    if len(layers) < 2:
+        raise BadValue(f"{list(layers)} must hold at least two sizes")
+    return layers
+
+
 def load_mlp(ctx: StageContext) -> MultilayerPerceptronClassificationModel:
-    row = ctx.data_row()
-    layers = [int(n) for n in (row.get("layers") or ctx.param("layers"))]
-    weights = to_vector(field(row, "weights", ctx.path), ctx.path)
-    if len(layers) < 2 or min(layers) < 1:
-        raise ctx.error(f"layers {layers} must hold at least two positive sizes")
+    data = ctx.data_fields()
+    limit = ctx.limits.max_vector_size
+    if data.get("layers", None) is not None:  # Spark 2.x wrote layers into the data row
+        layers = data.read("layers", lambda v: _layers(v, limit))
+    else:
+        layers = ctx.params.read("layers", lambda v: _layers(v, limit))
+    weights = _vector(ctx, data, "weights")[0]
     expected = sum(a * b + b for a, b in zip(layers, layers[1:]))
     if weights.shape[0] != expected:
-        raise ctx.error(f"weights has {weights.shape[0]} entries but layers {layers} need "
-                        f"{expected}")
+        raise ctx.error(f"data column 'weights' has {weights.shape[0]} entries but layers "
+                        f"{list(layers)} need {expected}", _data_dir(ctx))
     built, offset = [], 0
     for n_in, n_out in zip(layers, layers[1:]):
         w = weights[offset: offset + n_in * n_out].reshape(n_in, n_out).T.copy()  # column-major
@@ -56,18 +77,17 @@ def load_mlp(ctx: StageContext) -> MultilayerPerceptronClassificationModel:
         num_features=layers[0],
         thresholds=_thresholds(ctx, layers[-1]),
         layers=tuple(built),
-        info=ctx.info(layers=layers),
+        info=ctx.info(layers=list(layers)),
     )
 
 
 def _fm_scorer(ctx: StageContext) -> FMScorer:
-    row = ctx.data_row()
-    factors = to_matrix(field(row, "factors", ctx.path), ctx.path)
-    linear = _predictor(ctx, field(row, "linear", ctx.path), float(field(row, "intercept",
-                                                                           ctx.path)))
+    data = ctx.data_fields()
+    factors = data.read("factors", lambda v: matrix_parts(v, ctx.limits.max_vector_size)[0])
+    linear = _predictor(ctx, data, "linear", data.double("intercept"))
     if linear.size != factors.shape[0]:
-        raise ctx.error(f"linear has {linear.size} entries but factors has "
-                        f"{factors.shape[0]} rows")
+        raise ctx.error(f"data column 'linear' has {linear.size} entries but 'factors' has "
+                        f"{factors.shape[0]} rows", _data_dir(ctx))
     return FMScorer(linear, factors)
 
 
@@ -84,53 +104,64 @@ def load_fm_classifier(ctx: StageContext) -> FMClassificationModel:
     )
 
 
+def _regression_columns(ctx: StageContext) -> dict[str, str]:
+    return {"features_col": ctx.params.string("featuresCol", "features"),
+            "prediction_col": ctx.params.string("predictionCol", "prediction")}
+
+
 def load_fm_regressor(ctx: StageContext) -> FMRegressionModel:
     scorer = _fm_scorer(ctx)
     return FMRegressionModel(
         ctx.uid,
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
+        **_regression_columns(ctx),
         scorer=scorer,
         info=ctx.info(num_features=scorer.size, factor_size=int(scorer.factors.shape[1])),
     )
 
 
 def load_isotonic(ctx: StageContext) -> IsotonicRegressionModel:
-    row = ctx.data_row()
-    boundaries = tuple(float(b) for b in field(row, "boundaries", ctx.path))
-    predictions = tuple(float(p) for p in field(row, "predictions", ctx.path))
+    data = ctx.data_fields()
+    boundaries = data.doubles("boundaries", limit=ctx.limits.max_vector_size)
+    predictions = data.doubles("predictions", limit=ctx.limits.max_vector_size)
     if len(boundaries) != len(predictions) or not boundaries:
         raise ctx.error(f"{len(boundaries)} boundaries and {len(predictions)} predictions: "
-                        "need the same non-zero number")
-    if any(b < a for a, b in zip(boundaries, boundaries[1:])):
-        raise ctx.error("boundaries must be sorted increasing")
-    index = int(ctx.param("featureIndex", 0))
-    if index < 0:
-        raise ctx.error(f"featureIndex must be >= 0, got {index}")
+                        "need the same non-zero number", _data_dir(ctx))
+    if not all(a <= b for a, b in zip(boundaries, boundaries[1:])) or \
+            any(b != b for b in boundaries):  # a NaN compares false either way
+        raise ctx.error("data column 'boundaries' must be sorted increasing, without NaN",
+                        _data_dir(ctx))
+    isotonic = data.boolean("isotonic", True)
     return IsotonicRegressionModel(
         ctx.uid,
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
-        feature_index=index,
+        **_regression_columns(ctx),
+        feature_index=ctx.params.integer("featureIndex", 0, lo=0),
         boundaries=boundaries,
         predictions=predictions,
-        info=ctx.info(num_boundaries=len(boundaries), isotonic=bool(row.get("isotonic", True))),
+        info=ctx.info(num_boundaries=len(boundaries), isotonic=isotonic),
     )
 
 
+def _probabilities(value: Any, limit: int) -> tuple[float, ...]:
+    """AFTSurvivalRegressionParams: a non-empty array, every entry in (0, 1)."""
+    probabilities = as_doubles(value, limit)
+    if not probabilities or not all(0.0 < q < 1.0 for q in probabilities):
+        raise BadValue(f"{list(probabilities)[:10]} must be non-empty, every entry in (0, 1)")
+    return probabilities
+
+
 def load_aft(ctx: StageContext) -> AFTSurvivalRegressionModel:
-    row = ctx.data_row()
-    predictor = _predictor(ctx, field(row, "coefficients", ctx.path),
-                           float(field(row, "intercept", ctx.path)))
-    scale = float(field(row, "scale", ctx.path))
-    quantiles_col = ctx.param("quantilesCol", "") or ""
-    probabilities = [float(q) for q in ctx.param("quantileProbabilities", [])]
-    if any(not 0.0 < q < 1.0 for q in probabilities):
-        raise ctx.error(f"quantileProbabilities {probabilities} must lie in (0, 1)")
+    data = ctx.data_fields()
+    predictor = _predictor(ctx, data, "coefficients", data.double("intercept"))
+    scale = data.double("scale", finite=True)
+    if not scale > 0.0:  # Spark saves exp(log scale)
+        raise ctx.error(f"data column 'scale' must be > 0, got {scale}", _data_dir(ctx))
+    quantiles_col = ctx.params.string("quantilesCol", "")
+    probabilities = ctx.params.read(
+        "quantileProbabilities", lambda v: _probabilities(v, ctx.limits.max_vector_size),
+        _QUANTILES)
     return AFTSurvivalRegressionModel(
         ctx.uid,
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
+        **_regression_columns(ctx),
         quantiles_col=quantiles_col,
         quantiles=base_quantiles(probabilities, scale) if quantiles_col else (),
         predictor=predictor,

@@ -21,28 +21,30 @@ from servelib.transformers.tuning import (
 
 
 def load_one_vs_rest(ctx: StageContext) -> OneVsRestModel:
-    count = ctx.meta.raw.get("numClasses")
-    if not isinstance(count, int) or count < 1:
-        raise ctx.error(f"metadata numClasses must be a positive integer, got {count!r}")
+    count = ctx.extra.integer("numClasses", lo=1, hi=ctx.limits.max_stages)
+    raw_col = ctx.params.string("rawPredictionCol", "rawPrediction")
     models = []
     for i in range(count):
-        model = ctx.load_stage(ctx.mfs.join(ctx.path, f"model_{i}"))
+        path = ctx.mfs.join(ctx.path, f"model_{i}")
+        if not ctx.mfs.is_dir(path):
+            raise ctx.error(f"numClasses={count} but there is no model_{i}/ directory")
+        model = ctx.load_stage(path)
         if not isinstance(model, ClassificationModel) or not model.raw_prediction_col:
             raise ctx.error(f"model_{i} ({model.spark_class}) is not a classifier with a "
-                            "rawPrediction column, which OneVsRest reads")
-        if model.raw_prediction_col != ctx.param("rawPredictionCol", "rawPrediction"):
+                            "rawPrediction column, which OneVsRest reads", path)
+        if model.raw_prediction_col != raw_col:
             raise ctx.error(f"model_{i} writes rawPrediction to {model.raw_prediction_col!r} but "
                             "PySpark's OneVsRestModel.transform reads its own rawPredictionCol "
-                            f"{ctx.param('rawPredictionCol', 'rawPrediction')!r} and fails")
+                            f"{raw_col!r} and fails", path)
         models.append(model)
     return OneVsRestModel(
         ctx.uid,
-        features_col=ctx.param("featuresCol", "features"),
-        prediction_col=ctx.param("predictionCol", "prediction"),
-        raw_prediction_col=ctx.param("rawPredictionCol", "rawPrediction"),
+        features_col=ctx.params.string("featuresCol", "features"),
+        prediction_col=ctx.params.string("predictionCol", "prediction"),
+        raw_prediction_col=raw_col,
         models=tuple(models),
         spark4=ctx.meta.version >= (4, 0),
-        info=ctx.info(num_classes=count, classifier=models[0].spark_class if models else None),
+        info=ctx.info(num_classes=count, classifier=models[0].spark_class),
     )
 
 
