@@ -5,22 +5,12 @@ reader), never as a raw Python error or a model that loads and scores something 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import servelib
-from servelib.errors import ModelLoadError
 from tests.loaders.corrupt import copy_model, edit_meta, edit_rows, set_param
-
-
-def _fails(model: Path, *words: str) -> ModelLoadError:
-    with pytest.raises(ModelLoadError) as err:
-        servelib.load(model)
-    for word in words:
-        assert word in str(err.value), str(err.value)
-    return err.value
+from tests.loaders.test_param_validation import _fails
 
 
 @pytest.mark.parametrize("case, name, value", [
