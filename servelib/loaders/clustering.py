@@ -6,6 +6,10 @@ one row ``weights: array<double>, mus: array<vector>, sigmas: array<matrix>``; B
 nests the RDD-based model under ``data/``: ``data/metadata`` (JSON with ``rootId`` and, from
 format 2.0, ``distanceMeasure``) and ``data/data`` rows ``index, size, center, norm, cost,
 height, children`` (a tree: negative indices are inner nodes, leaves hold the cluster index).
+
+Spark source: https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/clustering/KMeans.scala
+(and BisectingKMeans, GaussianMixture .scala; mllib/clustering/BisectingKMeansModel.scala for
+the nested tree).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ Saved data (Spark 3.x and 4.x alike): MLP ``weights: vector`` with ``layers`` a 
 also wrote ``layers`` into the data row, which wins there); FM ``intercept, linear: vector,
 factors: matrix`` (numFeatures x factorSize); isotonic ``boundaries, predictions: array<double>,
 isotonic: bool``; AFT ``coefficients: vector, intercept, scale``.
+
+Spark source: https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/MultilayerPerceptronClassifier.scala
+(and FMClassifier.scala; regression/FMRegressor, IsotonicRegression, AFTSurvivalRegression .scala).
 """
 
 from __future__ import annotations

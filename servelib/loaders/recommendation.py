@@ -1,6 +1,9 @@
 """Loader for ALSModel (ALS.scala's ALSModelWriter, Spark 3.x and 4.x): metadata carries
 ``rank`` (top-level JSON); ``userFactors/`` and ``itemFactors/`` are Parquet tables
-``id: int, features: array<float>``."""
+``id: int, features: array<float>``.
+
+Spark source: https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/recommendation/ALS.scala
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,11 @@ def _factors(ctx: StageContext, folder: str, rank: int) -> tuple[dict[int, int],
 
 def load_als(ctx: StageContext) -> ALSModel:
     rank = ctx.extra.integer("rank", lo=1, hi=ctx.limits.max_vector_size)
-    strategy = ctx.params.string("coldStartStrategy", "nan", choices=_STRATEGIES)
+    # ALSModelParams validates and reads coldStartStrategy lower-cased (Locale.ROOT)
+    strategy = ctx.params.string("coldStartStrategy", "nan").lower()
+    if strategy not in _STRATEGIES:
+        raise ctx.param_error(f"param 'coldStartStrategy': {strategy!r} is not one of "
+                              f"{list(_STRATEGIES)}")
     users, user_factors = _factors(ctx, "userFactors", rank)
     items, item_factors = _factors(ctx, "itemFactors", rank)
     return ALSModel(

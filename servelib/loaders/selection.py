@@ -5,6 +5,10 @@ write one row ``selectedFeatures: array<int>`` (Spark >= 3.1; the same in 4.x). 
 are strictly increasing (SelectorModel requires it), and so are VarianceThresholdSelector's;
 UnivariateFeatureSelector saves them in score order and its transform sorts them. PCAModel writes ``pc: matrix`` (numFeatures x k) and
 ``explainedVariance: vector``; Spark 1.6 wrote ``pc`` alone.
+
+Spark source: https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/ChiSqSelector.scala
+(and UnivariateFeatureSelector, VarianceThresholdSelector, PCA, MinHashLSH,
+BucketedRandomProjectionLSH .scala beside it; TargetEncoder.scala at v4.0.0).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ under ``classifier`` (not needed to score). CrossValidatorModel / TrainValidatio
 (ValidatorParams.saveImpl, or PySpark's Python writer for Python-only estimators: the same
 layout): the fitted best model under ``bestModel``; estimator, evaluator and sub-models beside
 it are not needed to score.
+
+Spark source: https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/classification/OneVsRest.scala
+and ml/tuning/ValidatorParams.scala.
 """
 
 from __future__ import annotations

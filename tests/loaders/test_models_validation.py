@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+import servelib
+
 from tests.loaders.corrupt import copy_model, edit_meta, edit_rows, set_param
 from tests.loaders.test_param_validation import _fails
 
@@ -92,3 +94,11 @@ def test_one_vs_rest_missing_binary_model(tmp_path):
     model = copy_model("one_vs_rest_lr", tmp_path)
     shutil.rmtree(model / "model_1")
     _fails(model, "model_1")
+
+
+def test_als_cold_start_strategy_is_case_insensitive_as_in_spark(tmp_path):
+    """ALSModelParams validates and reads coldStartStrategy lower-cased."""
+    model = copy_model("als_nan", tmp_path)
+    set_param(model, "coldStartStrategy", "DROP")
+    (als,) = servelib.load(model).stages
+    assert als.drop_cold
