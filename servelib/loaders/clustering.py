@@ -69,7 +69,7 @@ def load_kmeans(ctx: StageContext) -> KMeansModel:
         if "clusterCenter" not in table.column_names:
             raise ctx.error(f"data has columns {table.column_names}, no 'clusterCenter'", where)
         idx = table.column("clusterIdx").to_pylist()
-        if sorted(i for i in idx if isinstance(i, int)) != list(range(len(idx))):
+        if sorted(i for i in idx if type(i) is int) != list(range(len(idx))):
             raise ctx.error(f"data column 'clusterIdx' must number the centers 0..k-1, got "
                             f"{show(idx)}", where)
         centers = table.column("clusterCenter").to_pylist()
