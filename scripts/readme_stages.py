@@ -35,7 +35,8 @@ def _classes(stage) -> set[str]:
     found = {stage.spark_class}
     for child in getattr(stage, "stages", ()):
         found |= _classes(child)
-    for child in getattr(stage, "children", lambda: ())():
+    children = getattr(stage, "children", None)  # BisectingKMeansModel's is a tree, not stages
+    for child in children() if callable(children) else ():
         found |= _classes(child)
     return found
 

@@ -80,6 +80,18 @@ INPUT_TYPES: dict[str, dict[str, str]] = {
         (f"SparkXGB{task}Model" for task in ("Classifier", "Regressor", "Ranker")),
         {"featuresCol": _VECTOR, "features_cols": _NUMBER, "base_margin_col": _NUMBER},
     ),
+    **dict.fromkeys(
+        ("ChiSqSelectorModel", "UnivariateFeatureSelectorModel", "VarianceThresholdSelectorModel",
+         "MultilayerPerceptronClassificationModel", "FMClassificationModel", "FMRegressionModel",
+         "AFTSurvivalRegressionModel", "KMeansModel", "BisectingKMeansModel",
+         "GaussianMixtureModel", "OneVsRestModel"),
+        {"featuresCol": _VECTOR},
+    ),
+    **dict.fromkeys(("PCAModel", "MinHashLSHModel", "BucketedRandomProjectionLSHModel"),
+                    {"inputCol": _VECTOR}),
+    "IsotonicRegressionModel": {"featuresCol": "number or vector"},
+    "TargetEncoderModel": dict.fromkeys(("inputCol", "inputCols"), "category index (number)"),
+    "ALSModel": dict.fromkeys(("userCol", "itemCol"), "integer id (number)"),
 }
 
 
@@ -87,11 +99,12 @@ INPUT_TYPES: dict[str, dict[str, str]] = {
 def flatten(model: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """(index, stage) for every leaf stage; nested pipelines get dotted indices ("2.0")."""
     from servelib.transformers.pipeline import PipelineModel
+    from servelib.transformers.tuning import ValidatorModel
 
     out: list[tuple[str, Any]] = []
     for i, stage in enumerate(model.stages):
         index = f"{prefix}{i}"
-        if isinstance(stage, PipelineModel):
+        if isinstance(stage, (PipelineModel, ValidatorModel)):  # a validator: its best model
             out += flatten(stage, index + ".")
         else:
             out.append((index, stage))

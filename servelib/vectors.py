@@ -402,6 +402,16 @@ def vector_from_struct(item: dict | None) -> Vector | None:
     return DenseVector(item["values"] or [])
 
 
+def vector_to_struct(vec: Vector | None) -> dict | None:
+    """One vector as a VectorUDT struct dict (the inverse of :func:`vector_from_struct`)."""
+    if vec is None:
+        return None
+    if isinstance(vec, SparseVector):
+        return {"type": 0, "size": vec.size, "indices": vec.indices.tolist(),
+                "values": vec.values.tolist()}
+    return {"type": 1, "size": None, "indices": None, "values": vec.values.tolist()}
+
+
 def as_vector(value: Any) -> Vector | None:
     """Accept what users pass for a vector: our vectors, pyspark vectors, sequences, arrays,
     or a VectorUDT-shaped dict. Raises TypeError/ValueError for anything else."""

@@ -129,7 +129,7 @@ def check_params(meta: Metadata, limits: LoadLimits) -> None:
     """A Spark ML stage's params must have the types (and shared ranges) Spark decodes."""
     if not meta.spark_class.startswith("org.apache.spark.ml."):
         return
-    table = checks(limits.max_vector_size)
+    table = checks(limits.max_vector_size, meta.spark_class)
     for key, values in (("paramMap", meta.params), ("defaultParamMap", meta.defaults)):
         bad = check_spark_params(values, table)
         if bad is not None:

@@ -87,6 +87,48 @@ LOADERS: dict[str, str] = {
     "xgboost.spark.estimator.SparkXGBClassifierModel": "servelib.loaders.xgboost:load_xgb_classifier",
     "xgboost.spark.estimator.SparkXGBRegressorModel": "servelib.loaders.xgboost:load_xgb_regressor",
     "xgboost.spark.estimator.SparkXGBRankerModel": "servelib.loaders.xgboost:load_xgb_ranker",
+    # selection and projection (loaders/selection.py)
+    _FEATURE + "ChiSqSelectorModel": "servelib.loaders.selection:load_chisq_selector",
+    _FEATURE + "UnivariateFeatureSelectorModel": (
+        "servelib.loaders.selection:load_univariate_selector"
+    ),
+    _FEATURE + "VarianceThresholdSelectorModel": (
+        "servelib.loaders.selection:load_variance_threshold_selector"
+    ),
+    _FEATURE + "PCAModel": "servelib.loaders.selection:load_pca",
+    _FEATURE + "TargetEncoderModel": "servelib.loaders.selection:load_target_encoder",  # 4.x
+    _FEATURE + "MinHashLSHModel": "servelib.loaders.selection:load_minhash_lsh",
+    _FEATURE + "BucketedRandomProjectionLSHModel": (
+        "servelib.loaders.selection:load_bucketed_random_projection_lsh"
+    ),
+    # neural, factorization, isotonic and survival models (loaders/models.py)
+    "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel": (
+        "servelib.loaders.models:load_mlp"
+    ),
+    "org.apache.spark.ml.classification.FMClassificationModel": (
+        "servelib.loaders.models:load_fm_classifier"
+    ),
+    "org.apache.spark.ml.regression.FMRegressionModel": "servelib.loaders.models:load_fm_regressor",
+    "org.apache.spark.ml.regression.IsotonicRegressionModel": (
+        "servelib.loaders.models:load_isotonic"
+    ),
+    "org.apache.spark.ml.regression.AFTSurvivalRegressionModel": "servelib.loaders.models:load_aft",
+    # clustering (loaders/clustering.py)
+    "org.apache.spark.ml.clustering.KMeansModel": "servelib.loaders.clustering:load_kmeans",
+    "org.apache.spark.ml.clustering.BisectingKMeansModel": (
+        "servelib.loaders.clustering:load_bisecting_kmeans"
+    ),
+    "org.apache.spark.ml.clustering.GaussianMixtureModel": (
+        "servelib.loaders.clustering:load_gaussian_mixture"
+    ),
+    # one-vs-rest and the model-selection wrappers (loaders/tuning.py)
+    "org.apache.spark.ml.classification.OneVsRestModel": "servelib.loaders.tuning:load_one_vs_rest",
+    "org.apache.spark.ml.tuning.CrossValidatorModel": "servelib.loaders.tuning:load_cross_validator",
+    "org.apache.spark.ml.tuning.TrainValidationSplitModel": (
+        "servelib.loaders.tuning:load_train_validation_split"
+    ),
+    # recommendation (loaders/recommendation.py)
+    "org.apache.spark.ml.recommendation.ALSModel": "servelib.loaders.recommendation:load_als",
 }
 
 
@@ -98,12 +140,29 @@ _XGBOOST4J = (
     "to serve with servelib (see servelib/loaders/xgboost.py)"
 )
 
+_LDA = (
+    "LDA's topicDistribution is variational inference started from a random Gamma(100, 1/100) "
+    "draw (Breeze's sampler over a Mersenne Twister seeded from the model's seed) and iterated "
+    "with Breeze's digamma until a 1e-3 tolerance: matching Spark would mean reproducing that "
+    "sampler and digamma bit for bit, or the iteration count can differ; servelib does not "
+    "claim it (LocalLDAModel and DistributedLDAModel alike)"
+)
+_FPGROWTH = (
+    "FPGrowthModel's prediction lists consequents in the order the association rules come back "
+    "from a shuffle join over the frequent itemsets, which depends on the cluster's partition "
+    "count and its hash maps, not only on the saved model; servelib cannot promise Spark's "
+    "order, so it does not score FPGrowthModel"
+)
+
 # Classes servelib knowingly refuses (not in LOADERS, so nothing claims to score them): the
 # reason joins the UnsupportedStage message.
 REFUSED: dict[str, str] = {
     "ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel": _XGBOOST4J,
     "ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel": _XGBOOST4J,
     "ml.dmlc.xgboost4j.scala.spark.XGBoostRankerModel": _XGBOOST4J,
+    "org.apache.spark.ml.clustering.LocalLDAModel": _LDA,
+    "org.apache.spark.ml.clustering.DistributedLDAModel": _LDA,
+    "org.apache.spark.ml.fpm.FPGrowthModel": _FPGROWTH,
 }
 
 

@@ -20,24 +20,30 @@ _STRING = (
     "featuresCol labelCol predictionCol rawPredictionCol probabilityCol varianceCol inputCol "
     "outputCol weightCol handleInvalid solver loss impurity featureSubsetStrategy lossType "
     "leafCol family link linkPredictionCol offsetCol modelType strategy stringOrderType "
-    "validationIndicatorCol distanceMeasure"
+    "validationIndicatorCol distanceMeasure quantilesCol censorCol initMode targetType "
+    "selectorType featureType labelType selectionMode coldStartStrategy userCol itemCol ratingCol "
+    "intermediateStorageLevel finalStorageLevel foldCol"
 )
 _BOOL = (
     "fitIntercept standardization withMean withStd withCentering withScaling dropLast inverse "
-    "cacheNodeIds bootstrap collectSubModels pruneTree"
+    "cacheNodeIds bootstrap collectSubModels pruneTree isotonic fitLinear implicitPrefs "
+    "nonnegative"
 )
 _INT = (
     "maxIter maxDepth maxBins minInstancesPerNode maxMemoryInMB checkpointInterval numTrees "
-    "aggregationDepth degree size maxCategories blockSize seed"
+    "aggregationDepth degree size maxCategories blockSize seed k featureIndex factorSize "
+    "initSteps numHashTables numTopFeatures rank numUserBlocks numItemBlocks numFolds parallelism"
 )
 _DOUBLE = (
     "regParam elasticNetParam tol threshold stepSize minInfoGain subsamplingRate "
     "minWeightFractionPerNode validationTol p min max missingValue smoothing epsilon "
-    "variancePower linkPower lower upper relativeError maxBlockSizeInMB"
+    "variancePower linkPower lower upper relativeError maxBlockSizeInMB miniBatchFraction "
+    "initStd minDivisibleClusterSize percentile fpr fdr fwe varianceThreshold "
+    "selectionThreshold bucketLength alpha trainRatio"
 )
 _STRINGS = "inputCols outputCols labels stageUids names"
-_DOUBLES = "thresholds splits"
-_INTS = "indices"
+_DOUBLES = "thresholds splits quantileProbabilities"
+_INTS = "indices layers"
 _DOUBLES2 = "splitsArray"
 
 
@@ -56,9 +62,20 @@ _RANGES: dict[str, Callable[[Any], Any]] = {
     "numTrees": lambda v: as_int(v, 1),
     "aggregationDepth": lambda v: as_int(v, 2),
     "subsamplingRate": lambda v: _open_closed(as_double(v)),
-    "stepSize": lambda v: _open_closed(as_double(v)),
+    "stepSize": lambda v: _positive(as_double(v)),  # HasStepSize: gt(0); GBT: see below
     "checkpointInterval": lambda v: v if as_int(v) == -1 or v >= 1 else _bad_interval(v),
 }
+
+
+# GBTParams override stepSize with inRange(0, 1, lowerInclusive = false)
+_GBT = frozenset({"org.apache.spark.ml.classification.GBTClassificationModel",
+                  "org.apache.spark.ml.regression.GBTRegressionModel"})
+
+
+def _positive(value: float) -> float:
+    if not value > 0.0:
+        raise BadValue(f"{value} must be > 0")
+    return value
 
 
 def _open_closed(value: float) -> float:
@@ -81,8 +98,9 @@ def _list_of(check: Callable[[Any], Any], limit: int) -> Callable[[Any], None]:
     return convert
 
 
-def checks(limit: int) -> dict[str, Callable[[Any], Any]]:
-    """Param name -> a function raising BadValue when the JSON value has the wrong type."""
+def checks(limit: int, spark_class: str = "") -> dict[str, Callable[[Any], Any]]:
+    """Param name -> a function raising BadValue when the JSON value of a ``spark_class``
+    param has the wrong type or range."""
     table: dict[str, Callable[[Any], Any]] = {}
     for names, check in (
         (_STRING, as_string), (_BOOL, as_bool), (_INT, as_int), (_DOUBLE, as_double),
@@ -92,6 +110,8 @@ def checks(limit: int) -> dict[str, Callable[[Any], Any]]:
     ):
         table.update(dict.fromkeys(names.split(), check))
     table.update(_RANGES)
+    if spark_class in _GBT:
+        table["stepSize"] = lambda v: _open_closed(as_double(v))
     return table
 
 

@@ -85,10 +85,16 @@ def _vector_struct(v: Any) -> dict | None:
 
 def table_rows(table: pa.Table) -> list[dict[str, Any]]:
     vec_cols = [n for n in table.column_names if is_vector_struct(table.schema.field(n).type)]
+    types = {n: table.schema.field(n).type for n in table.column_names}
+    vec_lists = [n for n, t in types.items()  # array<VectorUDT> (LSH hashes)
+                 if pa.types.is_list(t) and is_vector_struct(t.value_type)]
     rows = table.to_pylist()
     for row in rows:
         for name in vec_cols:
             row[name] = vector_from_struct(row[name])
+        for name in vec_lists:
+            if row[name] is not None:
+                row[name] = [vector_from_struct(v) for v in row[name]]
     return rows
 
 

@@ -41,7 +41,14 @@ import pyarrow as pa
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attrs
 from servelib.transformers.batch import Batch, brief
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import (
+    VECTOR_ARROW_TYPE,
+    DenseVector,
+    RowVector,
+    SparseVector,
+    VectorColumn,
+    vector_to_struct,
+)
 
 # Scores one row dict in place (plain Python values, vectors as RowVector) and returns True, or
 # raises the InvalidInput / RowSkipped score_columns raises for the row; False: rare input the
@@ -375,7 +382,12 @@ def arrow_column(col: Any) -> pa.Array:
     if isinstance(col, VectorColumn):
         return col.to_arrow()
     if col.dtype == object:
-        arr = pa.array(col.tolist())
+        values = col.tolist()
+        if any(v and isinstance(v, list) and isinstance(v[0], (DenseVector, SparseVector))
+               for v in values):  # arrays of vectors (LSH hashes): array<VectorUDT>
+            return pa.array([None if v is None else [vector_to_struct(x) for x in v]
+                              for v in values], pa.list_(VECTOR_ARROW_TYPE))
+        arr = pa.array(values)
         if pa.types.is_list(arr.type) and pa.types.is_null(arr.type.value_type):
             # only empty (or all-null) arrays: Spark's array<string> columns (text stages)
             return arr.cast(pa.list_(pa.string()))

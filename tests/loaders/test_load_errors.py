@@ -165,8 +165,8 @@ def test_an_unknown_class_is_unsupported_before_its_params_are_checked(tmp_path)
     stage_dir = sorted((model / "stages").iterdir())[-1]
 
     def change(raw: dict) -> None:
-        raw["class"] = "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel"
-        raw["paramMap"]["stepSize"] = 2.0  # fine for MLP (> 0), outside GBT's (0, 1]
+        raw["class"] = "org.apache.spark.ml.classification.NoSuchModel"
+        raw["paramMap"]["stepSize"] = 2.0  # outside GBT's (0, 1]
     edit_meta(stage_dir, change)
     with pytest.raises(UnsupportedStage):
         servelib.load(model)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from servelib.testing.parity import check_fixture
-from tests.parity.cases import QUICK, load_all
+from tests.parity.cases import QUICK, available, line_version, load_all
 
 pytestmark = pytest.mark.parity
 LIVE = os.environ.get("SERVELIB_PARITY_LIVE") == "1"
@@ -58,6 +58,8 @@ def test_live_parity(live_root: Path, name: str) -> None:
     if reason and check_fixture(live_root / name):
         pytest.xfail(reason)  # not strict: a refit that avoids the extreme rows passes
     fixture = live_root / name
+    if not available(name, line_version(live_root.name)):
+        pytest.skip(f"{live_root.name} lacks what {name} trains")
     assert (fixture / "model").is_dir(), f"PySpark produced no model for {name}"
     problems = check_fixture(fixture)
     assert not problems, "\n".join(problems[:20])

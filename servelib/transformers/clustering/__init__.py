@@ -1,0 +1,1 @@
+"""Clustering models: KMeans, BisectingKMeans, GaussianMixture."""
