@@ -49,7 +49,8 @@ def test_open_loop_run_with_two_processes(server, rows, tmp_path):
     assert run["offered_rate"] == pytest.approx(200)
     c, u = run["corrected_ms"], run["uncorrected_ms"]
     assert 0 < c["p50"] <= c["p90"] <= c["p99"] <= c["p99.9"] <= c["max"]
-    assert u["p50"] <= c["p50"] + 1e-9  # latency from the actual send is never longer
+    # latency from the actual send is never longer (to the histogram's 3 significant digits)
+    assert u["p50"] <= c["p50"] * 1.001 + 0.001
     assert (tmp_path / "latency_spectrum.png").read_bytes()[:4] == b"\x89PNG"
     assert "offered/s" in proc.stdout
 
