@@ -25,7 +25,8 @@ SCRIPT = Path(__file__).with_name("make_fixtures.py")
 SET = os.environ.get("SERVELIB_PARITY_SET", "quick")
 if SET not in ("quick", "all"):
     raise ValueError(f"SERVELIB_PARITY_SET must be 'quick' or 'all', not {SET!r}")
-NAMES = sorted(load_all()) if SET == "all" else sorted(QUICK)
+ALL = load_all()  # registers every case (and what Spark version each needs: cases.available)
+NAMES = sorted(ALL) if SET == "all" else sorted(QUICK)
 
 
 @pytest.fixture(scope="session")
