@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from servelib.features.materialize import push  # noqa: E402
 from servelib.server.dataplane import PredictRequest, build_dataplane  # noqa: E402
+from servelib.testing.parity import read_rows  # noqa: E402
 from tests.servers import cassandra_server, redis_server  # noqa: E402
 
 FIXTURE = ROOT / "tests/parity/fixtures/spark-4.3/prod_lr_pipeline"
@@ -45,7 +46,8 @@ TYPES = {"age": "long", "visits": "long", "tenure": "long", "n_items": "long",
 
 def tables(rows: list[dict], n: int) -> tuple[pa.Table, pa.Table]:
     rng = random.Random(5)
-    clean = [r for r in rows if all(r.get(c) is not None for c in USER + MERCHANT)]
+    clean = [r for r in rows if all(r.get(c) is not None and r.get(c) == r.get(c)
+                                    for c in USER + MERCHANT)]
     users = [{"user_id": f"u{i}", **{c: rng.choice(clean)[c] for c in USER}} for i in range(n)]
     merchants = [{"merchant_id": f"m{i}", **{c: rng.choice(clean)[c] for c in MERCHANT}}
                  for i in range(n)]
@@ -116,9 +118,8 @@ async def floors(redis_url: str | None, cassandra: tuple | None, n: int) -> dict
 
 
 async def main_async(args, repo: Path, redis_url: str | None, cassandra: tuple | None) -> None:
-    rows = [json.loads(line) for line in (FIXTURE / "input.jsonl").read_text().splitlines()]
-    rows = [{k: v for k, v in r.items() if k != "_row"} for r in rows]
-    full = [r for r in rows if all(v is not None for v in r.values())]
+    rows = [{k: v for k, v in r.items() if k != "_row"} for r in read_rows(FIXTURE / "input.jsonl")]
+    full = [r for r in rows if all(v is not None and v == v for v in r.values())]
     plane = build_dataplane(str(repo))
     await plane.start()
 
@@ -159,8 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        rows = [json.loads(line) for line in (FIXTURE / "input.jsonl").read_text().splitlines()]
-        users, merchants = tables(rows, args.entities)
+        users, merchants = tables(read_rows(FIXTURE / "input.jsonl"), args.entities)
         pq.write_table(users, tmp / "users.parquet")
         pq.write_table(merchants, tmp / "merchants.parquet")
         repo = tmp / "repo"

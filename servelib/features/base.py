@@ -35,6 +35,8 @@ class FeatureStore(ABC):
 
     async def get_groups(self, lookups: Sequence[tuple[FeatureGroup, Sequence[Key]]]
                          ) -> list[list[Row | None]]:
+        if len(lookups) == 1:
+            return [await self.get_many(*lookups[0])]
         return list(await asyncio.gather(*(self.get_many(g, k) for g, k in lookups)))
 
     async def close(self) -> None:

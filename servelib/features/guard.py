@@ -78,7 +78,8 @@ class GuardedStore(FeatureStore):
                                    f"{self.breaker.failures} failures; retrying every "
                                    f"{self.breaker.reset_s:g} s)")
         try:
-            result = await asyncio.wait_for(self.store.get_groups(lookups), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no extra task, unlike wait_for
+                result = await self.store.get_groups(lookups)
         except (TimeoutError, asyncio.TimeoutError) as exc:
             self._fail("timeout")
             raise StoreUnavailable(f"feature store {self.name!r} did not answer within "

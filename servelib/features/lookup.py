@@ -135,7 +135,10 @@ class FeaturePlan:
                 results[g] = dict(zip(unique[g], group_rows))
                 self._count("lookup", self.spec.groups[g], len(group_rows))
 
-        await asyncio.gather(*(read(s, gs) for s, gs in by_store.items()))
+        if len(by_store) == 1:  # one store (the usual case): no tasks to schedule
+            await read(*next(iter(by_store.items())))
+        else:
+            await asyncio.gather(*(read(s, gs) for s, gs in by_store.items()))
         return results
 
     def _count(self, kind: str, group: FeatureGroup, n: int = 1) -> None:
