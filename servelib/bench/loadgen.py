@@ -3,7 +3,8 @@
 Request i of a process is due at ``t0 + a_i`` (``a_i`` spaced 1/rate apart, or exponential gaps
 for Poisson arrivals) and is sent then, never later because an earlier one is still waiting, so
 a slow server shows as latency instead of a lower rate (coordinated omission). Latency is
-recorded twice into HdrHistograms (microseconds): from the intended send time (corrected: what a
+recorded twice into HdrHistograms (microseconds, timed with ``time.perf_counter``: uvloop's
+``loop.time()`` only moves in whole milliseconds): from the intended send time (corrected: what a
 user arriving at that moment sees) and from the actual send time (uncorrected). The gap between
 intended and actual send (the generator's own lag) is recorded too: when it grows the generator,
 not the server, is the bottleneck, and the report says so. Requests of the warm-up are sent but
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -78,22 +80,22 @@ async def _run(plan: Plan) -> dict[str, Any]:
         except grpc.aio.AioRpcError as exc:
             status = exc.code().name
         if measured:
-            end = loop.time()
+            end = time.perf_counter()
             corrected.record_value(min(HIGHEST_US, max(1, int((end - intended) * 1e6))))
             uncorrected.record_value(min(HIGHEST_US, max(1, int((end - actual) * 1e6))))
             statuses[status] += 1
 
-    start = loop.time() + 0.01
+    start = time.perf_counter() + 0.01
     offset = 0.0
     while sent + dropped < plan.max_requests:
         offset += rng.expovariate(plan.rate) if plan.arrivals == "poisson" else 1.0 / plan.rate
         if offset > total:
             break
         intended = start + offset
-        delay = intended - loop.time()
+        delay = intended - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        actual = loop.time()
+        actual = time.perf_counter()
         measured = offset >= plan.warmup
         if measured:
             lag.record_value(min(HIGHEST_US, max(1, int((actual - intended) * 1e6))))
