@@ -266,7 +266,8 @@ def test_deploy_under_load_drops_no_request(repo):
                 r = await plane.predict(PredictRequest("demo", [DEMO_ROW]))
                 assert r.results[0].error is None
                 versions.append(r.version)
-                await asyncio.sleep(0)
+                # yield for a moment: the new version loads in a thread that needs the GIL
+                await asyncio.sleep(0.001)
 
         clients = [asyncio.ensure_future(client()) for _ in range(4)]
         await asyncio.sleep(0.05)
