@@ -66,8 +66,19 @@ def test_fixtures_match_cases(version):
     )
 
 
+# Left out of the quick live set, each with its reason; their committed fixtures are checked on
+# every run (test_golden) and SERVELIB_PARITY_SET=all retrains them.
+NOT_QUICK = {
+    "org.apache.spark.ml.clustering.GaussianMixtureModel": (
+        "training it on Spark 3.5 can hang in Breeze's eigSym on a singular covariance (seen "
+        "once in a CI emulation: 15 minutes in LAPACK); a hang would stop the whole CI run"
+    ),
+}
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_quick_live_set_covers_every_registered_class(version):
     assert QUICK <= set(load_all()), sorted(QUICK - set(load_all()))
-    missing = _expected_classes(version) - _fixture_classes(FIXTURES / version, QUICK)
+    missing = (_expected_classes(version) - set(NOT_QUICK)
+               - _fixture_classes(FIXTURES / version, QUICK))
     assert not missing, f"{version}: the quick live parity set misses {sorted(missing)}"
