@@ -1,6 +1,7 @@
 """What an online feature lookup adds to a prediction, per store, side by side in one run.
 
     PYTHONPATH=. python benchmarks/bench_features.py [--requests 2000] [--entities 10000]
+        [--no-cassandra] [--json OUT]
 
 The production-shaped LR pipeline (13 inputs) is served by one DataPlane (in-process: the gRPC
 hop is the same with or without a lookup, so the difference is the lookup) as four versions:
@@ -117,7 +118,7 @@ async def floors(redis_url: str | None, cassandra: tuple | None, n: int) -> dict
     return out
 
 
-async def main_async(args, repo: Path, redis_url: str | None, cassandra: tuple | None) -> None:
+async def main_async(args, repo: Path, redis_url: str | None, cassandra: tuple | None) -> dict:
     rows = [{k: v for k, v in r.items() if k != "_row"} for r in read_rows(FIXTURE / "input.jsonl")]
     full = [r for r in rows if all(v is not None and v == v for v in r.values())]
     plane = build_dataplane(str(repo))
@@ -150,6 +151,10 @@ async def main_async(args, repo: Path, redis_url: str | None, cassandra: tuple |
     print(f"\n{'store':<12} {'1 row p50 us':>13} {'32 rows p50 us':>15} {'ratio':>6}")
     for name, (one, many) in batch.items():
         print(f"{name:<12} {one:>13.0f} {many:>15.0f} {many / one:>6.1f}")
+    return {"requests": args.requests, "entities": args.entities,
+            "variants": {k: {"p50_us": p50, "p99_us": p99} for k, (p50, p99) in results.items()},
+            "batch32": {k: {"one_p50_us": one, "many_p50_us": many}
+                        for k, (one, many) in batch.items()}}
 
 
 def main() -> None:
@@ -157,7 +162,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--entities", type=int, default=10_000)
     parser.add_argument("--no-cassandra", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args()
+    res = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1) + "\n")
+
+
+def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         users, merchants = tables(read_rows(FIXTURE / "input.jsonl"), args.entities)
@@ -174,15 +186,15 @@ def main() -> None:
                 push(url, name, [name[:-1] + "_id"], str(table))
             version(repo, "redis", spec({"type": "redis", "url": url, "timeout_ms": 1000}))
             if args.no_cassandra:
-                asyncio.run(main_async(args, repo, url, None))
-                return
+                return {**asyncio.run(main_async(args, repo, url, None)),
+                        "cassandra": "not run: --no-cassandra"}
             with cassandra_server(tmp / "cassandra") as (host, cport, _):
                 store = f"cassandra://{host}:{cport}/bench"
                 for name, table in (("users", tmp / "users.parquet"), ("merchants", tmp / "merchants.parquet")):
                     push(store, name, [name[:-1] + "_id"], str(table))
                 version(repo, "cassandra", spec({"type": "cassandra", "hosts": [host], "port": cport,
                                                  "keyspace": "bench", "timeout_ms": 1000}))
-                asyncio.run(main_async(args, repo, url, (host, cport)))
+                return asyncio.run(main_async(args, repo, url, (host, cport)))
 
 
 if __name__ == "__main__":

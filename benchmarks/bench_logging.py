@@ -1,7 +1,7 @@
 """Prediction logging at 10%: how many requests it logged, and what it costs at p99, side by side
 with logging off, in one run.
 
-    PYTHONPATH=. python benchmarks/bench_logging.py [--rate 500] [--seconds 10]
+    PYTHONPATH=. python benchmarks/bench_logging.py [--rate 500] [--seconds 10] [--json OUT]
 
 Two `servelib serve` processes on loopback serve the demo repository one after the other, the
 second with ``--prediction-log DIR --log-sample-rate 0.1``; `servelib bench`'s open-loop engine
@@ -40,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -59,7 +60,12 @@ def main() -> None:
         print(f"{name:<10} {s['requests']:>9} {c['p50']:>8.3f} {c['p99']:>8.3f} {c['max']:>8.3f}")
     print(f"logged {logged} of ~{sent} requests: expected {0.1 * sent:.0f} +- {4 * sd:.0f} "
           f"(4 sd) -> {'within' if abs(logged - 0.1 * sent) <= 4 * sd else 'OUTSIDE'} bounds")
-    print(json.dumps({"off": report.public(off), "on": report.public(on), "logged": logged}))
+    res = {"rate": args.rate, "seconds": args.seconds, "off": report.public(off),
+           "on": report.public(on), "logged": logged, "sent": sent, "expected": 0.1 * sent,
+           "bound": 4 * sd}
+    print(json.dumps(res))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1) + "\n")
 
 
 if __name__ == "__main__":

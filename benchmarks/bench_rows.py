@@ -8,7 +8,8 @@ stream, the dirty stream, a mixed stream (5% dirty) and an "odd" stream (a Decim
 rare input a kernel leaves to its stage's batch path, so the cost of a fallback), and the share of
 clean and dirty rows the row kernels take end to end (no stage falls back to its batch path).
 
-    PYTHONPATH=$PWD python benchmarks/bench_rows.py [--rounds 3000] [--clock cpu] [fixture ...]
+    PYTHONPATH=$PWD python benchmarks/bench_rows.py [--rounds 3000] [--clock cpu] [--json OUT]
+        [fixture ...]
 
 Bounded: at most ``--rounds`` calls per stream and ``--seconds`` per fixture.
 """
@@ -141,18 +142,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="cpu: this thread's CPU time, blind to preemption on a loaded VM")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args()
     global clock
     clock = CLOCKS[args.clock]
     print(f"{'fixture':34} {'clean p50/p99':>15} {'dirty p50/p99':>15} {'mixed p50/p99':>15}"
           f" {'odd p50/p99':>15} {'kernel clean/dirty':>19}")
+    results = []
     for name in args.fixtures:
         r = bench(name, args.rounds, args.seconds)
+        results.append(r)
         cells = [f"{r[k][0]:6.1f}/{r[k][1]:6.1f}" if k in r else f"{'-':>13}"
                  for k in ("clean", "dirty", "mixed", "odd")]
         share = f"{r['kernel share clean']:.0%}/{r['kernel share dirty']:.0%}"
         print(f"{name:34} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15} {cells[3]:>15} {share:>19}"
               f"  ({r['dirty rows']} dirty rows)")
+    if args.json:
+        args.json.write_text(json.dumps({"clock": args.clock, "rounds": args.rounds,
+                                         "fixtures": results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,30 +1,34 @@
-"""The prediction service under an open-loop load, next to a bare gRPC echo server, in one run.
+"""The prediction service under an open-loop load, next to bare gRPC and HTTP echo servers, in
+one run.
 
-    python benchmarks/bench_service.py [--rate 1000] [--seconds 10] [--quick]
+    python benchmarks/bench_service.py [--rate 1000] [--seconds 10] [--quick] [--json OUT]
 
 Everything listens on 127.0.0.1 and every phase is bounded in requests and seconds. The load
-generator is this process (grpc.aio, pre-serialized requests sent as bytes, so the client costs
-the same for every row of the table); it schedules call i at t0 + i/rate and measures latency
-from that intended send time, so a stalled server cannot hide its queueing (no coordinated
-omission). Rows:
+generator is this process (benchmarks/harness/openloop.py: pre-serialized gRPC bytes, or a
+pre-built HTTP/1.1 request on keep-alive connections, so the client costs the same for every row
+of the table); it schedules call i at t0 + i/rate and measures latency from that intended send
+time, so a stalled server cannot hide its queueing (no coordinated omission). Rows:
 
-  echo        a bare grpc.aio server returning the request bytes (the floor)
-  Predict     servelib.v1 Predict, the GBT pipeline fixture, one row per request
-  ModelInfer  OIP ModelInfer, the same row as tensors in raw_input_contents (as tritonclient sends)
-  nginx       Predict through nginx (servelib lb-config) in front of the same instance
+  echo          a bare grpc.aio server returning the request bytes (the floor)
+  HTTP echo     a bare Starlette app on uvicorn returning the request body (the HTTP floor)
+  Predict       servelib.v1 Predict, the GBT pipeline fixture, one row per request
+  ModelInfer    OIP ModelInfer, the same row as tensors in raw_input_contents (as tritonclient sends)
+  HTTP predict  POST /v1/models/gbt:predict, the same row as JSON, same instance
+  nginx         Predict through nginx (servelib lb-config) in front of the same instance
 
 Then the highest offered rate with p99 < 5 ms for --workers 1 and 2, and the time from
-`servelib serve` to health SERVING with 20 preloaded models. Figures go to BENCHMARKS.md.
+`servelib serve` to ready (its "serving" line, after the preloads) with 20 preloaded models.
+``--json`` writes every figure, with each row's latency spectrum, for benchmarks/run_all.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -38,12 +42,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+from benchmarks.harness.openloop import GrpcCaller, HttpCaller, open_loop  # noqa: E402
+from tests.server.serving import serve, stop  # noqa: E402
 
 GBT_ROW = {"x0": 0.371, "x1": 6.02, "x2": 3.0, "color": "blue"}
 PREDICT = "/servelib.v1.PredictionService/Predict"
 INFER = "/inference.GRPCInferenceService/ModelInfer"
 ECHO = "/bench.Echo/Echo"
+HTTP_PREDICT = "/v1/models/gbt:predict"
+HTTP_ECHO = "/echo"
+LABELS = {"echo": "echo (bare grpc.aio)", "http_echo": "HTTP echo (bare Starlette on uvicorn)",
+          "predict": "servelib Predict (gRPC)", "infer": "OIP ModelInfer (gRPC)",
+          "http_predict": "servelib HTTP predict (POST /v1/models/gbt:predict)",
+          "nginx": "Predict via nginx"}
 
 
 # ---- servers -------------------------------------------------------------------------------
@@ -66,6 +77,22 @@ def echo_server(port: int) -> None:
     asyncio.run(main())
 
 
+def http_echo_server(port: int) -> None:
+    """Run in a child process: the HTTP floor, with uvicorn's defaults as servelib runs it."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def echo(request: Request) -> Response:
+        return Response(await request.body(), media_type="application/json")
+
+    app = Starlette(routes=[Route(HTTP_ECHO, echo, methods=["POST"])])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                lifespan="off")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,24 +111,6 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
             time.sleep(0.02)
 
 
-def wait_serving(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    wait_port(port, proc, timeout)
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.02)
-    raise RuntimeError("server never reported SERVING")
-
-
 @contextmanager
 def process(cmd: list[str]) -> Iterator[subprocess.Popen]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -110,18 +119,7 @@ def process(cmd: list[str]) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-def serve_cmd(repo: Path, port: int, workers: int = 1, preload: str = "gbt") -> list[str]:
-    return [sys.executable, "-m", "servelib", "serve", "--repository", str(repo), "--grpc-port",
-            str(port), "--no-http", "--workers", str(workers), "--preload", preload]
+        stop(proc)
 
 
 @contextmanager
@@ -167,8 +165,9 @@ def infer_bytes() -> bytes:
     return request.SerializeToString()
 
 
-# ---- open-loop load ------------------------------------------------------------------------
-WARMUP = 200  # calls per channel before the measurement
+# ---- measurements -------------------------------------------------------------------------
+def http_body() -> bytes:
+    return json.dumps({"instances": [GBT_ROW]}).encode()
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -184,65 +183,26 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-async def measured(pids: list[int], port: int, method: str, payload: bytes, rate: float,
-                   seconds: float, channels: int = 1) -> dict[str, float]:
+async def measured(pids: list[int], caller: GrpcCaller | HttpCaller, rate: float,
+                   seconds: float) -> dict:
+    """The open loop's figures plus the servers' CPU per request (warm-up calls included)."""
     before = cpu_seconds(pids)
-    r = await open_loop(port, method, payload, rate, seconds, channels)
-    calls = r["n"] + WARMUP * channels
-    r["cpu_us"] = (cpu_seconds(pids) - before) / calls * 1e6
+    r = await open_loop(caller, rate, seconds)
+    r["cpu_us"] = (cpu_seconds(pids) - before) / (r["n"] + r["warmup"]) * 1e6
     return r
-
-async def open_loop(port: int, method: str, payload: bytes, rate: float, seconds: float,
-                    channels: int = 1, model: str = "gbt") -> dict[str, float]:
-    import grpc
-
-    options = [("grpc.use_local_subchannel_pool", 1)]  # one TCP connection per channel
-    chans = [grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=options)
-             for _ in range(channels)]
-    calls = [c.unary_unary(method) for c in chans]
-    metadata = (("x-model-id", model),)
-    for call in calls:  # connect and warm up outside the measurement
-        for _ in range(WARMUP):
-            await call(payload, metadata=metadata, timeout=10)
-    n = int(rate * seconds)
-    latencies = np.full(n, np.nan)
-    errors = 0
-
-    async def one(i: int, intended: float) -> None:
-        nonlocal errors
-        try:
-            await calls[i % channels](payload, metadata=metadata, timeout=10)
-            latencies[i] = time.perf_counter() - intended
-        except grpc.RpcError:
-            errors += 1
-
-    tasks = []
-    t0 = time.perf_counter() + 0.05
-    for i in range(n):
-        intended = t0 + i / rate
-        delay = intended - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.ensure_future(one(i, intended)))
-    await asyncio.wait(tasks, timeout=15)  # every call has a 10 s deadline anyway
-    for c in chans:
-        await c.close()
-    done = latencies[~np.isnan(latencies)] * 1e3
-    return {"p50": float(np.percentile(done, 50)), "p99": float(np.percentile(done, 99)),
-            "p999": float(np.percentile(done, 99.9)), "errors": errors + n - len(done), "n": n}
 
 
 async def max_rate(port: int, payload: bytes, seconds: float, channels: int,
-                   rates: list[int]) -> tuple[int, list[tuple[int, float]]]:
+                   rates: list[int]) -> dict:
     """Highest rate in ``rates`` (ascending) whose p99 stays under 5 ms, and what each gave."""
     best, seen = 0, []
     for rate in rates:
-        r = await open_loop(port, PREDICT, payload, rate, seconds, channels)
-        seen.append((rate, r["p99"]))
-        if r["p99"] >= 5.0 or r["errors"]:
+        r = await open_loop(GrpcCaller(port, PREDICT, payload, channels), rate, seconds)
+        seen.append([rate, r["p99"]])
+        if not r["p99"] < 5.0 or r["errors"]:
             break
         best = rate
-    return best, seen
+    return {"best": best, "steps": seen}
 
 
 # ---- phases --------------------------------------------------------------------------------
@@ -258,77 +218,110 @@ def build_repository(root: Path, copies: int = 0) -> Path:
 
 
 def ready_time(repo: Path, models: list[str]) -> float:
-    port = free_port()
+    """Seconds from starting `servelib serve` to its "serving" line (printed after the
+    preloads; the line is polled every 50 ms)."""
     start = time.perf_counter()
-    with process(serve_cmd(repo, port, preload=",".join(models))) as proc:
-        wait_serving(port, proc, timeout=300)
+    with serve(repo, "--no-http", "--preload", ",".join(models), timeout=300):
         return time.perf_counter() - start
 
 
-async def main() -> None:
+async def floors(args: argparse.Namespace, predict: bytes) -> dict[str, dict]:
+    rows = {}
+    port = free_port()
+    with process([sys.executable, __file__, "--echo-server", str(port)]) as proc:
+        wait_port(port, proc)
+        rows["echo"] = await measured([proc.pid], GrpcCaller(port, ECHO, predict), args.rate,
+                                      args.seconds)
+    port = free_port()
+    with process([sys.executable, __file__, "--http-echo-server", str(port)]) as proc:
+        wait_port(port, proc)
+        rows["http_echo"] = await measured([proc.pid], HttpCaller(port, HTTP_ECHO, http_body()),
+                                           args.rate, args.seconds)
+    return rows
+
+
+async def main(args: argparse.Namespace) -> dict:
     """One event loop for every phase: grpc.aio does not take to a new loop per phase."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=1000.0, help="offered requests per second")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per row of the table")
-    parser.add_argument("--quick", action="store_true", help="2 s per row, fewer rates")
-    args = parser.parse_args()
-    seconds = 2.0 if args.quick else args.seconds
     rates = [500, 1000, 1500, 2000, 2500, 3000, 4000] if not args.quick else [1000, 2000]
-    print(f"# bench_service: {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{args.rate:.0f} req/s for {seconds:.0f} s per row")
+    sweep_seconds = min(args.seconds, 3.0)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         repo = build_repository(tmp / "repo", copies=20)
         predict, infer = predict_bytes(), infer_bytes()
-        rows: list[tuple[str, dict[str, float]]] = []
-        echo_port = free_port()
-        with process([sys.executable, __file__, "--echo-server", str(echo_port)]) as proc:
-            wait_port(echo_port, proc)
-            rows.append(("echo (bare grpc.aio)",
-                         await measured([proc.pid], echo_port, ECHO, predict, args.rate, seconds)))
-        port = free_port()
-        with process(serve_cmd(repo, port)) as proc:
-            wait_serving(port, proc)
-            pids = [proc.pid]
-            rows.append(("servelib Predict",
-                         await measured(pids, port, PREDICT, predict, args.rate, seconds)))
-            rows.append(("OIP ModelInfer",
-                         await measured(pids, port, INFER, infer, args.rate, seconds)))
+        rows = await floors(args, predict)
+        with serve(repo, "--http-port", "0", "--preload", "gbt") as served:
+            port, pids = served.grpc_port, [served.proc.pid]
+            rows["predict"] = await measured(pids, GrpcCaller(port, PREDICT, predict),
+                                             args.rate, args.seconds)
+            rows["infer"] = await measured(pids, GrpcCaller(port, INFER, infer), args.rate,
+                                           args.seconds)
+            rows["http_predict"] = await measured(
+                pids, HttpCaller(served.http_port, HTTP_PREDICT, http_body()), args.rate,
+                args.seconds)
             with nginx(port, tmp) as (nginx_port, nginx_pid):
-                rows.append(("Predict via nginx", await measured(
-                    [*pids, nginx_pid], nginx_port, PREDICT, predict, args.rate, seconds)))
-            best1, seen1 = await max_rate(port, predict, min(seconds, 3.0), 2, rates)
-        port = free_port()
-        with process(serve_cmd(repo, port, workers=2)) as proc:
-            wait_serving(port, proc)
-            await asyncio.sleep(3)  # the second worker preloads too
-            best2, seen2 = await max_rate(port, predict, min(seconds, 3.0), 4, rates)
+                rows["nginx"] = await measured([*pids, nginx_pid],
+                                               GrpcCaller(nginx_port, PREDICT, predict),
+                                               args.rate, args.seconds)
+            sweep = {"1": await max_rate(port, predict, sweep_seconds, 2, rates)}
+        with serve(repo, "--no-http", "--preload", "gbt", workers=2) as served:
+            sweep["2"] = await max_rate(served.grpc_port, predict, sweep_seconds, 4, rates)
         models = [f"m{i:02d}" for i in range(20)]
         ready = ready_time(repo, models)
+    for key, r in rows.items():
+        r["label"] = LABELS[key]
+    return {"rate": args.rate, "seconds": args.seconds, "sweep_seconds": sweep_seconds,
+            "rows": rows, "max_rate": sweep, "ready_s": ready, "ready_models": len(models)}
 
-    print(f"\n| at {args.rate:.0f} req/s offered, open loop | p50 ms | p99 ms | p99.9 ms | errors "
-          "| server CPU us/request |")
+
+def report(res: dict) -> None:
+    rows = res["rows"]
+    print(f"\n| at {res['rate']:.0f} req/s offered, open loop | p50 ms | p99 ms | p99.9 ms "
+          "| errors | server CPU us/request |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, r in rows:
-        print(f"| {name} | {r['p50']:.3f} | {r['p99']:.3f} | {r['p999']:.3f} | {r['errors']} "
-              f"| {r['cpu_us']:.0f} |")
-    echo, pred, oip, via = (r for _, r in rows)
+    for r in rows.values():
+        print(f"| {r['label']} | {r['p50']:.3f} | {r['p99']:.3f} | {r['p999']:.3f} "
+              f"| {r['errors']} | {r['cpu_us']:.0f} |")
+    echo, pred, oip, via = rows["echo"], rows["predict"], rows["infer"], rows["nginx"]
+    http, http_echo = rows["http_predict"], rows["http_echo"]
     print(f"\nPredict / echo: p50 {pred['p50'] / echo['p50']:.2f}x, "
           f"p99 {pred['p99'] / echo['p99']:.2f}x   (targets 1.5x, 2x)")
     print(f"ModelInfer / Predict: p50 {oip['p50'] / pred['p50']:.2f}x, "
           f"p99 {oip['p99'] / pred['p99']:.2f}x   (target 1.2x)")
-    print(f"nginx - direct: p50 +{via['p50'] - pred['p50']:.3f} ms   (target +0.3 ms)")
+    print(f"nginx - direct: p50 {via['p50'] - pred['p50']:+.3f} ms   (target +0.3 ms)")
+    print(f"HTTP predict / HTTP echo: p50 {http['p50'] / http_echo['p50']:.2f}x, p99 "
+          f"{http['p99'] / http_echo['p99']:.2f}x; / gRPC echo: p50 "
+          f"{http['p50'] / echo['p50']:.2f}x, p99 {http['p99'] / echo['p99']:.2f}x")
     print(f"server CPU per request: Predict {pred['cpu_us'] / echo['cpu_us']:.2f}x echo, "
           f"ModelInfer {oip['cpu_us'] / pred['cpu_us']:.2f}x Predict, nginx adds "
           f"{via['cpu_us'] - pred['cpu_us']:.0f} us")
-    for workers, best, seen in ((1, best1, seen1), (2, best2, seen2)):
-        steps = ", ".join(f"{r}/s: {p:.2f}" for r, p in seen)
-        print(f"--workers {workers}: highest rate with p99 < 5 ms: {best} req/s  (p99 ms at {steps})")
-    print(f"serve -> SERVING with 20 preloaded models: {ready:.2f} s")
+    for workers, s in res["max_rate"].items():
+        steps = ", ".join(f"{r}/s: {p:.2f}" for r, p in s["steps"])
+        print(f"--workers {workers}: highest rate with p99 < 5 ms: {s['best']} req/s  "
+              f"(p99 ms at {steps})")
+    print(f"serve -> ready with {res['ready_models']} preloaded models: {res['ready_s']:.2f} s")
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0, help="offered requests per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per row of the table")
+    parser.add_argument("--quick", action="store_true", help="2 s per row, fewer rates")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds = 2.0
+    print(f"# bench_service: {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"{args.rate:.0f} req/s for {args.seconds:.0f} s per row", flush=True)
+    res = asyncio.run(main(args))
+    report(res)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1) + "\n")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--echo-server":
         echo_server(int(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--http-echo-server":
+        http_echo_server(int(sys.argv[2]))
     else:
-        asyncio.run(main())
+        cli()
