@@ -2,6 +2,7 @@
 
     tox -e bench-fastpath [-- --quick --json OUT]
     python benchmarks/bench_fastpath.py [--quick] [--case NAME ...] [--json OUT]
+        [--onnx-cache DIR] [--onnx-file CASE=PATH ...] [--no-onnx]
 
 Needs, in one Python: servelib's dependencies, PySpark with Java 17, and ``onnxmltools onnx
 onnxruntime`` (the versions pinned in tox.ini's bench-onnx). The pipelines are the parity
@@ -18,11 +19,18 @@ Per pipeline, with PySpark (local[2]) while it runs, then with the JVM stopped:
   strings string [N, 1]), with patches that only make the graph load (compare_onnx.py's opset
   import, :func:`label_encoders_v2`, :func:`cast_concat_inputs`): no semantic fix. Its agreement with PySpark on the first --agree-rows serving rows (max |difference|
   of the probability or prediction, differing predictions, rows it cannot score), and servelib's;
-- one row: p50/p99 of servelib ``score_instance(row dict)`` and of onnxruntime (1 thread, feed
+- ONNX cache: onnxmltools converts a tree ensemble with one Spark save and read per tree (the
+  RF-200 takes most of an hour), so the patched graph is kept in --onnx-cache (default
+  ~/.cache/servelib-bench/onnx) under the PySpark line, the case and a hash of the model
+  directory's files; a later run loads it instead of converting. ``--onnx-file CASE=PATH`` puts
+  a graph converted elsewhere (``onx.SerializeToString()`` of :func:`convert`'s result, e.g.
+  /work/cache/onnx/spark-4.3-prod_rf200_pipeline.onnx) under CASE's key first;
+- one row: p50/p99 of servelib ``score_instance(row dict)`` (also with ``outputs=`` the one
+  compared column) and of onnxruntime (1 thread, feed
   built from the same row dict inside the timed call: None -> NaN / "", bool -> 0/1), cycling over
   a stream of --stream distinct serving rows, at most --calls calls or --seconds s; p99/p50, and
   servelib's p50 on the dirty rows alone (the cliff);
-- batch: rows/s of servelib ``transform(Arrow table)``, onnxruntime ``run`` on the whole feed
+- batch: rows/s of servelib ``transform(Arrow table)`` (also with ``outputs=``), onnxruntime ``run`` on the whole feed
   (1 thread), and PySpark ``transform`` into the noop sink on local[2], on --rows serving rows.
 
 Nothing here is a test; the figures are in BENCHMARKS.md.
@@ -32,10 +40,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
+import os
 import json
 import math
 import sys
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,6 +79,51 @@ def is_dirty(row: Mapping[str, Any], clean: Mapping[str, Any]) -> bool:
 
 
 # ---- ONNX --------------------------------------------------------------------------------------
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / \
+    "servelib-bench" / "onnx"
+
+
+def spark_line() -> str:
+    import pyspark
+
+    return "spark-" + ".".join(pyspark.__version__.split(".")[:2])
+
+
+def cache_path(cache: Path, case: str, model_dir: Path) -> Path:
+    """<cache>/<spark line>-<case>-<sha256 of the model directory's files, 16 hex>.onnx"""
+    digest = hashlib.sha256()
+    for f in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(model_dir)).encode() + b"\0" + f.read_bytes())
+    return cache / f"{spark_line()}-{case}-{digest.hexdigest()[:16]}.onnx"
+
+
+def seed_cache(cache: Path, given: Sequence[str], paths: Mapping[str, Path]) -> None:
+    """--onnx-file CASE=PATH: store a graph converted elsewhere under CASE's key."""
+    for item in given:
+        case, _, source = item.partition("=")
+        if case not in paths or not Path(source).is_file():
+            raise SystemExit(f"--onnx-file {item!r}: want CASE=PATH with CASE one of "
+                             f"{sorted(paths)} and PATH an existing file")
+        target = cache_path(cache, case, paths[case])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(Path(source).read_bytes())
+
+
+def cached_convert(spark: Any, spark_model: Any, name: str, columns: Sequence[str],
+                   target: Path | None) -> tuple[Any, str]:
+    """The patched graph from the cache, or converted now (and then cached)."""
+    import onnx
+
+    if target is not None and target.is_file():
+        return onnx.load_from_string(target.read_bytes()), f"cache {target}"
+    onx = convert(spark, spark_model, name, columns)
+    if target is None:
+        return onx, "converted (no cache)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(onx.SerializeToString())
+    return onx, f"converted, cached in {target}"
+
+
 class OrtPipeline:
     """onnxruntime (1 thread) on a converted pipeline, fed from row dicts or an Arrow table."""
 
@@ -244,7 +300,11 @@ def with_spark(spark: Any, path: Path, name: str, table: pa.Table, agree_rows: S
         res["onnx_error"] = "not converted (--no-onnx)"
     else:
         try:
-            res["onnx"] = convert(spark, spark_model, name, columns)
+            t0 = time.perf_counter()
+            target = cache_path(args.onnx_cache, name, path) if args.onnx_cache else None
+            res["onnx"], res["onnx_source"] = cached_convert(spark, spark_model, name, columns,
+                                                             target)
+            res["onnx_seconds"] = time.perf_counter() - t0
         except Exception as exc:  # noqa: BLE001 - a converter failure is a result
             res["onnx_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
     agree = spark_frame(spark, agree_rows)
@@ -277,9 +337,15 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
             res["pyspark_out"]),
         "servelib_row": latency(lambda r: model.score_instance(dict(r)), stream, dirty,
                                 args.calls, args.seconds),
+        "servelib_row_outputs": latency(
+            lambda r: model.score_instance(dict(r), outputs=[out_col]), stream, dirty,
+            args.calls, args.seconds),
+        "outputs": [out_col],
     }
     model.transform(table.slice(0, 1000))
     out["batch_servelib_s"] = median_time(lambda: model.transform(table), args.batch_repeats)
+    out["batch_servelib_outputs_s"] = median_time(
+        lambda: model.transform(table, outputs=[out_col]), args.batch_repeats)
     out["batch_pyspark_s"] = res["batch_pyspark_s"]
     try:
         ort = OrtPipeline(res["onnx"]) if "onnx" in res else None
@@ -295,6 +361,9 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
         out["batch_onnx_s"] = median_time(lambda: ort.run(feed), args.batch_repeats)
     else:
         out["onnx_error"] = res["onnx_error"]
+    for key in ("onnx_source", "onnx_seconds"):
+        if key in res:
+            out[key] = res[key]
     return out
 
 
@@ -312,7 +381,8 @@ def report(res: dict[str, Any]) -> None:
         print(f"\n== {name}")
         print(f"  load ms: servelib {r['load_servelib_ms']:.1f}, PySpark {r['load_pyspark_ms']:.0f}"
               f" ({r['load_pyspark_ms'] / r['load_servelib_ms']:.0f}x)")
-        lines = [("servelib score_instance", r["servelib_row"])]
+        lines = [("servelib score_instance", r["servelib_row"]),
+                 (f"servelib outputs={r['outputs']}", r["servelib_row_outputs"])]
         if "onnx_row" in r:
             lines.append(("onnxruntime dict->feed+run, 1 thread", r["onnx_row"]))
         for label, t in lines:
@@ -321,6 +391,7 @@ def report(res: dict[str, Any]) -> None:
                   f"({t['calls']} calls)")
         n = a["rows"]
         batch = [("servelib transform", r["batch_servelib_s"]),
+                 ("servelib transform, outputs=", r["batch_servelib_outputs_s"]),
                  ("onnxruntime run, 1 thread", r.get("batch_onnx_s")),
                  ("PySpark transform->noop, local[2]", r["batch_pyspark_s"])]
         for label, s in batch:
@@ -334,6 +405,8 @@ def report(res: dict[str, Any]) -> None:
                       f"{g['errors']} errors{'' if not g['first_error'] else ': ' + g['first_error']}")
         if "onnx_error" in r:
             print(f"  no onnxruntime figures: {r['onnx_error']}")
+        if "onnx_source" in r:
+            print(f"  ONNX graph: {r['onnx_source']} ({r['onnx_seconds']:.1f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -350,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-onnx", action="store_true",
                         help="skip onnxruntime (onnxmltools saves and reads back every tree "
                              "through Spark: minutes for 200 trees)")
+    parser.add_argument("--onnx-cache", type=Path, default=DEFAULT_CACHE,
+                        help="converted graphs kept here (default %(default)s)")
+    parser.add_argument("--no-onnx-cache", dest="onnx_cache", action="store_const", const=None,
+                        help="convert every time, keep nothing")
+    parser.add_argument("--onnx-file", action="append", default=[], metavar="CASE=PATH",
+                        help="use this converted graph for CASE (stored in the cache first)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if args.quick:
@@ -364,6 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     version = ".".join(pyspark.__version__.split(".")[:2])
     paths = {c: ROOT / "tests/parity/fixtures" / f"spark-{version}" / c / "model"
              for c in args.case}
+    if args.onnx_file:
+        if args.onnx_cache is None:
+            parser.error("--onnx-file needs the cache (drop --no-onnx-cache)")
+        seed_cache(args.onnx_cache, args.onnx_file, paths)
     stream = production.serving_rows(args.stream)
     dirty = [is_dirty(r, production.clean_row(i))
              for i, r in enumerate(stream, start=1_000_000)]
@@ -382,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
                 "onnxruntime": onnxruntime.__version__, "onnxmltools": onnxmltools.__version__,
                 "numpy": np.__version__},
         "machine_start": start, "machine_end": machine(),
-        "args": vars(args) | {"json": None}, "dirty_share": sum(dirty) / len(dirty),
+        "args": vars(args) | {"json": None, "onnx_cache": str(args.onnx_cache)}, "dirty_share": sum(dirty) / len(dirty),
         "cases": cases,
     }
     report(res)
