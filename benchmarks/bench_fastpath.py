@@ -83,6 +83,16 @@ DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) /
     "servelib-bench" / "onnx"
 
 
+def installed(package: str) -> str:
+    """Its version, or "not installed" (--no-onnx runs without the ONNX packages)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def spark_line() -> str:
     import pyspark
 
@@ -435,8 +445,6 @@ def main(argv: list[str] | None = None) -> int:
         args.stream, args.calls, args.seconds, args.rows = 1000, 2000, 3.0, 10_000
         args.batch_repeats, args.load_repeats, args.agree_rows = 1, 2, 300
 
-    import onnxmltools
-    import onnxruntime
     import pyspark
 
     start = machine()
@@ -462,10 +470,11 @@ def main(argv: list[str] | None = None) -> int:
              for c, p in paths.items()}
     res = {
         "env": {"servelib": servelib.__version__, "pyspark": pyspark.__version__,
-                "onnxruntime": onnxruntime.__version__, "onnxmltools": onnxmltools.__version__,
+                "onnxruntime": installed("onnxruntime"), "onnxmltools": installed("onnxmltools"),
                 "numpy": np.__version__},
         "machine_start": start, "machine_end": machine(),
-        "args": vars(args) | {"json": None, "onnx_cache": str(args.onnx_cache)}, "dirty_share": sum(dirty) / len(dirty),
+        "args": vars(args) | {"json": None, "onnx_cache": str(args.onnx_cache)},
+        "dirty_share": sum(dirty) / len(dirty),
         "cases": cases,
     }
     report(res)
