@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"all sections: {total:.0f} s (budget {BUDGET_S[args.quick]} s)"
               + (" OVER BUDGET" if total > BUDGET_S[args.quick] else ""))
     text = render.render(args.results, TEMPLATE.read_text(), args.out, args.plots)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"wrote {args.out}")
     return 0
