@@ -46,6 +46,9 @@ def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     spreads connections between them)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted connections inherit it: without it uvicorn's header and body writes meet Nagle's
+    # algorithm and the client's delayed ACK, ~40 ms per HTTP response (benchmarks/bench_service)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
