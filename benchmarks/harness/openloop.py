@@ -54,7 +54,11 @@ class HttpCaller:
         self.open: list[asyncio.StreamWriter] = []
 
     async def _one(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
-        reader, writer = conn
+        async with asyncio.timeout(10):  # the gRPC calls' deadline too
+            await self._exchange(*conn)
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                        ) -> None:
         writer.write(self.request)
         head = await reader.readuntil(b"\r\n\r\n")
         status = head.split(b" ", 2)[1]
