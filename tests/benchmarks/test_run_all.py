@@ -139,3 +139,28 @@ def test_unknown_placeholder_is_an_error(tmp_path):
     results = _results(tmp_path, [0.1, 0.1, 0.1])
     with pytest.raises(ValueError, match="unknown section 'nope'"):
         render.render(results, "<!-- bench:nope -->", tmp_path / "B.md", tmp_path / "p")
+
+
+def _section(tmp_path: Path, code: str, timeout: float = 20.0, **kw) -> sections.Section:
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    return sections.Section("x", str(script), (), (), (timeout, timeout), lambda d: "", **kw)
+
+
+def test_run_section_outcomes(tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from benchmarks.run_all import run_section
+
+    args = Namespace(results=tmp_path, quick=True, onnx_file=[])
+    ok = run_section(_section(tmp_path, "import sys, pathlib\n"
+                              "pathlib.Path(sys.argv[sys.argv.index('--json') + 1])"
+                              ".write_text('{}')\n"), args)
+    assert ok["status"] == "ok" and (tmp_path / "x.json").read_text() == "{}"
+    failed = run_section(_section(tmp_path, "print('boom'); raise SystemExit(3)"), args)
+    assert failed["status"] == "failed" and failed["reason"] == "exit status 3: boom"
+    slow = run_section(_section(tmp_path, "import time; time.sleep(30)", timeout=0.5), args)
+    assert slow["status"] == "timed out" and slow["elapsed_s"] < 10
+    monkeypatch.setitem(sections.REQUIREMENTS, "pyspark", (lambda: False, "no PySpark"))
+    skipped = run_section(_section(tmp_path, "raise SystemExit(1)", needs=("pyspark",)), args)
+    assert (skipped["status"], skipped["reason"]) == ("not run", "no PySpark")
