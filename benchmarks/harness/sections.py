@@ -71,7 +71,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("fastpath", "bench_fastpath.py",
             ("--load-repeats", "3", "--batch-repeats", "2", "--seconds", "8",
              "--agree-rows", "1000"),
-            ("--quick", "--case", *FASTPATH_QUICK_CASES), (1200, 300),
+            ("--quick", "--case", *FASTPATH_QUICK_CASES), (1800, 600),
             render_core.fastpath, needs=("pyspark",), optional={"onnx": ("--no-onnx",)}),
     Section("service", "bench_service.py", (), ("--quick",), (420, 150),
             render_service.service, needs=("nginx",)),
