@@ -37,7 +37,7 @@ BUDGET_S = {False: 25 * 60, True: 6 * 60}  # the whole run, full and --quick, on
 
 def run_section(section: sections.Section, args: argparse.Namespace) -> dict:
     entry: dict = {"date": datetime.datetime.now(datetime.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M UTC"), "loadavg_start": machine.loadavg()}
+        "%Y-%m-%d %H:%M UTC"), "loadavg_start": machine.loadavg(), "quick": args.quick}
     reason, extra, notes = sections.missing(section)
     if reason:
         return {**entry, "status": "not run", "reason": reason, "elapsed_s": 0.0}

@@ -45,10 +45,11 @@ def header(run: dict) -> str:
 
 
 def timing(run: dict) -> str:
-    rows = [[s, e["status"], num(e.get("elapsed_s"), 0),
+    rows = [[s, e["status"], "quick" if e.get("quick") else "full", num(e.get("elapsed_s"), 0),
              ", ".join(map(str, e["loadavg_start"])) if e.get("loadavg_start") else "-",
              e.get("date", "-")] for s, e in run["sections"].items()]
-    return table(["section", "status", "elapsed s", "load average at its start", "run at"], rows)
+    return table(["section", "status", "loops", "elapsed s", "load average at its start",
+                  "run at"], rows)
 
 
 def section(name: str, entry: dict | None, results: Path, plot_dir: Path, out_dir: Path,
