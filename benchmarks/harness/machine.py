@@ -28,7 +28,8 @@ def _run(cmd: list[str]) -> str:
     return text.splitlines()[0] if text else "not available"
 
 
-def _binary(name: str) -> str | None:
+def binary(name: str) -> str | None:
+    """Its path on PATH or in the sbin/bin folders Debian packages use (nginx: /usr/sbin)."""
     return shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}")
                                        if os.path.exists(p)), None)
 
@@ -51,7 +52,7 @@ def tool_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    java, redis, nginx = _binary("java"), _binary("redis-server"), _binary("nginx")
+    java, redis, nginx = binary("java"), binary("redis-server"), binary("nginx")
     versions["java"] = _run([java, "-version"]) if java else "not installed"
     versions["redis-server"] = (m.group(1) if redis and (m := re.search(
         r"v=(\S+)", _run([redis, "--version"]))) else "not installed")

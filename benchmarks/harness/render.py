@@ -16,7 +16,6 @@ from pathlib import Path
 
 from benchmarks.harness.markdown import num, table
 
-ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"<!-- bench:([a-z_]+) -->")
 BUSY = 1.0  # a 1-minute load average above this per core before the run: the figures are suspect
 

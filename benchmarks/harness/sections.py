@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.harness import render_core, render_service
-from benchmarks.harness.machine import CASSANDRA_HOME
+from benchmarks.harness.machine import CASSANDRA_HOME, binary
 
 BENCH = Path(__file__).resolve().parents[1]
 
@@ -43,13 +42,9 @@ def _module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def _binary(name: str) -> bool:
-    return bool(shutil.which(name) or os.path.exists(f"/usr/sbin/{name}"))
-
-
 # need -> (is it there?, the reason printed when it is not)
 REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
-    "pyspark": (lambda: _module("pyspark") and _binary("java"),
+    "pyspark": (lambda: _module("pyspark") and bool(binary("java")),
                 "no PySpark with Java 17 in this Python (pip install pyspark; apt-get install "
                 "openjdk-17-jre-headless)"),
     "onnx": (lambda: all(_module(m) for m in ("onnxruntime", "onnxmltools", "onnx")),
@@ -59,8 +54,8 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
                   or (CASSANDRA_HOME / "start.sh").is_file(),
                   f"no Cassandra: set SERVELIB_TEST_CASSANDRA=host:port or provide "
                   f"{CASSANDRA_HOME}/start.sh"),
-    "redis": (lambda: _binary("redis-server"), "no redis-server (apt-get install redis-server)"),
-    "nginx": (lambda: _binary("nginx"), "no nginx (apt-get install nginx)"),
+    "redis": (lambda: bool(binary("redis-server")), "no redis-server (apt-get install redis-server)"),
+    "nginx": (lambda: bool(binary("nginx")), "no nginx (apt-get install nginx)"),
     "pytest-benchmark": (lambda: _module("pytest_benchmark"),
                          "no pytest-benchmark (the [bench] extra)"),
 }
