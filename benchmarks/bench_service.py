@@ -12,7 +12,8 @@ time, so a stalled server cannot hide its queueing (no coordinated omission). Ro
   echo          a bare grpc.aio server returning the request bytes (the floor)
   HTTP echo     a bare Starlette app on uvicorn returning the request body (the HTTP floor)
   Predict       servelib.v1 Predict, the GBT pipeline fixture, one row per request
-  ModelInfer    OIP ModelInfer, the same row as tensors in raw_input_contents (as tritonclient sends)
+  ModelInfer    OIP ModelInfer, the same row as tensors in raw_input_contents (as tritonclient
+                sends them)
   HTTP predict  POST /v1/models/gbt:predict, the same row as JSON, same instance
   nginx         Predict through nginx (servelib lb-config) in front of the same instance
 

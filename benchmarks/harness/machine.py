@@ -85,8 +85,8 @@ def ram_gib() -> float:
 
 def git_commit() -> str:
     sha = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
+                            "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     return sha + (" (with uncommitted changes)" if dirty else "")
 
 

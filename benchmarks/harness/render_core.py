@@ -65,8 +65,8 @@ def fastpath(data: dict) -> str:
         "Batch, rows/s:\n\n" + table(
             ["pipeline", "servelib", "servelib `outputs=`", "onnxruntime (1 thread)",
              "PySpark local[2]"], batch),
-        "Load, ms (warm JVM):\n\n" + table(["pipeline", "servelib", "PySpark", "PySpark / servelib"],
-                                           load),
+        "Load, ms (warm JVM):\n\n" + table(
+            ["pipeline", "servelib", "PySpark", "PySpark / servelib"], load),
         "Agreement with PySpark's own output:\n\n" + table(["pipeline", "servelib", "onnxruntime"],
                                                            agree),
         targets(goals, "issue 8")])

@@ -54,7 +54,8 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
                   or (CASSANDRA_HOME / "start.sh").is_file(),
                   f"no Cassandra: set SERVELIB_TEST_CASSANDRA=host:port or provide "
                   f"{CASSANDRA_HOME}/start.sh"),
-    "redis": (lambda: bool(binary("redis-server")), "no redis-server (apt-get install redis-server)"),
+    "redis": (lambda: bool(binary("redis-server")),
+              "no redis-server (apt-get install redis-server)"),
     "nginx": (lambda: bool(binary("nginx")), "no nginx (apt-get install nginx)"),
     "pytest-benchmark": (lambda: _module("pytest_benchmark"),
                          "no pytest-benchmark (the [bench] extra)"),
