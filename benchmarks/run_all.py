@@ -71,6 +71,15 @@ def run_section(section: sections.Section, args: argparse.Namespace) -> dict:
     return {**entry, "status": "ok"}
 
 
+def kept_and_pending(old: dict, chosen: list[sections.Section]) -> dict:
+    """The sections' entries before the run, in SECTIONS order: the chosen ones as "not run"
+    until they have run (so a killed run says where it stopped), the others as they were."""
+    pending = {"status": "not run", "reason": "the run stopped before this section",
+               "elapsed_s": 0.0}
+    return {s.name: dict(pending) if s in chosen else old[s.name]
+            for s in sections.SECTIONS if s in chosen or s.name in old}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short loops: a smoke run")
@@ -93,13 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             else {}
         run = {"command": shlex.join(["python", "benchmarks/run_all.py",
                                       *(argv if argv is not None else sys.argv[1:])]),
-               "quick": args.quick, "header": machine.header_facts(), "sections": {}}
+               "quick": args.quick, "header": machine.header_facts(),
+               "sections": kept_and_pending(old, chosen)}
+        run_file.write_text(json.dumps(run, indent=1) + "\n")
         started = time.perf_counter()
-        for section in sections.SECTIONS:
-            if section not in chosen:
-                if section.name in old:
-                    run["sections"][section.name] = old[section.name]
-                continue
+        for section in (s for s in sections.SECTIONS if s in chosen):
             print(f"== {section.name}: {section.script}", flush=True)
             entry = run_section(section, args)
             run["sections"][section.name] = entry

@@ -164,3 +164,15 @@ def test_run_section_outcomes(tmp_path, monkeypatch):
     monkeypatch.setitem(sections.REQUIREMENTS, "pyspark", (lambda: False, "no PySpark"))
     skipped = run_section(_section(tmp_path, "raise SystemExit(1)", needs=("pyspark",)), args)
     assert (skipped["status"], skipped["reason"]) == ("not run", "no PySpark")
+
+
+def test_only_keeps_the_other_sections_in_order():
+    from benchmarks.run_all import kept_and_pending
+
+    old = {"rows": {"status": "ok"}, "fastpath": {"status": "failed"}, "micro": {"status": "ok"}}
+    merged = kept_and_pending(old, sections.by_name(["service", "micro"]))
+    assert list(merged) == ["fastpath", "service", "rows", "micro"]
+    assert merged["rows"] == {"status": "ok"} and merged["fastpath"] == {"status": "failed"}
+    assert merged["service"]["status"] == merged["micro"]["status"] == "not run"
+    assert list(kept_and_pending({}, list(sections.SECTIONS))) == \
+        [s.name for s in sections.SECTIONS]
