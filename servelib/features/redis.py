@@ -29,7 +29,13 @@ from servelib.features.spec import FeatureGroup
 
 
 def entity_key(table: str, key: Key) -> str:
-    return ":".join([table, *(quote(str(part), safe="") for part in key)])
+    return ":".join([table, *(_part(part) for part in key)])
+
+
+def _part(value: Any) -> str:
+    text = str(value)
+    # ASCII letters and digits are what quote() keeps as they are; test that in C first
+    return text if text.isascii() and text.isalnum() else quote(text, safe="")
 
 
 def _bulk(value: bytes) -> bytes:
@@ -51,7 +57,7 @@ class _Group:
 
     def key(self, key: Key) -> str:
         if len(key) == 1:
-            return self.prefix + quote(str(key[0]), safe="")
+            return self.prefix + _part(key[0])
         return entity_key(self.group.table, key)
 
     def decode(self, values: list[bytes | None]) -> Values | None:
@@ -68,6 +74,7 @@ class RedisStore(FeatureStore):
             raise ImportError("the Redis feature store needs redis-py: pip install 'servelib[redis]'") from exc
         self.name = name
         options: dict[str, Any] = {
+            "socket_timeout": None,  # per call instead (the guard): no task per socket read/write
             "socket_connect_timeout": conf.get("timeout_ms", 50) / 1000,
             "max_connections": conf.get("max_connections", 64),
         }
