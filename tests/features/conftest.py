@@ -4,7 +4,6 @@ unit tests of the lookup logic (the backends themselves are tested against real 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
