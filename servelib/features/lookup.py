@@ -8,6 +8,10 @@ fetched value when present and younger than the group's ``max_age_s``; else the 
 else, for a required feature, InvalidInput naming the feature, group and key; else null. When a
 store fails (down, slow, circuit open) the request fails with StoreUnavailable naming the store,
 or, with ``"on_store_error": "defaults"``, its groups' features take their defaults.
+
+Everything static is laid out once per (model, group) when the plan is bound (``GroupPlan``):
+stores return each entity's values by position, so a row without request overrides takes its
+group's features with one ``dict.update`` over the prepared column names.
 """
 
 from __future__ import annotations
