@@ -60,11 +60,12 @@ class Reader:
         floats, ints, others = [], [], []
         for pos, name in enumerate(names):
             array = table.data.column(name).combine_chunks()
-            if array.null_count == 0 and pa.types.is_floating(array.type):
+            kind = array.type
+            if array.null_count == 0 and pa.types.is_floating(kind):
                 floats.append((pos, array.to_numpy(zero_copy_only=False)))
-            elif array.null_count == 0 and pa.types.is_integer(array.type) and array.type != pa.uint64():
+            elif array.null_count == 0 and pa.types.is_integer(kind) and kind != pa.uint64():
                 ints.append((pos, array.to_numpy(zero_copy_only=False)))
-            else:
+            else:  # strings, booleans, nulls, vectors; uint64 would not fit the int64 block
                 others.append((pos, array.to_pylist()))
         self.floats = np.column_stack([a for _, a in floats]).astype(np.float64) if floats else None
         self.ints = np.column_stack([a for _, a in ints]).astype(np.int64) if ints else None
@@ -78,9 +79,7 @@ class Reader:
         i = self.index.get(key)
         if i is None:
             return None
-        flat = []
-        if self.floats is not None:
-            flat += self.floats[i].tolist()
+        flat = [] if self.floats is None else self.floats[i].tolist()
         if self.ints is not None:
             flat += self.ints[i].tolist()
         for values in self.others:
