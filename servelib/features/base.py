@@ -1,10 +1,11 @@
 """The one narrow interface every online feature store implements, and the value codec they
 share.
 
-A store reads many entities of one feature group at once and returns, per key, the stored values
-by feature name plus the write time (``TS``, ms since the epoch), or None when the entity is
-absent. ``get_groups`` reads several groups; a store that can do it in one round trip (Redis: one
-pipeline) overrides it, the default runs the groups' reads concurrently.
+A store reads many entities of several feature groups at once (``get_groups``; Redis: one
+pipelined round trip) and returns, per key, the stored values in the group's feature order
+followed by the write time (``TS``, ms since the epoch), or None when the entity is absent.
+Positional rows let the lookup plan map values onto input columns with tables built once, when
+the model loads, instead of a dict per entity.
 
 The write format (what ``servelib features push`` writes and the readers expect) keeps every
 value's type from the spec: Redis stores text (numbers as ``repr``, booleans as 1/0, vectors as
@@ -13,31 +14,29 @@ JSON), Cassandra and the embedded Parquet store native columns. Every store keep
 
 from __future__ import annotations
 
-import asyncio
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from servelib.features.spec import Feature, FeatureGroup
+from servelib.features.spec import FeatureGroup
 
 TS = "servelib_ts"  # write time of an entity's values, ms since the epoch
 Key = tuple[Any, ...]
-Row = Mapping[str, Any]
+Values = Sequence[Any]  # one entity: the group's features in spec order, then TS
+Lookups = Sequence[tuple[FeatureGroup, Sequence[Key]]]
 
 
 class FeatureStore(ABC):
     name: str = "store"
+    inline = False  # True: reads never wait on I/O, so a timeout cannot interrupt them
 
     @abstractmethod
-    async def get_many(self, group: FeatureGroup, keys: Sequence[Key]) -> list[Row | None]:
-        """Per key, {feature: value, TS: ms} or None when absent."""
+    async def get_groups(self, lookups: Lookups) -> list[list[Values | None]]:
+        """Per group, per key: the values (features in order, then TS) or None when absent."""
 
-    async def get_groups(self, lookups: Sequence[tuple[FeatureGroup, Sequence[Key]]]
-                         ) -> list[list[Row | None]]:
-        if len(lookups) == 1:
-            return [await self.get_many(*lookups[0])]
-        return list(await asyncio.gather(*(self.get_many(g, k) for g, k in lookups)))
+    async def get_many(self, group: FeatureGroup, keys: Sequence[Key]) -> list[Values | None]:
+        return (await self.get_groups([(group, keys)]))[0]
 
     async def close(self) -> None:
         return None
@@ -54,20 +53,24 @@ def encode_text(value: Any, kind: str) -> str:
     return str(value)
 
 
-def decode_text(raw: bytes | str | None, feature: Feature) -> Any:
-    """A stored text back to the feature's Python type (None stays None)."""
-    if raw is None:
-        return None
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    kind = feature.type
-    if kind == "string":
-        return text
-    if kind == "boolean":
-        return text in ("1", "true", "True")
-    if kind in ("long", "integer"):
-        return int(text)
-    if kind == "vector":
-        from servelib.vectors import DenseVector
+_TRUE = frozenset((b"1", b"true", b"True"))
 
-        return DenseVector(json.loads(text))
-    return float(text)
+
+def _vector(raw: bytes) -> Any:
+    from servelib.vectors import DenseVector
+
+    return DenseVector(json.loads(raw))
+
+
+def text_decoder(kind: str) -> Callable[[bytes], Any]:
+    """The exact conversion of a stored text (bytes) to the feature's Python type: float() and
+    int() parse bytes directly, so numbers need no intermediate str."""
+    if kind == "string":
+        return bytes.decode  # UTF-8
+    if kind == "boolean":
+        return _TRUE.__contains__
+    if kind in ("long", "integer"):
+        return int
+    if kind == "vector":
+        return _vector
+    return float

@@ -1,6 +1,7 @@
 """Timeouts and a circuit breaker around any feature store: composition, one implementation.
 
-Every call gets the store's ``timeout_ms``. Consecutive failures (a timeout, a connection error,
+Every call gets the store's ``timeout_ms`` (but an inline store's, the embedded one's, which never
+wait on I/O and so could not be interrupted). Consecutive failures (a timeout, a connection error,
 anything the driver raises) past ``failure_threshold`` open the breaker: calls then fail at once
 with StoreUnavailable naming the store, for ``reset_s`` seconds; after that one call is let
 through (half-open) and a success closes the breaker again. So a store that is down costs a
@@ -11,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from servelib.errors import ServelibError, StoreUnavailable
-from servelib.features.base import FeatureStore, Key, Row
-from servelib.features.spec import FeatureGroup
+from servelib.features.base import FeatureStore, Lookups, Values
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -63,23 +62,25 @@ class GuardedStore(FeatureStore):
                  metrics: Any = None) -> None:
         self.store = store
         self.name = store.name
+        self.inline = store.inline
         self.timeout_s = timeout_s
         self.breaker = breaker or Breaker()
         self.metrics = metrics
+        self._state()  # the gauge exists (at 0) from the start; it moves with the state
 
-    async def get_many(self, group: FeatureGroup, keys: Sequence[Key]) -> list[Row | None]:
-        return (await self.get_groups([(group, keys)]))[0]
-
-    async def get_groups(self, lookups: Sequence[tuple[FeatureGroup, Sequence[Key]]]
-                         ) -> list[list[Row | None]]:
-        if not self.breaker.allow():
+    async def get_groups(self, lookups: Lookups) -> list[list[Values | None]]:
+        breaker = self.breaker
+        if breaker.opened_at is not None and not breaker.allow():
             self._count("rejected")
             raise StoreUnavailable(f"feature store {self.name!r} is unavailable (circuit open after "
-                                   f"{self.breaker.failures} failures; retrying every "
-                                   f"{self.breaker.reset_s:g} s)")
+                                   f"{breaker.failures} failures; retrying every "
+                                   f"{breaker.reset_s:g} s)")
         try:
-            async with asyncio.timeout(self.timeout_s):  # no extra task, unlike wait_for
+            if self.inline:  # never waits, so a timeout could not interrupt it
                 result = await self.store.get_groups(lookups)
+            else:
+                async with asyncio.timeout(self.timeout_s):  # no extra task, unlike wait_for
+                    result = await self.store.get_groups(lookups)
         except (TimeoutError, asyncio.TimeoutError) as exc:
             self._fail("timeout")
             raise StoreUnavailable(f"feature store {self.name!r} did not answer within "
@@ -91,8 +92,9 @@ class GuardedStore(FeatureStore):
             self._fail("error")
             raise StoreUnavailable(f"feature store {self.name!r} failed: "
                                    f"{type(exc).__name__}: {str(exc)[:200]}") from exc
-        self.breaker.success()
-        self._state()
+        if breaker.failures or breaker.opened_at is not None:  # healthy calls touch nothing
+            breaker.success()
+            self._state()
         return result
 
     def _fail(self, kind: str) -> None:

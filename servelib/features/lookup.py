@@ -8,6 +8,10 @@ fetched value when present and younger than the group's ``max_age_s``; else the 
 else, for a required feature, InvalidInput naming the feature, group and key; else null. When a
 store fails (down, slow, circuit open) the request fails with StoreUnavailable naming the store,
 or, with ``"on_store_error": "defaults"``, its groups' features take their defaults.
+
+Everything static is laid out once per (model, group) when the plan is bound (``GroupPlan``):
+stores return each entity's values by position, so a row without request overrides takes its
+group's features with one ``dict.update`` over the prepared column names.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from servelib.errors import InvalidInput, StoreUnavailable
-from servelib.features.base import TS, FeatureStore, Key, Row
+from servelib.features.base import FeatureStore, Key, Values
 from servelib.features.guard import GuardedStore
 from servelib.features.spec import FeatureGroup, FeatureSpec, check_against_pipeline, parse_features
 
@@ -64,6 +68,71 @@ class Stores:
         self._open.clear()
 
 
+class GroupPlan:
+    """One group's lookup, laid out when the model loads: how to build an entity's key, which
+    input column each fetched value (by position) fills, the defaults, the required features
+    and the group's metric series, so a request does no per-feature lookups of the spec."""
+
+    def __init__(self, group: FeatureGroup, model: str, metrics: Any) -> None:
+        self.group = group
+        self.model = model
+        self.single = group.key[0] if len(group.key) == 1 else None
+        self.columns = tuple(f.column for f in group.features)
+        self.column_set = frozenset(self.columns)
+        self.targets = tuple((i, f) for i, f in enumerate(group.features))
+        self.absent = {f.column: f.default for f in group.features}  # the row without a value
+        self.required = next((f for f in group.features if f.required), None)
+        # values with a None among them need the per-feature path (defaults, required)
+        self.fill = any(f.default is not None or f.required for f in group.features)
+        self.max_age_ms = None if group.max_age_s is None else group.max_age_s * 1000
+        self.ts = len(group.features)
+        counters = [metrics.feature_lookups.labels(model, group.name, kind)
+                    if metrics is not None else None for kind in ("lookup", "miss", "stale")]
+        self.lookups, self.misses, self.stale = counters
+
+    def key(self, row: Mapping[str, Any], given: str | None, i: int) -> Key | None:
+        """The entity key of one request row; None when the row carries every feature."""
+        if self.single is not None:
+            value = row.get(self.single)
+            if value is not None:
+                return (value,)
+            if given is not None and self.single not in row:
+                return (given,)
+            missing = [self.single]
+        else:
+            parts = tuple(row.get(k) for k in self.group.key)
+            missing = [k for k, v in zip(self.group.key, parts) if v is None]
+            if not missing:
+                return parts
+        if self.column_set <= row.keys():
+            return None  # the request carries every feature: no lookup needed
+        raise InvalidInput(f"feature group {self.group.name!r} needs the entity key field(s) "
+                           f"{missing} (model {self.model!r}, instance {i})", column=missing[0])
+
+    def merge(self, merged: dict[str, Any], row: Mapping[str, Any], values: Values | None,
+              key: Key) -> None:
+        """Fill ``merged`` (a copy of ``row``) with this group's features."""
+        if row.keys().isdisjoint(self.column_set):  # no request override: whole-row paths
+            if values is None:
+                if self.required is None:
+                    merged.update(self.absent)
+                    return
+            elif not self.fill or None not in values:
+                merged.update(zip(self.columns, values))
+                return
+        for i, f in self.targets:
+            if f.column in row:
+                continue  # the request's value wins, even a null
+            value = None if values is None else values[i]
+            if value is None:
+                value = f.default
+                if value is None and f.required:
+                    raise InvalidInput(f"required feature {f.name!r} of group {self.group.name!r} "
+                                       f"is missing for key {key!r} (model {self.model!r})",
+                                       column=f.column)
+            merged[f.column] = value
+
+
 @dataclass
 class FeaturePlan:
     spec: FeatureSpec
@@ -71,57 +140,53 @@ class FeaturePlan:
     model: str
     metrics: Any = None
 
+    def __post_init__(self) -> None:
+        self.groups = tuple(GroupPlan(g, self.model, self.metrics) for g in self.spec.groups)
+        self.by_store: dict[str, list[int]] = {}
+        for g, group in enumerate(self.spec.groups):
+            self.by_store.setdefault(group.store, []).append(g)
+        self.aging = any(g.max_age_ms is not None for g in self.groups)
+
     async def enrich(self, instances: Sequence[Mapping[str, Any]],
                      keys: Sequence[str | None] | None = None) -> list[dict[str, Any]]:
-        entity = [[self._key(g, row, keys[i] if keys else None, i) for i, row in enumerate(instances)]
-                  for g in self.spec.groups]
-        unique = [list(dict.fromkeys(k for k in ks if k is not None)) for ks in entity]
+        given = keys or [None] * len(instances)
+        entity = [[g.key(row, given[i], i) for i, row in enumerate(instances)] for g in self.groups]
+        if len(instances) == 1:
+            unique = [[] if ks[0] is None else ks for ks in entity]
+        else:
+            unique = [[k for k in dict.fromkeys(ks) if k is not None] for ks in entity]
         fetched = await self._fetch(unique)
-        now_ms = time.time() * 1000
+        now_ms = time.time() * 1000 if self.aging else 0.0
         out = []
         for i, row in enumerate(instances):
             merged = dict(row)
-            for g, group in enumerate(self.spec.groups):
-                values = fetched[g].get(entity[g][i]) if fetched[g] is not None else None
-                if values is not None and group.max_age_s is not None and (
-                        values.get(TS) is None or now_ms - values[TS] > group.max_age_s * 1000):
-                    self._count("stale", group)
-                    values = None
-                if values is None and fetched[g] is not None:
-                    self._count("miss", group)
-                for f in group.features:
-                    if f.column in row:
-                        continue
-                    value = None if values is None else values.get(f.name)
-                    if value is None:
-                        value = f.default
-                    if value is None and f.required:
-                        raise InvalidInput(f"required feature {f.name!r} of group {group.name!r} is "
-                                           f"missing for key {entity[g][i]!r} (model {self.model!r})",
-                                           column=f.column)
-                    merged[f.column] = value
+            for g, plan in enumerate(self.groups):
+                key = entity[g][i]
+                if key is None:
+                    continue  # the row carries every feature of the group
+                found = fetched[g]
+                values = None if found is None else found.get(key)
+                if values is not None and plan.max_age_ms is not None:
+                    ts = values[plan.ts]
+                    if ts is None or now_ms - ts > plan.max_age_ms:
+                        if plan.stale is not None:
+                            plan.stale.inc()
+                        values = None
+                if values is None and found is not None and plan.misses is not None:
+                    plan.misses.inc()
+                plan.merge(merged, row, values, key)
             out.append(merged)
         return out
 
-    def _key(self, group: FeatureGroup, row: Mapping[str, Any], given: str | None, i: int) -> Key:
-        if len(group.key) == 1 and group.key[0] not in row and given is not None:
-            return (given,)
-        missing = [k for k in group.key if row.get(k) is None]
-        if missing:
-            if all(f.column in row for f in group.features):
-                return None  # the request carries every feature: no lookup needed
-            raise InvalidInput(f"feature group {group.name!r} needs the entity key field(s) "
-                               f"{missing} (model {self.model!r}, instance {i})", column=missing[0])
-        return tuple(row[k] for k in group.key)
-
-    async def _fetch(self, unique: list[list[Key]]) -> list[dict[Key, Row | None] | None]:
-        by_store: dict[str, list[int]] = {}
-        for g, group in enumerate(self.spec.groups):
-            if unique[g]:
-                by_store.setdefault(group.store, []).append(g)
-        results: list[dict[Key, Row | None] | None] = [{} for _ in self.spec.groups]
+    async def _fetch(self, unique: list[list[Key]]) -> list[dict[Key, Values | None] | None]:
+        """Per group, key -> values; None for the groups of a store that failed when the spec
+        serves defaults then."""
+        results: list[dict[Key, Values | None] | None] = [{} for _ in self.groups]
 
         async def read(store_name: str, groups: list[int]) -> None:
+            groups = [g for g in groups if unique[g]]
+            if not groups:
+                return
             lookups = [(self.spec.groups[g], unique[g]) for g in groups]
             try:
                 rows = await self.stores[store_name].get_groups(lookups)
@@ -133,17 +198,14 @@ class FeaturePlan:
                 return
             for g, group_rows in zip(groups, rows):
                 results[g] = dict(zip(unique[g], group_rows))
-                self._count("lookup", self.spec.groups[g], len(group_rows))
+                if self.groups[g].lookups is not None:
+                    self.groups[g].lookups.inc(len(group_rows))
 
-        if len(by_store) == 1:  # one store (the usual case): no tasks to schedule
-            await read(*next(iter(by_store.items())))
+        if len(self.by_store) == 1:  # one store (the usual case): no tasks to schedule
+            await read(*next(iter(self.by_store.items())))
         else:
-            await asyncio.gather(*(read(s, gs) for s, gs in by_store.items()))
+            await asyncio.gather(*(read(s, gs) for s, gs in self.by_store.items()))
         return results
-
-    def _count(self, kind: str, group: FeatureGroup, n: int = 1) -> None:
-        if self.metrics is not None:
-            self.metrics.feature_lookups.labels(self.model, group.name, kind).inc(n)
 
 
 def build_plan(section: Any, pipeline: Any, spec_path: str, stores: Stores, model: str = "",

@@ -4,13 +4,12 @@ unit tests of the lookup logic (the backends themselves are tested against real 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from servelib.features.base import FeatureStore
+from servelib.features.base import TS, FeatureStore
 from servelib.features.spec import parse_features
 from servelib.vectors import DenseVector
 
@@ -60,7 +59,8 @@ def riders_parquet(tmp_path):
 
 
 class FakeStore(FeatureStore):
-    """Rows from a dict; counts calls; can fail or stall."""
+    """Rows from a dict of {feature: value, TS: ms} by (group, *key); counts calls; can fail or
+    stall."""
 
     def __init__(self, rows: dict, name: str = "fake") -> None:
         self.rows = rows
@@ -69,16 +69,19 @@ class FakeStore(FeatureStore):
         self.fail: Exception | None = None
         self.delay = 0.0
 
-    async def get_many(self, group, keys: Sequence):
-        return (await self.get_groups([(group, keys)]))[0]
-
     async def get_groups(self, lookups):
         self.calls.append([(g.name, list(k)) for g, k in lookups])
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail:
             raise self.fail
-        return [[self.rows.get((g.name,) + tuple(k)) for k in keys] for g, keys in lookups]
+        return [[_values(g, self.rows.get((g.name,) + tuple(k))) for k in keys]
+                for g, keys in lookups]
+
+
+def _values(group, row: dict | None):
+    """A stored row as a store returns it: the features in the group's order, then TS."""
+    return None if row is None else [*(row.get(f.name) for f in group.features), row.get(TS)]
 
 
 def parsed(section: dict):

@@ -71,25 +71,18 @@ def test_redis_one_round_trip_kill_and_recover(tmp_path, riders_parquet):
 async def _redis_flow(plan, proc, port, riders_parquet):
     """One event loop for the whole flow, as in a server (the asyncio client is bound to it)."""
     await check_values(plan)
-    client = plan.stores["s"].store.client
-    executes = []
-    real = client.pipeline
+    store = plan.stores["s"].store
+    sends = []
+    real = store._exchange_once
 
-    def counting_pipeline(*a, **kw):
-        pipe = real(*a, **kw)
-        original = pipe.execute
+    async def counting(command, n):
+        sends.append(n)
+        return await real(command, n)
 
-        async def execute(*ea, **ekw):
-            executes.append(len(pipe.command_stack))
-            return await original(*ea, **ekw)
-
-        pipe.execute = execute
-        return pipe
-
-    client.pipeline = counting_pipeline
+    store._exchange_once = counting
     await plan.enrich([{"rider_id": RIDER_IDS[i % 4]} for i in range(32)])
-    assert executes == [4]  # 32 rows, 4 distinct riders: one pipelined round trip
-    client.pipeline = real
+    assert sends == [4]  # 32 rows, 4 distinct riders: one send of 4 HMGETs, one round trip
+    store._exchange_once = real
     # killed under a bounded load: fast clean errors; then recovery once it is back
     proc.kill()
     proc.wait(5)
@@ -129,7 +122,7 @@ def test_cassandra_push_lookup_kill_and_recover(cassandra, tmp_path, riders_parq
     plan = plan_for(conf, tmp_path)
     asyncio.run(check_values(plan))
     cstore = plan.stores["s"].store
-    assert list(cstore._prepared) == ["rider"]  # prepared once, reused
+    assert [g.name for g, _, _ in cstore._prepared.values()] == ["rider"]  # prepared once, reused
     rows = asyncio.run(plan.enrich([{"rider_id": r} for r in RIDER_IDS * 8]))
     assert len(rows) == 32
     if stop is None:
