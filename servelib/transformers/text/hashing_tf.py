@@ -10,8 +10,8 @@ size numFeatures. A null array makes the UDF fail. Models saved by Spark 2.x use
 Terms must be strings: Spark hashes ints, longs, floats and doubles by their binary form, which
 a row dict cannot tell apart (1 could be an int or a long), so other element types raise.
 
-The batch column is dense rows x numFeatures (servelib's vector column form), so a large
-numFeatures (Spark's default is 2^18) costs that much memory per row scored.
+The batch column is a :class:`~servelib.sparse_column.CsrColumn`: its entries alone, whatever
+numFeatures is (Spark's default is 2^18).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from servelib.transformers.base import Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.text.common import BadValue, RowwiseStage, sparse_row, string_list
 from servelib.transformers.text.murmur3 import TermIndex
-from servelib.vectors import RowVector, VectorColumn
+from servelib.sparse_column import CsrColumn, offsets_of
+from servelib.vectors import RowVector
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class HashingTF(RowwiseStage):
         return counts
 
     def score_columns(self, batch: Batch) -> Scored:
-        """Every row's terms hashed in one pass and counted into the matrix with NumPy."""
+        """Every row's terms hashed in one pass and counted per (row, slot) with NumPy."""
         index = TermIndex(self.num_features)
         lists = []
         for i, value in enumerate(batch.objects(self.input_col, self.name)):
@@ -61,13 +62,13 @@ class HashingTF(RowwiseStage):
         flat = list(chain.from_iterable(lists))
         slots = np.fromiter(map(index, flat), dtype=np.int64, count=len(flat))
         n, size = len(lists), self.num_features
-        flat_slots = np.repeat(np.arange(n) * size, [len(terms) for terms in lists]) + slots
-        if self.binary:
-            dense = np.zeros(n * size, dtype=np.float64)
-            dense[flat_slots] = 1.0
-        else:  # counts are small integers: exact in float64
-            dense = np.bincount(flat_slots, minlength=n * size).astype(np.float64)
-        return Scored({self.output_col: VectorColumn.of_sparse(dense.reshape(n, size))})
+        rows = np.repeat(np.arange(n), np.fromiter(map(len, lists), dtype=np.int64, count=n))
+        # one key per (row, slot), ascending: the CSR entries in order, counted by np.unique
+        keys, counts = np.unique(rows * size + slots, return_counts=True)
+        values = np.ones(keys.size) if self.binary else counts.astype(np.float64)
+        col = CsrColumn(offsets_of(np.bincount(keys // size, minlength=n)),
+                        (keys % size).astype(np.int32), values, size)
+        return Scored({self.output_col: col})
 
     def to_row(self, output: dict[int, float]) -> RowVector:
         return sparse_row(output, self.num_features)
