@@ -22,6 +22,7 @@ from itertools import chain
 from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow.compute as pc
 
 from servelib.transformers.base import Scored, invalid
 from servelib.transformers.batch import Batch
@@ -53,6 +54,12 @@ class HashingTF(RowwiseStage):
     def score_columns(self, batch: Batch) -> Scored:
         """Every row's terms hashed in one pass and counted per (row, slot) with NumPy."""
         index = TermIndex(self.num_features)
+        tokens = batch.tokens(self.input_col)
+        if tokens is not None:  # each distinct term hashed once
+            terms = pc.dictionary_encode(tokens.flat())
+            unique = np.fromiter(map(index, terms.dictionary.to_pylist()), dtype=np.int64)
+            slots = unique[terms.indices.to_numpy()] if len(unique) else np.zeros(0, np.int64)
+            return self._counted(slots, tokens.counts())
         lists = []
         for i, value in enumerate(batch.objects(self.input_col, self.name)):
             try:
@@ -61,11 +68,22 @@ class HashingTF(RowwiseStage):
                 raise invalid(str(exc), self, self.input_col, batch, i) from None
         flat = list(chain.from_iterable(lists))
         slots = np.fromiter(map(index, flat), dtype=np.int64, count=len(flat))
-        n, size = len(lists), self.num_features
-        rows = np.repeat(np.arange(n), np.fromiter(map(len, lists), dtype=np.int64, count=n))
-        # one key per (row, slot), ascending: the CSR entries in order, counted by np.unique
-        keys, counts = np.unique(rows * size + slots, return_counts=True)
-        values = np.ones(keys.size) if self.binary else counts.astype(np.float64)
+        n = len(lists)
+        return self._counted(slots, np.fromiter(map(len, lists), dtype=np.int64, count=n))
+
+    def _counted(self, slots: np.ndarray, counts: np.ndarray) -> Scored:
+        """The CSR column of rows holding ``counts[i]`` consecutive terms' ``slots``."""
+        n, size = counts.shape[0], self.num_features
+        rows = np.repeat(np.arange(n), counts)
+        # one key per (row, slot), ascending: the CSR entries in order. Keys come grouped by
+        # row, so the stable sort (timsort: merges of ordered runs) is ~5x np.unique's sort.
+        keys = np.sort(rows * size + slots, kind="stable")
+        first = np.ones(keys.size, dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        repeats = np.diff(starts, append=keys.size)
+        keys = keys[starts]
+        values = np.ones(keys.size) if self.binary else repeats.astype(np.float64)
         col = CsrColumn(offsets_of(np.bincount(keys // size, minlength=n)),
                         (keys % size).astype(np.int32), values, size)
         return Scored({self.output_col: col})

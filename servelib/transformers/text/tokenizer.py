@@ -15,6 +15,10 @@ https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spar
 * Lowercasing is Java's ``toLowerCase()`` in the JVM's default locale (not Turkish or
   Lithuanian on a Spark cluster); Python's ``str.lower`` applies the same Unicode full
   case mapping (``İ`` -> ``i̇``, final sigma).
+
+RegexTokenizer's batch path splits the ASCII rows of an Arrow string column on bytes
+(:mod:`~servelib.transformers.text.ascii_split`) into a
+:class:`~servelib.transformers.text.token_column.TokenColumn`, when the pattern allows.
 """
 
 from __future__ import annotations
@@ -24,8 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from servelib.transformers.base import Scored, invalid
+from servelib.transformers.batch import Batch
 from servelib.transformers.text import java_regex
+from servelib.transformers.text.ascii_split import separator_table, split_ascii
 from servelib.transformers.text.common import BadValue, RowwiseStage, string, utf16_len
+from servelib.transformers.text.token_column import splice
 
 _JAVA_WHITESPACE = re.compile("[ \t\n\x0b\f\r]")
 
@@ -50,9 +62,38 @@ class RegexTokenizer(RowwiseStage):
     min_token_length: int = 1
     to_lowercase: bool = True
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # the batch path's separator bytes (ascii_split), when it can split on bytes
+    _separators: np.ndarray | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_regex", java_regex.translate(self.pattern))
+        on_bytes = self.gaps and self.min_token_length >= 1
+        object.__setattr__(self, "_separators",
+                           separator_table(self.pattern) if on_bytes else None)
+
+    def score_columns(self, batch: Batch) -> Scored:
+        """ASCII rows of an Arrow string column split on bytes (``_separators``: the pattern is
+        one character class and the empty pieces Java's split keeps or drops are all shorter
+        than minTokenLength); other rows, and other inputs, by the per-row function."""
+        strings = None if self._separators is None else batch.source_strings(self.input_col)
+        if strings is None or strings.null_count:  # nulls: the per-row path names the row
+            return super().score_columns(batch)
+        strings = strings.combine_chunks().cast(pa.string())
+        col = split_ascii(strings, self._separators, self.to_lowercase, self.min_token_length)
+        other = np.flatnonzero(~pc.string_is_ascii(strings).to_numpy(zero_copy_only=False))
+        if other.size:
+            col = splice(col, other, self._per_row_lists(strings.take(pa.array(other)), other,
+                                                         batch))
+        return Scored({self.output_col: col})
+
+    def _per_row_lists(self, strings: pa.Array, rows: np.ndarray, batch: Batch) -> list:
+        func, out = self.per_row(), []
+        for i, value in zip(rows.tolist(), strings.to_pylist()):
+            try:
+                out.append(func(value))
+            except BadValue as exc:
+                raise invalid(str(exc), self, self.input_col, batch, i) from None
+        return out
 
     def per_row(self) -> Callable[[Any], list[str]]:
         rx, lower, gaps, min_len = self._regex, self.to_lowercase, self.gaps, self.min_token_length

@@ -1,0 +1,119 @@
+"""RegexTokenizer's split of ASCII text by a one-character-class pattern, on bytes with NumPy.
+
+Most tokenizer patterns are one character class, repeated or not: ``\\s+`` (the default),
+``\\W+``, ``\\s``, ``[^a-z0-9]+``, ``,``. Splitting by such a pattern and dropping empty pieces
+(minTokenLength >= 1 drops them all, whatever Java's ``Pattern.split`` keeps) leaves the maximal
+runs of characters outside the class, whether or not the class is repeated. On ASCII text that
+is a byte table lookup and run boundaries over the whole column's bytes at once, with no regex
+engine. Java's class sets (ASCII: ``\\s`` = ``[ \\t\\n\\x0B\\f\\r]``, ``\\w`` = ``[a-zA-Z0-9_]``,
+``\\d`` = ``[0-9]``) are from
+https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/util/regex/Pattern.html;
+any other pattern (and every non-ASCII row) takes :mod:`~servelib.transformers.text.java_regex`.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pyarrow as pa
+
+from servelib.transformers.text.token_column import TokenColumn
+
+_SETS = {"d": string.digits, "s": " \t\n\x0b\f\r", "w": string.ascii_letters + string.digits + "_"}
+_CONTROL = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+_META = set("\\^$.|?*+()[]{}")  # Java's metacharacters outside a class
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[ord("A") : ord("Z") + 1] += 32  # Java's toLowerCase on ASCII
+
+
+def separator_table(pattern: str) -> np.ndarray | None:
+    """Which of the 128 ASCII characters the pattern's one class matches (bool[256], bytes past
+    ASCII set: their rows take the per-row path), or None when the pattern is not one class
+    optionally followed by ``+``."""
+    body = pattern[:-1] if pattern.endswith("+") and not pattern.endswith("\\+") else pattern
+    if body.startswith("[") and body.endswith("]") and len(body) > 2:
+        chars = _bracket(body[1:-1])
+    elif body.startswith("\\") and len(body) == 2:
+        chars = _escape(body[1])
+    else:
+        chars = body if len(body) == 1 and body.isascii() and body not in _META else None
+    if chars is None:
+        return None
+    table = np.ones(256, dtype=bool)
+    table[:128] = False
+    table[[ord(c) for c in chars]] = True
+    return table
+
+
+def _escape(esc: str) -> str | None:
+    if esc.lower() in _SETS:
+        members = _SETS[esc.lower()]
+        return "".join(map(chr, range(128))).translate({ord(c): None for c in members}) if (
+            esc.isupper()) else members
+    if esc in _CONTROL:
+        return _CONTROL[esc]
+    return esc if esc.isascii() and not esc.isalnum() and esc.isprintable() else None
+
+
+def _bracket(body: str) -> str | None:
+    """A class's inside: literals, ranges of letters or digits, ``\\d \\s \\w``, escaped
+    punctuation; optionally negated (no nesting, ``&&``, or negated escapes inside)."""
+    negate = body.startswith("^")
+    body = body[1:] if negate else body
+    chars, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body) and not body[i + 1].isupper():
+            piece = _escape(body[i + 1])
+            i += 2
+        elif i + 2 < len(body) and body[i + 1] == "-" and ch.isalnum() and body[i + 2].isalnum():
+            lo, hi = ord(ch), ord(body[i + 2])
+            piece = "".join(map(chr, range(lo, hi + 1))) if ch.isascii() and lo <= hi else None
+            i += 3
+        else:
+            piece = ch if ch.isascii() and ch.isprintable() and ch not in "[]\\^-&" else None
+            i += 1
+        if piece is None:
+            return None
+        chars.append(piece)
+    if not chars:
+        return None
+    members = set("".join(chars))
+    return "".join(chr(c) for c in range(128) if (chr(c) in members) != negate)
+
+
+def split_ascii(strings: pa.StringArray, separators: np.ndarray, lower: bool,
+                min_len: int) -> TokenColumn:
+    """Every row's maximal runs of non-separator bytes (lowercased first if ``lower``) of at
+    least ``min_len`` (>= 1) bytes. Right for ASCII rows only (bytes are then characters and
+    UTF-16 units); the caller replaces the others."""
+    n = len(strings)
+    _, offset_buf, data_buf = strings.buffers()
+    offsets = np.frombuffer(offset_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(data_buf or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets -= offsets[0]
+    if lower:
+        data = _LOWER[data]
+    word = ~separators[data]
+    # a token starts at a word byte after a separator or at its row's start
+    start = word.copy()
+    start[1:] &= ~word[:-1]
+    row_starts = offsets[:-1][np.diff(offsets) > 0]
+    start[row_starts] = word[row_starts]
+    firsts = np.flatnonzero(start)
+    kept = np.cumsum(word, dtype=np.int64)  # word bytes up to and including each position
+    token_offsets = np.empty(firsts.size + 1, dtype=np.int32)
+    token_offsets[:-1] = kept[firsts] - 1
+    token_offsets[-1] = kept[-1] if data.size else 0
+    flat = pa.StringArray.from_buffers(firsts.size, pa.py_buffer(token_offsets),
+                                       pa.py_buffer(data[word]))
+    started = np.zeros(data.size + 1, dtype=np.int64)  # tokens started before each byte
+    np.cumsum(start, out=started[1:])
+    counts = started[offsets[1:]] - started[offsets[:-1]]
+    if min_len > 1:
+        keep = np.diff(token_offsets) >= min_len
+        rows = np.repeat(np.arange(n), counts)
+        flat, counts = flat.filter(pa.array(keep)), np.bincount(rows[keep], minlength=n)
+    return TokenColumn.of_flat(counts, flat)

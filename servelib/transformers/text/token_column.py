@@ -1,0 +1,77 @@
+"""An array<string> column held as Arrow (RegexTokenizer's and StopWordsRemover's batch output).
+
+The canonical form of such a column is an object array of Python lists (see
+:mod:`servelib.transformers.batch`); a batch of reviews is ~12 tokens a row, and building,
+filtering and hashing those Python strings one by one is most of the text pipeline's batch time.
+A :class:`TokenColumn` keeps them as one Arrow ``list<string>`` array that the text stages
+process with Arrow compute kernels; ``Batch.column`` hands every other reader the canonical
+lists (built once, on first use), and the Arrow output is the array itself.
+No row is null and no token is null (the stages that make one raise on null input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+TOKENS_TYPE = pa.list_(pa.string())
+
+
+class TokenColumn:
+    __slots__ = ("array", "_objects")
+
+    def __init__(self, array: pa.ListArray) -> None:
+        self.array = array
+        self._objects: np.ndarray | None = None
+
+    @classmethod
+    def of_flat(cls, counts: np.ndarray, flat: pa.Array) -> TokenColumn:
+        """Rows of ``counts[i]`` consecutive tokens of ``flat``."""
+        offsets = np.zeros(counts.shape[0] + 1, dtype=np.int32)
+        np.cumsum(counts, out=offsets[1:])
+        return cls(pa.ListArray.from_arrays(pa.array(offsets), flat))
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def counts(self) -> np.ndarray:
+        """Tokens per row."""
+        return np.diff(self.offsets())
+
+    def offsets(self) -> np.ndarray:
+        return self.array.offsets.to_numpy()
+
+    def flat(self) -> pa.Array:
+        """Every row's tokens, in row order (``offsets()`` index it from 0)."""
+        return self.array.flatten()
+
+    def objects(self) -> np.ndarray:
+        """The canonical column: an object array of lists of str."""
+        if self._objects is None:
+            out = np.empty(len(self.array), dtype=object)
+            out[:] = self.array.to_pylist()
+            self._objects = out
+        return self._objects
+
+    def take(self, index: np.ndarray) -> TokenColumn:
+        return TokenColumn(self.array.take(pa.array(index, pa.int64())))
+
+    def row(self, i: int) -> list[str]:
+        return self.objects()[i]
+
+    def to_arrow(self) -> pa.Array:
+        return self.array.cast(TOKENS_TYPE)
+
+
+def splice(base: TokenColumn, rows: np.ndarray, lists: list[list[str]]) -> TokenColumn:
+    """``base`` with row ``rows[k]`` replaced by ``lists[k]``."""
+    counts = base.counts()
+    starts = base.offsets()[:-1].astype(np.int64)
+    flat = base.flat()
+    new_counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    counts[rows] = new_counts
+    starts[rows] = len(flat) + np.cumsum(new_counts) - new_counts  # after base's tokens
+    source = pa.concat_arrays([flat, pa.array([t for ts in lists for t in ts], pa.string())])
+    ends = np.cumsum(counts)
+    pos = np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]) if counts.size else 0)
+    return TokenColumn.of_flat(counts, source.take(pa.array(pos)))
