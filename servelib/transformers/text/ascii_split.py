@@ -14,6 +14,7 @@ any other pattern (and every non-ASCII row) takes :mod:`~servelib.transformers.t
 from __future__ import annotations
 
 import string
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -23,13 +24,11 @@ from servelib.transformers.text.token_column import TokenColumn
 _SETS = {"d": string.digits, "s": " \t\n\x0b\f\r", "w": string.ascii_letters + string.digits + "_"}
 _CONTROL = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _META = set("\\^$.|?*+()[]{}")  # Java's metacharacters outside a class
-_LOWER = np.arange(256, dtype=np.uint8)
-_LOWER[ord("A") : ord("Z") + 1] += 32  # Java's toLowerCase on ASCII
 
 
-def separator_table(pattern: str) -> np.ndarray | None:
-    """Which of the 128 ASCII characters the pattern's one class matches (bool[256], bytes past
-    ASCII set: their rows take the per-row path), or None when the pattern is not one class
+def separator_table(pattern: str) -> bytes | None:
+    """The bytes the pattern's one class matches (ASCII characters; every byte past ASCII is
+    listed too: their rows take the per-row path), or None when the pattern is not one class
     optionally followed by ``+``."""
     body = pattern[:-1] if pattern.endswith("+") and not pattern.endswith("\\+") else pattern
     if body.startswith("[") and body.endswith("]") and len(body) > 2:
@@ -40,10 +39,7 @@ def separator_table(pattern: str) -> np.ndarray | None:
         chars = body if len(body) == 1 and body.isascii() and body not in _META else None
     if chars is None:
         return None
-    table = np.ones(256, dtype=bool)
-    table[:128] = False
-    table[[ord(c) for c in chars]] = True
-    return table
+    return bytes(sorted({ord(c) for c in chars} | set(range(128, 256))))
 
 
 def _escape(esc: str) -> str | None:
@@ -83,37 +79,42 @@ def _bracket(body: str) -> str | None:
     return "".join(chr(c) for c in range(128) if (chr(c) in members) != negate)
 
 
-def split_ascii(strings: pa.StringArray, separators: np.ndarray, lower: bool,
+def split_ascii(strings: pa.StringArray, separators: bytes, lower: bool,
                 min_len: int) -> TokenColumn:
     """Every row's maximal runs of non-separator bytes (lowercased first if ``lower``) of at
     least ``min_len`` (>= 1) bytes. Right for ASCII rows only (bytes are then characters and
-    UTF-16 units); the caller replaces the others."""
+    UTF-16 units); the caller replaces the others. The byte passes are ``bytes`` methods (C
+    loops): ``lower`` is ASCII-only, as Java's ``toLowerCase`` is on ASCII."""
     n = len(strings)
     _, offset_buf, data_buf = strings.buffers()
     offsets = np.frombuffer(offset_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
     offsets = offsets.astype(np.int64)
-    data = np.frombuffer(data_buf or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+    data = bytes(memoryview(data_buf or b"")[offsets[0] : offsets[-1]])
     offsets -= offsets[0]
     if lower:
-        data = _LOWER[data]
-    word = ~separators[data]
+        data = data.lower()
+    word = np.frombuffer(data.translate(_word_table(separators)), dtype=bool)
     # a token starts at a word byte after a separator or at its row's start
     start = word.copy()
     start[1:] &= ~word[:-1]
     row_starts = offsets[:-1][np.diff(offsets) > 0]
     start[row_starts] = word[row_starts]
     firsts = np.flatnonzero(start)
-    kept = np.cumsum(word, dtype=np.int64)  # word bytes up to and including each position
+    kept = np.cumsum(word, dtype=np.int32)  # word bytes up to and including each position
     token_offsets = np.empty(firsts.size + 1, dtype=np.int32)
     token_offsets[:-1] = kept[firsts] - 1
-    token_offsets[-1] = kept[-1] if data.size else 0
+    token_offsets[-1] = kept[-1] if word.size else 0
     flat = pa.StringArray.from_buffers(firsts.size, pa.py_buffer(token_offsets),
-                                       pa.py_buffer(data[word]))
-    started = np.zeros(data.size + 1, dtype=np.int64)  # tokens started before each byte
-    np.cumsum(start, out=started[1:])
-    counts = started[offsets[1:]] - started[offsets[:-1]]
+                                       pa.py_buffer(data.translate(None, separators)))
+    counts = np.diff(np.searchsorted(firsts, offsets))  # tokens starting in each row
     if min_len > 1:
         keep = np.diff(token_offsets) >= min_len
         rows = np.repeat(np.arange(n), counts)
         flat, counts = flat.filter(pa.array(keep)), np.bincount(rows[keep], minlength=n)
     return TokenColumn.of_flat(counts, flat)
+
+
+@lru_cache(maxsize=64)
+def _word_table(separators: bytes) -> bytes:
+    """``bytes.translate`` table: 1 for a word byte, 0 for a separator."""
+    return bytes(0 if i in separators else 1 for i in range(256))

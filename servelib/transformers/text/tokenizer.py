@@ -63,7 +63,7 @@ class RegexTokenizer(RowwiseStage):
     to_lowercase: bool = True
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     # the batch path's separator bytes (ascii_split), when it can split on bytes
-    _separators: np.ndarray | None = field(init=False, repr=False, compare=False)
+    _separators: bytes | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_regex", java_regex.translate(self.pattern))
