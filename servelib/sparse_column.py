@@ -118,6 +118,20 @@ class CsrColumn(VectorColumn):
         return pa.StructArray.from_arrays(children, fields=list(VECTOR_ARROW_TYPE), mask=null)
 
 
+def count_entries(rows: np.ndarray, slots: np.ndarray,
+                  size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, slot) pairs of ascending ``rows`` (a term's row and slot each), in
+    CSR order, and how often each occurs: (rows, slots, counts)."""
+    # keys come grouped by row, so the stable sort (timsort: merges of ordered runs) is ~5x
+    # the default sort np.unique uses
+    keys = np.sort(rows * size + slots, kind="stable")
+    first = np.ones(keys.size, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    keys = keys[starts]
+    return keys // size, keys % size, np.diff(starts, append=first.size)
+
+
 def offsets_of(counts: np.ndarray) -> np.ndarray:
     """CSR row offsets (int64, one more than rows) from entries per row."""
     out = np.zeros(counts.shape[0] + 1, dtype=np.int64)

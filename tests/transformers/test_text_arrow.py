@@ -1,5 +1,5 @@
-"""The Arrow batch path of the text stages (RegexTokenizer on bytes, StopWordsRemover and
-HashingTF on a TokenColumn) against their per-row functions, the specification; and a 2^18-slot
+"""The Arrow batch path of the text stages (RegexTokenizer on bytes, StopWordsRemover,
+HashingTF and CountVectorizerModel on a TokenColumn) against their per-row functions, the specification; and a 2^18-slot
 HashingTF pipeline scored without a rows x 2^18 matrix."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import servelib
 from servelib.sparse_column import CsrColumn
 from servelib.transformers.batch import Batch
 from servelib.transformers.text.ascii_split import separator_table
+from servelib.transformers.text.count_vectorizer import CountVectorizerModel
 from servelib.transformers.text.hashing_tf import HashingTF
 from servelib.transformers.text.stop_words import StopWordsRemover
 from servelib.transformers.text.token_column import TokenColumn, splice
@@ -86,6 +87,22 @@ def test_hashing_tf_on_tokens_equals_the_per_row_function(binary):
     for i, tokens in enumerate(batch.column("t", "test")):
         entries = func(tokens)
         assert col.row(i) == hashing.to_row(entries).finish()
+
+
+@pytest.mark.parametrize("min_tf, binary", [(1.0, False), (2.0, False), (0.3, True), (0.25, False)])
+@pytest.mark.parametrize("vocabulary", [("a", "b", "zz", "x"), ("a", "b", "a", "c")])
+def test_count_vectorizer_on_tokens_equals_the_per_row_function(min_tf, binary, vocabulary):
+    texts = ["a b a c", "", "zz", "b b b İstanbul a", "x q q q", "a a a a"] * 3
+    tokenizer = RegexTokenizer(uid="tok", input_col="s", output_col="t")
+    counter = CountVectorizerModel(uid="cv", input_col="t", output_col="v",
+                                   vocabulary=vocabulary, min_tf=min_tf, binary=binary)
+    batch = Batch.from_table(pa.table({"s": texts}))
+    tokenizer.run(batch)
+    col = counter.score_columns(batch).columns["v"]
+    assert isinstance(col, CsrColumn)
+    func = counter.per_row()
+    for i, tokens in enumerate(batch.column("t", "test")):
+        assert col.row(i) == counter.to_row(func(tokens)).finish()
 
 
 def test_token_column_take_and_splice():
