@@ -89,6 +89,19 @@ def test_hashing_tf_on_tokens_equals_the_per_row_function(binary):
         assert col.row(i) == hashing.to_row(entries).finish()
 
 
+@pytest.mark.parametrize("lists", [
+    [["a", "b", "a"], [], ["zz"]],
+    [["a", None, "b"], [None]],  # null terms hash to the seed
+    [["a\udc80", "b"], ["a"]],  # a lone surrogate: Arrow cannot hold it
+])
+def test_hashing_tf_on_python_lists_equals_the_per_row_function(lists):
+    hashing = HashingTF(uid="tf", input_col="t", output_col="v", num_features=32)
+    col = hashing.score_columns(Batch.from_rows([{"t": terms} for terms in lists])).columns["v"]
+    func = hashing.per_row()
+    for i, terms in enumerate(lists):
+        assert col.row(i) == hashing.to_row(func(terms)).finish()
+
+
 @pytest.mark.parametrize("min_tf, binary", [(1.0, False), (2.0, False), (0.3, True), (0.25, False)])
 @pytest.mark.parametrize("vocabulary", [("a", "b", "zz", "x"), ("a", "b", "a", "c")])
 def test_count_vectorizer_on_tokens_equals_the_per_row_function(min_tf, binary, vocabulary):

@@ -22,6 +22,7 @@ from itertools import chain
 from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from servelib.transformers.base import Scored, invalid
@@ -55,11 +56,8 @@ class HashingTF(RowwiseStage):
         """Every row's terms hashed in one pass and counted per (row, slot) with NumPy."""
         index = TermIndex(self.num_features)
         tokens = batch.tokens(self.input_col)
-        if tokens is not None:  # each distinct term hashed once
-            terms = pc.dictionary_encode(tokens.flat())
-            unique = np.fromiter(map(index, terms.dictionary.to_pylist()), dtype=np.int64)
-            slots = unique[terms.indices.to_numpy()] if len(unique) else np.zeros(0, np.int64)
-            return self._counted(slots, tokens.counts())
+        if tokens is not None:
+            return self._counted(_slots(tokens.flat(), index), tokens.counts())
         lists = []
         for i, value in enumerate(batch.objects(self.input_col, self.name)):
             try:
@@ -67,7 +65,14 @@ class HashingTF(RowwiseStage):
             except BadValue as exc:
                 raise invalid(str(exc), self, self.input_col, batch, i) from None
         flat = list(chain.from_iterable(lists))
-        slots = np.fromiter(map(index, flat), dtype=np.int64, count=len(flat))
+        try:
+            terms = pa.array(flat, pa.string())
+        except UnicodeEncodeError:  # a lone surrogate: TermIndex encodes it as Java does
+            terms = None
+        if terms is None or terms.null_count:  # null terms hash to the seed, in TermIndex
+            slots = np.fromiter(map(index, flat), dtype=np.int64, count=len(flat))
+        else:
+            slots = _slots(terms, index)
         n = len(lists)
         return self._counted(slots, np.fromiter(map(len, lists), dtype=np.int64, count=n))
 
@@ -82,3 +87,10 @@ class HashingTF(RowwiseStage):
 
     def to_row(self, output: dict[int, float]) -> RowVector:
         return sparse_row(output, self.num_features)
+
+
+def _slots(terms: pa.Array, index: TermIndex) -> np.ndarray:
+    """Each (non-null) term's slot, each distinct term hashed once."""
+    encoded = pc.dictionary_encode(terms)
+    unique = np.fromiter(map(index, encoded.dictionary.to_pylist()), dtype=np.int64)
+    return unique[encoded.indices.to_numpy()] if len(unique) else np.zeros(0, np.int64)
