@@ -27,10 +27,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from servelib.sparse_column import CsrColumn
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.sparse_column import CsrColumn
 from servelib.transformers.sparse_linear import sparse_linear_sums
 from servelib.vectors import RowVector, VectorColumn, row_values
 
