@@ -123,6 +123,10 @@ def test_token_column_take_and_splice():
     assert col.take(np.array([2, 0])).objects().tolist() == [["c"], ["a", "b"]]
     spliced = splice(col, np.array([1, 2]), [["x", "y"], []])
     assert spliced.objects().tolist() == [["a", "b"], ["x", "y"], []]
+    sliced = TokenColumn(col.array.slice(2))  # offsets not from 0
+    assert sliced.offsets().tolist() == [0, 1] and sliced.flat().to_pylist() == ["c"]
+    assert splice(sliced, np.array([0]), [["z"]]).objects().tolist() == [["z"]]
+    assert sliced.kept_counts(np.array([False])).tolist() == [0]
 
 
 def test_default_size_hashing_pipeline_batches_without_a_dense_matrix():

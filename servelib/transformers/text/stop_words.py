@@ -86,9 +86,7 @@ class StopWordsRemover(OnlineTransformer):
                 words = self.stop_words
                 drop[other] = [t.lower() in words for t in flat.take(pa.array(other)).to_pylist()]
         keep = ~drop
-        rows = np.repeat(np.arange(len(tokens)), tokens.counts())
-        return TokenColumn.of_flat(np.bincount(rows[keep], minlength=len(tokens)),
-                                   flat.filter(pa.array(keep)))
+        return TokenColumn.of_flat(tokens.kept_counts(keep), flat.filter(pa.array(keep)))
 
     def row_kernel(self) -> RowKernel:
         remove, plan = self.per_row(), tuple(zip(self.input_cols, self.output_cols))

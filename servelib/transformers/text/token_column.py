@@ -38,8 +38,17 @@ class TokenColumn:
         """Tokens per row."""
         return np.diff(self.offsets())
 
+    def kept_counts(self, keep: np.ndarray) -> np.ndarray:
+        """Tokens per row among those ``keep`` (one bool per token of :meth:`flat`) marks."""
+        kept = np.zeros(keep.shape[0] + 1, dtype=np.int32)
+        np.cumsum(keep, out=kept[1:])
+        offsets = self.offsets()
+        return kept[offsets[1:]] - kept[offsets[:-1]]
+
     def offsets(self) -> np.ndarray:
-        return self.array.offsets.to_numpy()
+        """Row offsets into :meth:`flat` (a sliced array's start at 0)."""
+        offsets = self.array.offsets.to_numpy()
+        return offsets - offsets[0] if offsets[0] else offsets
 
     def flat(self) -> pa.Array:
         """Every row's tokens, in row order (``offsets()`` index it from 0)."""
