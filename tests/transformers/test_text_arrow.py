@@ -1,6 +1,7 @@
-"""The Arrow batch path of the text stages (RegexTokenizer on bytes, StopWordsRemover,
-HashingTF and CountVectorizerModel on a TokenColumn) against their per-row functions, the specification; and a 2^18-slot
-HashingTF pipeline scored without a rows x 2^18 matrix."""
+"""The Arrow batch path of the text stages (Tokenizer and RegexTokenizer on bytes;
+StopWordsRemover, HashingTF and CountVectorizerModel on a TokenColumn) against their per-row
+functions, the specification; and a 2^18-slot HashingTF pipeline scored without a rows x 2^18
+matrix."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from servelib.transformers.text.count_vectorizer import CountVectorizerModel
 from servelib.transformers.text.hashing_tf import HashingTF
 from servelib.transformers.text.stop_words import StopWordsRemover
 from servelib.transformers.text.token_column import TokenColumn, splice
-from servelib.transformers.text.tokenizer import RegexTokenizer
+from servelib.transformers.text.tokenizer import RegexTokenizer, Tokenizer
 from tests.parity.test_golden import FIXTURES
 
 BYTE_PATTERNS = ["\\W+", "\\s+", "\\s", "\\W", "\\S+", "\\d", "\\D+", "\\w", "[^a-z0-9]+",
@@ -39,7 +40,7 @@ def test_other_patterns_take_the_per_row_path(pattern):
     assert separator_table(pattern) is None
 
 
-def _tokens(stage: RegexTokenizer, texts: list[str]) -> TokenColumn:
+def _tokens(stage: RegexTokenizer | Tokenizer, texts: list[str]) -> TokenColumn:
     col = stage.score_columns(Batch.from_table(pa.table({"s": pa.array(texts, pa.string())})))
     return col.columns["o"]
 
@@ -55,6 +56,25 @@ def test_byte_split_equals_the_per_row_function(texts, pattern, lower, min_len):
     func = stage.per_row()
     assert col.objects().tolist() == [func(t) for t in texts]
     assert col.to_arrow().to_pylist() == [func(t) for t in texts]
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(TEXT, max_size=12))
+def test_tokenizer_byte_split_equals_the_per_row_function(texts):
+    stage = Tokenizer(uid="tok", input_col="s", output_col="o")
+    col = _tokens(stage, texts)
+    assert isinstance(col, TokenColumn)
+    func = stage.per_row()
+    assert col.objects().tolist() == [func(t) for t in texts]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", [""]), (" ", []), ("  a", ["", "", "a"]), ("a  b ", ["a", "", "b"]), ("AB", ["ab"]),
+    ("a\x0bb", ["a", "b"]),
+])
+def test_tokenizer_keeps_java_split_pieces(text, expected):
+    stage = Tokenizer(uid="tok", input_col="s", output_col="o")
+    assert _tokens(stage, [text, "x y"]).objects().tolist() == [expected, ["x", "y"]]
 
 
 @settings(max_examples=40, deadline=None)

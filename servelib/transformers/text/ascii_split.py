@@ -86,13 +86,7 @@ def split_ascii(strings: pa.StringArray, separators: bytes, lower: bool,
     UTF-16 units); the caller replaces the others. The byte passes are ``bytes`` methods (C
     loops): ``lower`` is ASCII-only, as Java's ``toLowerCase`` is on ASCII."""
     n = len(strings)
-    _, offset_buf, data_buf = strings.buffers()
-    offsets = np.frombuffer(offset_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
-    offsets = offsets.astype(np.int64)
-    data = bytes(memoryview(data_buf or b"")[offsets[0] : offsets[-1]])
-    offsets -= offsets[0]
-    if lower:
-        data = data.lower()
+    offsets, data = _bytes(strings, lower)
     word = np.frombuffer(data.translate(_word_table(separators)), dtype=bool)
     # a token starts at a word byte after a separator or at its row's start
     start = word.copy()
@@ -118,3 +112,41 @@ def split_ascii(strings: pa.StringArray, separators: bytes, lower: bool,
 def _word_table(separators: bytes) -> bytes:
     """``bytes.translate`` table: 1 for a word byte, 0 for a separator."""
     return bytes(0 if i in separators else 1 for i in range(256))
+
+
+def split_ascii_every(strings: pa.StringArray, separators: bytes, lower: bool) -> TokenColumn:
+    """Java's ``String.split`` by a one-character class (Tokenizer's ``\\s``): a piece between
+    every two separators, empty ones too, then the trailing empty pieces dropped; a row
+    without a separator is its one piece, even "". ASCII rows only, as :func:`split_ascii`."""
+    n = len(strings)
+    offsets, data = _bytes(strings, lower)
+    seps = np.flatnonzero(~np.frombuffer(data.translate(_word_table(separators)), dtype=bool))
+    before = np.searchsorted(seps, offsets)  # separators before each row's start
+    pieces = np.diff(before) + 1  # per row
+    first = np.arange(n) + before[:-1]  # each row's first piece
+    total = n + seps.size
+    sep_row = np.searchsorted(offsets, seps, side="right") - 1
+    # piece offsets in the bytes without separators: consecutive pieces abut there
+    starts = np.empty(total + 1, dtype=np.int64)
+    starts[first] = offsets[:-1] - before[:-1]
+    starts[sep_row + np.arange(seps.size) + 1] = seps - np.arange(seps.size)
+    starts[-1] = len(data) - seps.size
+    lengths = np.diff(starts)
+    # the last non-empty piece of each row (-1: none); later ones are trailing empties
+    last = np.maximum.reduceat(np.where(lengths > 0, np.arange(total), -1), first) if n else first
+    row = np.repeat(np.arange(n), pieces)
+    keep = (pieces[row] == 1) | (np.arange(total) <= last[row])
+    flat = pa.StringArray.from_buffers(total, pa.py_buffer(starts.astype(np.int32)),
+                                       pa.py_buffer(data.translate(None, separators)))
+    return TokenColumn.of_flat(np.bincount(row[keep], minlength=n), flat.filter(pa.array(keep)))
+
+
+def _bytes(strings: pa.StringArray, lower: bool) -> tuple[np.ndarray, bytes]:
+    """The rows' offsets (from 0) into their bytes, lowercased (ASCII only) if ``lower``."""
+    n = len(strings)
+    _, offset_buf, data_buf = strings.buffers()
+    offsets = np.frombuffer(offset_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = bytes(memoryview(data_buf or b"")[offsets[0] : offsets[-1]])
+    offsets -= offsets[0]
+    return offsets, data.lower() if lower else data
