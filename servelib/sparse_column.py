@@ -67,6 +67,9 @@ class CsrColumn(VectorColumn):
     def size(self) -> int:
         return self._size
 
+    def __repr__(self) -> str:  # the dataclass repr would build ``dense``
+        return f"CsrColumn(rows={len(self)}, size={self._size}, entries={self.values.size})"
+
     def __len__(self) -> int:
         return int(self.offsets.shape[0] - 1)
 
