@@ -73,14 +73,14 @@ class TokenColumn:
 
 
 def splice(base: TokenColumn, rows: np.ndarray, lists: list[list[str]]) -> TokenColumn:
-    """``base`` with row ``rows[k]`` replaced by ``lists[k]``."""
-    counts = base.counts()
-    starts = base.offsets()[:-1].astype(np.int64)
-    flat = base.flat()
-    new_counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    counts[rows] = new_counts
-    starts[rows] = len(flat) + np.cumsum(new_counts) - new_counts  # after base's tokens
-    source = pa.concat_arrays([flat, pa.array([t for ts in lists for t in ts], pa.string())])
-    ends = np.cumsum(counts)
-    pos = np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]) if counts.size else 0)
-    return TokenColumn.of_flat(counts, source.take(pa.array(pos)))
+    """``base`` with row ``rows[k]`` (ascending) replaced by ``lists[k]``: the runs of
+    ``base``'s tokens between replaced rows, and the new tokens, concatenated once."""
+    counts, offsets, flat = base.counts(), base.offsets(), base.flat()
+    pieces, done = [], 0
+    for row, tokens in zip(rows.tolist(), lists):
+        pieces.append(flat.slice(done, offsets[row] - done))
+        pieces.append(pa.array(tokens, pa.string()))
+        done = offsets[row + 1]
+    pieces.append(flat.slice(done))
+    counts[rows] = [len(tokens) for tokens in lists]
+    return TokenColumn.of_flat(counts, pa.concat_arrays(pieces))
