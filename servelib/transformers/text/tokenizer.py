@@ -124,7 +124,8 @@ def _on_bytes(stage: RowwiseStage, batch: Batch,
     strings = batch.source_strings(stage.input_col)
     if strings is None or strings.null_count:
         return None
-    strings = strings.combine_chunks().cast(pa.string())
+    strings = strings.chunk(0) if strings.num_chunks == 1 else strings.combine_chunks()
+    strings = strings.cast(pa.string())  # large_string: int32 offsets
     col = split(strings)
     other = np.flatnonzero(~pc.string_is_ascii(strings).to_numpy(zero_copy_only=False))
     if other.size:
