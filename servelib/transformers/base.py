@@ -41,6 +41,7 @@ import pyarrow as pa
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attrs
 from servelib.transformers.batch import Batch, brief
+from servelib.transformers.text.token_column import TokenColumn
 from servelib.vectors import (
     VECTOR_ARROW_TYPE,
     DenseVector,
@@ -363,14 +364,14 @@ def _check_present(wanted: tuple[str, ...], columns: Any) -> None:
 
 
 def _take(col: Any, mask: np.ndarray) -> Any:
-    if isinstance(col, VectorColumn):
+    if isinstance(col, (VectorColumn, TokenColumn)):
         return col.take(np.flatnonzero(mask))
     return col[mask]
 
 
 def python_value(col: Any, i: int) -> Any:
     """Row ``i`` of a canonical column as a plain Python value (float, str, vector, None)."""
-    if isinstance(col, VectorColumn):
+    if isinstance(col, (VectorColumn, TokenColumn)):
         return col.row(i)
     value = col[i]
     if isinstance(value, np.generic):
@@ -379,7 +380,7 @@ def python_value(col: Any, i: int) -> Any:
 
 
 def arrow_column(col: Any) -> pa.Array:
-    if isinstance(col, VectorColumn):
+    if isinstance(col, (VectorColumn, TokenColumn)):
         return col.to_arrow()
     if col.dtype == object:
         values = col.tolist()

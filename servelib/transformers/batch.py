@@ -7,6 +7,10 @@ the wrong type. Canonical column forms:
 * ``np.ndarray`` float64 / int / bool: numbers without nulls;
 * ``np.ndarray`` of dtype object: strings, or any values with ``None`` for null;
 * :class:`~servelib.vectors.VectorColumn`: vectors.
+
+A text stage may keep an array<string> output as a
+:class:`~servelib.transformers.text.token_column.TokenColumn` (Arrow); :meth:`Batch.column`
+gives other readers its object array of lists.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from servelib.errors import InvalidInput
+from servelib.transformers.text.token_column import TokenColumn
 from servelib.vectors import (
     VectorColumn,
     as_vector,
@@ -123,7 +128,15 @@ class Batch:
         if col is _MISSING:
             col = self._from_source(name, stage)
             self._cols[name] = col
+        elif col.__class__ is TokenColumn:
+            return col.objects()
         return col
+
+    def tokens(self, name: str) -> TokenColumn | None:
+        """A text stage's array<string> output as it keeps it (Arrow), else None: the caller
+        reads :meth:`column` or :meth:`objects`."""
+        col = self._cols.get(name)
+        return col if col.__class__ is TokenColumn and self.has(name) else None
 
     def _from_source(self, name: str, stage: str | None) -> Any:
         if self.visible is not None or name in self.hidden:  # a stage removed it
@@ -268,7 +281,7 @@ def object_column(values: Sequence[Any]) -> np.ndarray:
 
 
 def _take(col: Any, index: np.ndarray) -> Any:
-    if isinstance(col, VectorColumn):
+    if isinstance(col, (VectorColumn, TokenColumn)):
         return col.take(index)
     return col[index]
 

@@ -23,13 +23,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from servelib.sparse_column import CsrColumn
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
+from servelib.transformers.sparse_linear import sparse_linear_sums
 from servelib.vectors import RowVector, VectorColumn, row_values
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
@@ -39,7 +41,7 @@ RowRule = Callable[[list[float]], float]  # one row's rawPrediction or probabili
 
 
 def linear_sums(
-    x: np.ndarray,
+    x: np.ndarray | CsrColumn,
     w: np.ndarray,
     b: np.ndarray,
     stored: np.ndarray | None = None,
@@ -50,7 +52,10 @@ def linear_sums(
     ``stored`` masks the coefficients a sparse Spark matrix/vector holds: only those take part,
     so a NaN/inf feature facing an unstored coefficient is ignored, as in Spark. ``b_first``:
     a column-major sparse matrix (CSC) adds every product onto the intercept in turn; other
-    layouts sum the products, then add the intercept."""
+    layouts sum the products, then add the intercept. A CsrColumn is summed over its stored
+    entries (:mod:`servelib.transformers.sparse_linear`), with the same bits."""
+    if isinstance(x, CsrColumn):
+        return sparse_linear_sums(x, w, b, stored, b_first, linear_sums)
     n, d = x.shape
     c = w.shape[0]
     out = np.empty((n, c))
@@ -235,6 +240,8 @@ class ClassificationModel(OnlineTransformer):
     num_classes: int = 2
     num_features: int = 0
     thresholds: tuple[float, ...] | None = None  # the thresholds param, when defined
+    # predict_raw reads a CsrColumn as it comes (linear_sums does), not its dense matrix
+    sparse_features: ClassVar[bool] = False
 
     # ---- what each model defines -----------------------------------------------------------
     def predict_raw(self, x: np.ndarray, batch: Batch) -> np.ndarray:
@@ -279,7 +286,7 @@ class ClassificationModel(OnlineTransformer):
             )
         return out
 
-    def features(self, batch: Batch) -> np.ndarray:
+    def features(self, batch: Batch) -> np.ndarray | CsrColumn:
         col = batch.vectors(self.features_col, self.name)
         if col.null is not None and col.null.any():
             raise invalid("null feature vector", self, self.features_col, batch,
@@ -289,7 +296,7 @@ class ClassificationModel(OnlineTransformer):
                 f"feature vector has size {col.size} but the model expects {self.num_features}",
                 self, self.features_col, batch, 0,
             )
-        return col.dense
+        return col if self.sparse_features and isinstance(col, CsrColumn) else col.dense
 
     def score_columns(self, batch: Batch) -> Scored:
         if not (self.raw_prediction_col or self.probability_col or self.prediction_col):

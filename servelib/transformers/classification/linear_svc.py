@@ -27,6 +27,7 @@ from servelib.transformers.classification.common import (
 @dataclass(frozen=True)
 class LinearSVCModel(ClassificationModel):
     spark_class: ClassVar[str] = "org.apache.spark.ml.classification.LinearSVCModel"
+    sparse_features: ClassVar[bool] = True  # predict_raw only calls linear_sums
 
     coefficients: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)), compare=False)
     intercepts: np.ndarray = field(default_factory=lambda: np.zeros(1), compare=False)

@@ -35,6 +35,7 @@ from servelib.transformers.classification.common import (
 @dataclass(frozen=True)
 class LogisticRegressionModel(ClassificationModel):
     spark_class: ClassVar[str] = "org.apache.spark.ml.classification.LogisticRegressionModel"
+    sparse_features: ClassVar[bool] = True  # predict_raw only calls linear_sums
 
     probability_col: str = "probability"
     multinomial: bool = False

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn
+from servelib.sparse_column import CsrColumn
+from servelib.vectors import RowVector
 
 
 class BadValue(Exception):
@@ -121,13 +123,15 @@ class RowwiseStage(OnlineTransformer):
         return kernel
 
 
-def sparse_column(rows: list[dict[int, float]], size: int) -> VectorColumn:
+def sparse_column(rows: list[dict[int, float]], size: int) -> CsrColumn:
     """Per-row {index: value} maps as a column of SparseVectors (Spark's ``Vectors.sparse``)."""
-    dense = np.zeros((len(rows), size), dtype=np.float64)
-    for i, entries in enumerate(rows):
-        if entries:
-            dense[i, list(entries)] = list(entries.values())
-    return VectorColumn.of_sparse(dense)
+    n = len(rows)
+    counts = np.fromiter(map(len, rows), dtype=np.int64, count=n)
+    total = int(counts.sum())
+    indices = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=total)
+    values = np.fromiter(chain.from_iterable(r.values() for r in rows), dtype=np.float64,
+                         count=total)
+    return CsrColumn.of_entries(np.repeat(np.arange(n), counts), indices, values, n, size)
 
 
 def sparse_row(entries: dict[int, float], size: int) -> RowVector:

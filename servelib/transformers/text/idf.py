@@ -8,7 +8,8 @@ DenseVector multiplies every value; the output keeps the input's type and size. 
 acts at fit time only (idf 0 for rarer terms). A null vector fails. A vector longer than idf
 fails where Spark reads idf past its end: any dense row, a sparse row with a non-zero there
 (an explicitly stored zero there, which Spark also rejects, is not seen: servelib's vector
-column keeps no explicit zeros).
+column keeps no explicit zeros). A :class:`~servelib.sparse_column.CsrColumn` (HashingTF's,
+CountVectorizer's output) is scaled entry by entry, never densified.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.text.common import NULL_INPUT
+from servelib.sparse_column import CsrColumn
 from servelib.vectors import RowVector, VectorColumn, row_vector
 
 
@@ -52,6 +54,12 @@ class IDFModel(OnlineTransformer):
             return Scored({self.output_col: self._scaled(col, size, m, batch)})
 
     def _scaled(self, col: VectorColumn, size: int, m: int, batch: Batch) -> VectorColumn:
+        if isinstance(col, CsrColumn):  # only the stored values are scaled
+            if size > m and col.indices.size and col.indices.max() >= m:
+                row = int(col.row_of_entries()[np.argmax(col.indices >= m)])
+                raise invalid(f"vector of size {size} reaches past the {m} idf values "
+                              "(Spark fails reading idf)", self, self.input_col, batch, row)
+            return col.with_values(col.values * self._idf[col.indices])
         if size <= m:
             dense = col.dense * self._idf[:size]
         else:
