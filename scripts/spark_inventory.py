@@ -40,8 +40,9 @@ SKIPPED = {
     "pyspark.ml.connect": (
         "the Spark Connect ML API (3.5+): its models derive from pyspark.ml.connect.base, not "
         "pyspark.ml.Transformer, so no pyspark.ml Pipeline can hold them; they save a "
-        "metadata.json of type spark_connect plus a pickled/torch core model, not a Spark ML "
-        "stage directory (python/pyspark/ml/connect/io_utils.py)"
+        "metadata.json of type spark_connect beside their core model file (Arrow/Parquet or "
+        "torch), not a Spark ML stage directory (python/pyspark/ml/connect/io_utils.py); "
+        "servelib.load names such a directory"
     ),
     "pyspark.ml.torch": "TorchDistributor: launches distributed training, saves no model",
     "pyspark.ml.deepspeed": "DeepspeedTorchDistributor: launches training, saves no model",

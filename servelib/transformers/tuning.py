@@ -67,7 +67,8 @@ class TrainValidationSplitModel(ValidatorModel):
 class PythonCrossValidatorModel(CrossValidatorModel):
     """What PySpark's Python writer saves when the estimator is Python-only (an xgboost.spark
     model): the same layout under the Python class name.
-    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/tuning.py (CrossValidatorModelWriter)
+    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/tuning.py
+    (CrossValidatorModelWriter)
     """
 
     spark_class: ClassVar[str] = "pyspark.ml.tuning.CrossValidatorModel"

@@ -114,7 +114,8 @@ class OneVsRestModel(OnlineTransformer):
 class PythonOneVsRestModel(OneVsRestModel):
     """OneVsRestModelWriter's save (binary models Spark's JVM does not know, xgboost.spark's):
     the same layout and scoring under the Python class name.
-    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/classification.py (OneVsRestModelWriter)
+    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/classification.py
+    (OneVsRestModelWriter)
     """
 
     spark_class: ClassVar[str] = "pyspark.ml.classification.OneVsRestModel"
