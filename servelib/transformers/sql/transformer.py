@@ -170,21 +170,20 @@ class SQLTransformer(OnlineTransformer):
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
 
     def _columnwise(self, batch: Batch) -> Scored | None:
-        """The statement in NumPy when it reads only double columns without nulls and uses
+        """The statement in NumPy when it reads only double columns (nulls allowed) and uses
         only what vectorized.py computes bit for bit as the row path does; else None."""
-        columns = {}
+        columns: vectorized.Columns = {}
         for name in self._reads:
-            col = batch.column(name, self.name)
-            if self.declared.get(name, "double") != "double" or isinstance(col, VectorColumn) \
-                    or col.dtype != np.float64:
+            col = self._doubles(batch, name)
+            if col is None:
                 return None
             columns[name] = col
         keep = None
         if self.statement.where is not None:
-            keep = vectorized.evaluate(self.statement.where, columns, batch.n)
-            if keep is None or keep.dtype != bool:
+            where = vectorized.evaluate(self.statement.where, columns, batch.n)
+            if where is None or where[0].dtype != bool:
                 return None
-            keep = keep.copy()
+            keep = where[0].copy() if where[1] is None else where[0] & ~where[1]
         out: dict[str, Any] = {}
         for name, node in self.statement.items:
             if isinstance(node, Col):
@@ -195,9 +194,42 @@ class SQLTransformer(OnlineTransformer):
             value = vectorized.evaluate(node, columns, batch.n)
             if value is None or (self.statement.star and batch.has(name)):
                 return None
-            out[name] = value.copy()
+            data, null = value
+            if null is None:
+                out[name] = data.copy()
+            else:  # the row path's column of Python values with None, bit for bit
+                values = data.tolist()
+                for i in np.flatnonzero(null).tolist():
+                    values[i] = None
+                out[name] = object_column(values)
         visible = None if self.statement.star else tuple(self.output_columns())
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
+
+    def _doubles(self, batch: Batch, name: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """A double column as float64 and its null mask, when the row path would read it as
+        doubles too: float64, or Python floats and None (typed double by Arrow if it came from
+        a table); None for anything else."""
+        if self.declared.get(name, "double") != "double":
+            return None
+        col = batch.column(name, self.name)
+        if isinstance(col, VectorColumn):
+            return None
+        if col.dtype == np.float64:
+            return col, None
+        if col.dtype != object:
+            return None
+        source = batch.source_type(name)
+        if source is None:  # Python rows: the row path types the column by its values
+            values = col.tolist()
+            if not all(type(v) is float for v in values if v is not None):
+                return None
+            if all(v is None for v in values):
+                return None  # a column of nulls only: typed null, not double, on the row path
+        elif str(source) != "double":
+            return None
+        null = np.equal(col, None)  # elementwise in C: Python floats and None only, checked above
+        data = np.where(null, np.nan, col).astype(np.float64)
+        return data, (null if null.any() else None)
 
     def _eval(self, fn: Fn, values: tuple, column: str, batch: Batch, i: int) -> Any:
         try:
