@@ -164,8 +164,22 @@ def test_columnwise_doubles_equal_the_row_path_bit_for_bit():
     assert stage.score_rows_as_batch(with_zero)[-1]["b"] is None
 
 
+def _batch(stage: SQLTransformer, rows: list[dict], table: pa.Table | None) -> list[dict]:
+    return stage.score_rows_as_batch(rows) if table is None else stage.transform(table).to_pylist()
+
+
+def _row_path(stage, rows, table, monkeypatch) -> list[dict]:
+    """The batch row by row: what the statement gives with the NumPy path switched off (one
+    row at a time would type a Python row's None as null, not as its column's type)."""
+    from servelib.transformers.sql import vectorized
+
+    with monkeypatch.context() as m:
+        m.setattr(vectorized, "evaluate", lambda *args: None)
+        return _batch(stage, rows, table)
+
+
 @pytest.mark.parametrize("source", ["rows", "arrow"])
-def test_columnwise_nullable_doubles_equal_the_row_path(source):
+def test_columnwise_nullable_doubles_equal_the_row_path(source, monkeypatch):
     """Null masks through arithmetic, comparisons, three-valued AND/OR/NOT, IS NULL, CASE WHEN
     and COALESCE, from Python rows and from an Arrow table (typed double)."""
     import random
@@ -182,24 +196,49 @@ def test_columnwise_nullable_doubles_equal_the_row_path(source):
     rows = [{"x": rnd.choice(special + [rnd.uniform(-9, 9)]),
              "y": rnd.choice(special[:2] + special[4:] + [rnd.uniform(-9, 9)])} for _ in range(300)]
     schema = pa.schema([("x", pa.float64()), ("y", pa.float64())])
-    batch = Batch.from_rows(rows) if source == "rows" else Batch.from_table(
-        pa.Table.from_pylist(rows, schema=schema))
+    table = None if source == "rows" else pa.Table.from_pylist(rows, schema=schema)
+    batch = Batch.from_rows(rows) if table is None else Batch.from_table(table)
     assert stage._columnwise(batch) is not None  # the NumPy path ran
-    if source == "rows":
-        whole = stage.score_rows_as_batch(rows)
-    else:
-        whole = stage.transform(pa.Table.from_pylist(rows, schema=schema)).to_pylist()
-    one_by_one = [out for row in rows for out in stage.score_instances([row])]
-    assert repr(whole) == repr(one_by_one)
+    assert repr(_batch(stage, rows, table)) == repr(_row_path(stage, rows, table, monkeypatch))
+
+
+@pytest.mark.parametrize("source", ["rows", "int64", "int32"])
+def test_columnwise_integers_equal_the_row_path(source, monkeypatch):
+    """Integers next to doubles (widened, 2**53 + 1 rounding) and compared with integers
+    (exactly, to the int64 limits), nulls included."""
+    import random
+
+    from servelib.transformers.batch import Batch
+
+    stage = sql("SELECT *, i + x AS a, i * 1.5D AS b, CAST(j AS DOUBLE) AS c, i > j AS d, "
+                "i = 3 AS e, COALESCE(i, x) AS f, CASE WHEN i > 0 THEN x ELSE j END AS g, "
+                "j <= 9007199254740993 AS h FROM __THIS__ WHERE i IS NULL OR i >= -5")
+    big = [-(2**31), 2**31 - 1] if source == "int32" else [2**53 + 1, 2**63 - 1, -(2**63)]
+    ints = [None, 0, 3, -5, -6, 7, *big]
+    rnd = random.Random(5)
+    rows = [{"i": rnd.choice(ints), "j": rnd.choice(ints),
+             "x": rnd.choice([None, 0.5, math.nan, -math.inf, rnd.uniform(-9, 9)])}
+            for _ in range(300)]
+    table = None
+    if source != "rows":
+        kind = pa.int64() if source == "int64" else pa.int32()
+        table = pa.Table.from_pylist(rows, schema=pa.schema(
+            [("i", kind), ("j", kind), ("x", pa.float64())]))
+    batch = Batch.from_rows(rows) if table is None else Batch.from_table(table)
+    assert stage._columnwise(batch) is not None  # the NumPy path ran
+    assert repr(_batch(stage, rows, table)) == repr(_row_path(stage, rows, table, monkeypatch))
 
 
 def test_columnwise_leaves_other_columns_to_the_row_path():
     from servelib.transformers.batch import Batch
 
-    stage = sql("SELECT x + 1.0D AS a FROM __THIS__")
-    assert stage._columnwise(Batch.from_rows([{"x": 1}, {"x": None}])) is None  # integers
+    stage = sql("SELECT x + 1 AS a FROM __THIS__")
+    assert stage._columnwise(Batch.from_rows([{"x": 1}, {"x": None}])) is None  # int arithmetic
+    assert stage._columnwise(Batch.from_rows([{"x": 1}, {"x": 2.5}])) is None  # mixed types
     assert stage._columnwise(Batch.from_rows([{"x": None}, {"x": None}])) is None  # typed null
-    assert stage.score_rows_as_batch([{"x": 1}, {"x": None}]) == [{"a": 2.0}, {"a": None}]
+    assert stage.score_rows_as_batch([{"x": 1}, {"x": None}]) == [{"a": 2}, {"a": None}]
+    near = sql("SELECT x > 1.5 AS a FROM __THIS__")  # an int against a decimal: as decimals
+    assert near._columnwise(Batch.from_rows([{"x": 1}, {"x": 2}])) is None
 
 
 def test_a_statement_outside_the_subset_fails_to_load(tmp_path):

@@ -170,11 +170,11 @@ class SQLTransformer(OnlineTransformer):
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
 
     def _columnwise(self, batch: Batch) -> Scored | None:
-        """The statement in NumPy when it reads only double columns (nulls allowed) and uses
-        only what vectorized.py computes bit for bit as the row path does; else None."""
+        """The statement in NumPy when it reads only double and integer columns (nulls allowed)
+        and uses only what vectorized.py computes bit for bit as the row path does; else None."""
         columns: vectorized.Columns = {}
         for name in self._reads:
-            col = self._doubles(batch, name)
+            col = self._operand(batch, name)
             if col is None:
                 return None
             columns[name] = col
@@ -205,31 +205,36 @@ class SQLTransformer(OnlineTransformer):
         visible = None if self.statement.star else tuple(self.output_columns())
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
 
-    def _doubles(self, batch: Batch, name: str) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """A double column as float64 and its null mask, when the row path would read it as
-        doubles too: float64, or Python floats and None (typed double by Arrow if it came from
-        a table); None for anything else."""
+    def _operand(self, batch: Batch, name: str) -> vectorized.Value | None:
+        """A double or integer column as NumPy values and a null mask, when the row path would
+        read it with that type too; None for anything else (declared integers wrap or fail
+        row by row; strings, booleans, vectors; Python rows of mixed types)."""
         if self.declared.get(name, "double") != "double":
             return None
         col = batch.column(name, self.name)
         if isinstance(col, VectorColumn):
             return None
         if col.dtype == np.float64:
-            return col, None
+            return vectorized.Value(col, "double")
+        if col.dtype in (np.int64, np.int32) and name not in self.declared:
+            return vectorized.Value(col.astype(np.int64, copy=False), "int")
         if col.dtype != object:
             return None
         source = batch.source_type(name)
         if source is None:  # Python rows: the row path types the column by its values
-            values = col.tolist()
-            if not all(type(v) is float for v in values if v is not None):
-                return None
-            if all(v is None for v in values):
-                return None  # a column of nulls only: typed null, not double, on the row path
-        elif str(source) != "double":
+            kinds = {type(v) for v in col.tolist()} - {type(None)}
+            kind = {frozenset({float}): "double", frozenset({int}): "int"}.get(frozenset(kinds))
+        else:
+            kind = {"double": "double", "int32": "int", "int64": "int"}.get(str(source))
+        if kind is None or kind == "int" and name in self.declared:
+            return None  # no values but nulls (typed null), mixed types, a declared conversion
+        null = np.equal(col, None)  # elementwise in C over the Python values checked above
+        try:
+            data = np.where(null, np.nan if kind == "double" else 0, col).astype(
+                np.float64 if kind == "double" else np.int64)
+        except OverflowError:  # a Python int beyond 64 bits: row by row
             return None
-        null = np.equal(col, None)  # elementwise in C: Python floats and None only, checked above
-        data = np.where(null, np.nan, col).astype(np.float64)
-        return data, (null if null.any() else None)
+        return vectorized.Value(data, kind, null if null.any() else None)
 
     def _eval(self, fn: Fn, values: tuple, column: str, batch: Batch, i: int) -> Any:
         try:
