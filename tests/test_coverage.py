@@ -1,16 +1,25 @@
 """Meta-tests: every Spark class servelib claims to support has a loader, a parity case saved by
-each Spark version, and (through those fixtures) the conformance checks."""
+each Spark version, and (through those fixtures) the conformance checks; and every class PySpark
+can save as a transforming stage (the inventories scripts/spark_inventory.py walked out of
+pyspark.ml, one per Spark line) is either loaded or refused with a reason."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 import servelib
-from servelib.loaders.registry import LOADERS, loader_for
+from servelib.loaders.registry import LOADERS, REFUSED, loader_for
 from tests.parity.cases import QUICK, available, line_version, load_all
 from tests.parity.test_golden import FIXTURES
+
+INVENTORIES = sorted(Path(__file__).parent.joinpath("parity", "inventory").glob("spark-*.json"))
+# Registered Spark classes no pyspark.ml class saves: RFormulaModel's private pipeline stages
+# (Scala only). xgboost.spark's models live outside pyspark.ml and are not checked here.
+NOT_IN_PYSPARK = {"org.apache.spark.ml.feature.ColumnPruner",
+                  "org.apache.spark.ml.feature.VectorAttributeRewriter"}
 
 VERSIONS = sorted(p.name for p in FIXTURES.glob("spark-*"))
 # Registered classes an older Spark line cannot save (their cases declare ``since``): no
@@ -66,19 +75,34 @@ def test_fixtures_match_cases(version):
     )
 
 
-# Left out of the quick live set, each with its reason; their committed fixtures are checked on
-# every run (test_golden) and SERVELIB_PARITY_SET=all retrains them.
-NOT_QUICK = {
-    "org.apache.spark.ml.clustering.GaussianMixtureModel": (
-        "training it on Spark 3.5 can hang in Breeze's eigSym on a singular covariance (seen "
-        "once in a CI emulation: 15 minutes in LAPACK); a hang would stop the whole CI run"
-    ),
-}
+def _saved_names(inventory: Path) -> set[str]:
+    return {n for names in json.loads(inventory.read_text())["classes"].values() for n in names}
+
+
+def test_an_inventory_per_fixture_line():
+    assert [p.stem for p in INVENTORIES] == VERSIONS
+
+
+@pytest.mark.parametrize("inventory", INVENTORIES, ids=lambda p: p.stem)
+def test_every_saveable_pyspark_class_is_loaded_or_refused(inventory):
+    unknown = _saved_names(inventory) - set(LOADERS) - set(REFUSED)
+    assert not unknown, f"{inventory.stem}: PySpark saves {sorted(unknown)}: load or refuse them"
+
+
+def test_refusals_say_why_and_claim_nothing():
+    assert not set(REFUSED) & set(LOADERS)
+    assert all(isinstance(why, str) and len(why) > 40 for why in REFUSED.values())
+
+
+def test_every_registered_spark_class_is_one_pyspark_saves():
+    """Catches a misspelt table key: it would load nothing PySpark writes."""
+    saved = set().union(*(_saved_names(p) for p in INVENTORIES))
+    spark = {c for c in LOADERS if c.startswith(("org.apache.spark.", "pyspark."))}
+    assert not spark - saved - NOT_IN_PYSPARK, sorted(spark - saved - NOT_IN_PYSPARK)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_quick_live_set_covers_every_registered_class(version):
     assert QUICK <= set(load_all()), sorted(QUICK - set(load_all()))
-    missing = (_expected_classes(version) - set(NOT_QUICK)
-               - _fixture_classes(FIXTURES / version, QUICK))
+    missing = _expected_classes(version) - _fixture_classes(FIXTURES / version, QUICK)
     assert not missing, f"{version}: the quick live parity set misses {sorted(missing)}"

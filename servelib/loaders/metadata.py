@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyarrow import fs as pafs
+
 from servelib.errors import ModelLoadError
 from servelib.loaders.fs import ModelFS
 from servelib.loaders.limits import LoadLimits
@@ -88,9 +90,18 @@ def parse_json(text: str, path: str, limits: LoadLimits, what: str) -> Any:
     return value
 
 
+# pyspark.ml.connect's save (python/pyspark/ml/connect/io_utils.py) is its own format; its
+# models are not pyspark.ml stages (docs/stages.md, scripts/spark_inventory.py).
+_CONNECT = ("a metadata.json instead of metadata/: a pyspark.ml.connect model (Spark Connect ML), "
+            "which saves its own format, not a Spark ML stage directory; servelib scores what "
+            "pyspark.ml (or Scala Spark ML) saves")
+
+
 def read_metadata(mfs: ModelFS, stage_path: str) -> Metadata:
     meta_dir = mfs.join(stage_path, "metadata")
     if not mfs.is_dir(meta_dir):
+        if mfs.info(mfs.join(stage_path, "metadata.json")).type == pafs.FileType.File:
+            raise ModelLoadError(_CONNECT, stage_path)
         raise ModelLoadError("not a saved Spark model: no metadata/ directory", stage_path)
     parts = [n for n in mfs.list(meta_dir) if n.startswith("part-")]
     if not parts:

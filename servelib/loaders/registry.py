@@ -127,6 +127,12 @@ LOADERS: dict[str, str] = {
     "org.apache.spark.ml.tuning.TrainValidationSplitModel": (
         "servelib.loaders.tuning:load_train_validation_split"
     ),
+    # the same three as PySpark's Python writers save them (a child Spark's JVM does not know)
+    "pyspark.ml.classification.OneVsRestModel": "servelib.loaders.tuning:load_one_vs_rest",
+    "pyspark.ml.tuning.CrossValidatorModel": "servelib.loaders.tuning:load_cross_validator",
+    "pyspark.ml.tuning.TrainValidationSplitModel": (
+        "servelib.loaders.tuning:load_train_validation_split"
+    ),
     # recommendation (loaders/recommendation.py)
     "org.apache.spark.ml.recommendation.ALSModel": "servelib.loaders.recommendation:load_als",
 }

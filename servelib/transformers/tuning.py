@@ -61,3 +61,21 @@ class CrossValidatorModel(ValidatorModel):
 @dataclass(frozen=True)
 class TrainValidationSplitModel(ValidatorModel):
     spark_class: ClassVar[str] = "org.apache.spark.ml.tuning.TrainValidationSplitModel"
+
+
+@dataclass(frozen=True)
+class PythonCrossValidatorModel(CrossValidatorModel):
+    """What PySpark's Python writer saves when the estimator is Python-only (an xgboost.spark
+    model): the same layout under the Python class name.
+    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/tuning.py
+    (CrossValidatorModelWriter)
+    """
+
+    spark_class: ClassVar[str] = "pyspark.ml.tuning.CrossValidatorModel"
+
+
+@dataclass(frozen=True)
+class PythonTrainValidationSplitModel(TrainValidationSplitModel):
+    """TrainValidationSplitModelWriter's save of a Python-only estimator (see above)."""
+
+    spark_class: ClassVar[str] = "pyspark.ml.tuning.TrainValidationSplitModel"

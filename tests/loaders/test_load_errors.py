@@ -34,6 +34,16 @@ def test_directory_without_metadata(tmp_path):
         servelib.load(str(tmp_path))
 
 
+def test_spark_connect_model_is_named(tmp_path):
+    """pyspark.ml.connect's saveToLocal writes metadata.json (and the core model beside it)."""
+    meta = {"class": "pyspark.ml.connect.feature.StandardScalerModel", "type": "spark_connect",
+            "uid": "StandardScaler_d0e8b84a377e", "sparkVersion": "3.5.9", "paramMap": {},
+            "defaultParamMap": {}, "core_model_path": "StandardScalerModel.arrow.parquet"}
+    (tmp_path / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="pyspark.ml.connect model"):
+        servelib.load(str(tmp_path))
+
+
 def test_corrupt_metadata(tmp_path):
     model = shutil.copytree(NESTED, tmp_path / "m")
     _meta_file(model).write_text("{not json")

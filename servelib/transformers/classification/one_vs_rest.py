@@ -32,9 +32,13 @@ from servelib.transformers.classification.common import (
     row_argmax,
     spark_argmax,
 )
+from servelib.transformers.tree.xgboost import SparkXGBClassifierModel
 from servelib.vectors import RowVector, VectorColumn
 
 _RAW = "__servelib_ovr_raw"  # the binary models' own rawPrediction column, never output
+# A Spark classifier, or xgboost.spark's (PySpark then saves the OneVsRestModel with its
+# Python writer: PythonOneVsRestModel); both have the four column fields replaced below.
+BinaryModel = ClassificationModel | SparkXGBClassifierModel
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class OneVsRestModel(OnlineTransformer):
     features_col: str = "features"
     prediction_col: str = "prediction"
     raw_prediction_col: str = "rawPrediction"
-    models: tuple[ClassificationModel, ...] = ()
+    models: tuple[BinaryModel, ...] = ()
     spark4: bool = False  # PySpark 4's array_argmax rather than Python's max
 
     def __post_init__(self) -> None:  # only the raw confidence of each binary model is needed
@@ -53,7 +57,7 @@ class OneVsRestModel(OnlineTransformer):
                     probability_col="", prediction_col="") for m in self.models))
 
     @property
-    def stages(self) -> tuple[ClassificationModel, ...]:
+    def stages(self) -> tuple[BinaryModel, ...]:
         return self.models
 
     def input_columns(self) -> Sequence[str]:
@@ -104,6 +108,17 @@ class OneVsRestModel(OnlineTransformer):
             return True
 
         return score
+
+
+@dataclass(frozen=True)
+class PythonOneVsRestModel(OneVsRestModel):
+    """OneVsRestModelWriter's save (binary models Spark's JVM does not know, xgboost.spark's):
+    the same layout and scoring under the Python class name.
+    https://github.com/apache/spark/blob/v3.5.0/python/pyspark/ml/classification.py
+    (OneVsRestModelWriter)
+    """
+
+    spark_class: ClassVar[str] = "pyspark.ml.classification.OneVsRestModel"
 
 
 def array_argmax(raw: np.ndarray) -> np.ndarray:

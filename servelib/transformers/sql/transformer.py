@@ -170,21 +170,20 @@ class SQLTransformer(OnlineTransformer):
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
 
     def _columnwise(self, batch: Batch) -> Scored | None:
-        """The statement in NumPy when it reads only double columns without nulls and uses
-        only what vectorized.py computes bit for bit as the row path does; else None."""
-        columns = {}
+        """The statement in NumPy when it reads only double and integer columns (nulls allowed)
+        and uses only what vectorized.py computes bit for bit as the row path does; else None."""
+        columns: vectorized.Columns = {}
         for name in self._reads:
-            col = batch.column(name, self.name)
-            if self.declared.get(name, "double") != "double" or isinstance(col, VectorColumn) \
-                    or col.dtype != np.float64:
+            col = self._operand(batch, name)
+            if col is None:
                 return None
             columns[name] = col
         keep = None
         if self.statement.where is not None:
-            keep = vectorized.evaluate(self.statement.where, columns, batch.n)
-            if keep is None or keep.dtype != bool:
+            where = vectorized.evaluate(self.statement.where, columns, batch.n)
+            if where is None or where[0].dtype != bool:
                 return None
-            keep = keep.copy()
+            keep = where[0].copy() if where[1] is None else where[0] & ~where[1]
         out: dict[str, Any] = {}
         for name, node in self.statement.items:
             if isinstance(node, Col):
@@ -195,9 +194,47 @@ class SQLTransformer(OnlineTransformer):
             value = vectorized.evaluate(node, columns, batch.n)
             if value is None or (self.statement.star and batch.has(name)):
                 return None
-            out[name] = value.copy()
+            data, null = value
+            if null is None:
+                out[name] = data.copy()
+            else:  # the row path's column of Python values with None, bit for bit
+                values = data.tolist()
+                for i in np.flatnonzero(null).tolist():
+                    values[i] = None
+                out[name] = object_column(values)
         visible = None if self.statement.star else tuple(self.output_columns())
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
+
+    def _operand(self, batch: Batch, name: str) -> vectorized.Value | None:
+        """A double or integer column as NumPy values and a null mask, when the row path would
+        read it with that type too; None for anything else (declared integers wrap or fail
+        row by row; strings, booleans, vectors; Python rows of mixed types)."""
+        if self.declared.get(name, "double") != "double":
+            return None
+        col = batch.column(name, self.name)
+        if isinstance(col, VectorColumn):
+            return None
+        if col.dtype == np.float64:
+            return vectorized.Value(col, "double")
+        if col.dtype in (np.int64, np.int32) and name not in self.declared:
+            return vectorized.Value(col.astype(np.int64, copy=False), "int")
+        if col.dtype != object:
+            return None
+        source = batch.source_type(name)
+        if source is None:  # Python rows: the row path types the column by its values
+            kinds = {type(v) for v in col.tolist()} - {type(None)}
+            kind = {frozenset({float}): "double", frozenset({int}): "int"}.get(frozenset(kinds))
+        else:
+            kind = {"double": "double", "int32": "int", "int64": "int"}.get(str(source))
+        if kind is None or kind == "int" and name in self.declared:
+            return None  # no values but nulls (typed null), mixed types, a declared conversion
+        null = np.equal(col, None)  # elementwise in C over the Python values checked above
+        try:
+            data = np.where(null, np.nan if kind == "double" else 0, col).astype(
+                np.float64 if kind == "double" else np.int64)
+        except OverflowError:  # a Python int beyond 64 bits: row by row
+            return None
+        return vectorized.Value(data, kind, null if null.any() else None)
 
     def _eval(self, fn: Fn, values: tuple, column: str, batch: Batch, i: int) -> Any:
         try:

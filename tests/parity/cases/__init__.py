@@ -41,9 +41,12 @@ QUICK = frozenset({
     # selection, projection, the remaining models, clustering, one-vs-rest and tuning
     "chisq_selector", "univariate_selector", "variance_threshold_selector", "pca",
     "mlp_classifier", "fm_classifier", "fm_regressor", "isotonic_vector_feature_index",
-    "aft_survival_quantiles", "kmeans_euclidean", "bisecting_kmeans",
+    "aft_survival_quantiles", "kmeans_euclidean", "bisecting_kmeans", "gaussian_mixture",
     "one_vs_rest_lr", "cross_validator_pipeline", "train_validation_split_in_pipeline",
     "als_nan", "minhash_lsh", "bucketed_random_projection_lsh", "target_encoder_binary_keep",
+    # what PySpark's Python writers save (cases/python_writers.py)
+    "one_vs_rest_xgb_pipeline", "cross_validator_xgb_pipeline",
+    "train_validation_split_xgb_in_pipeline",
 })
 
 

@@ -31,6 +31,21 @@ def _test(spark):
     return spark.createDataFrame([(v,) for v in rows], ["features"])
 
 
+def _gmm_train(spark, k: int, per_cluster: int = 30):
+    """Round clusters around the first ``k`` centers, one per mixture component: Gaussian jitter
+    (sd 0.4, fixed seed) keeps every covariance well-conditioned. On fewer components than
+    clusters, or lattice jitter, a component's covariance can go singular, and Spark 3.5's
+    training then hung in Breeze's eigSym (LAPACK) for 15 minutes."""
+    import random
+
+    from pyspark.ml.linalg import Vectors
+
+    rng = random.Random(7)
+    rows = [(Vectors.dense([x + rng.gauss(0.0, 0.4) for x in _CENTERS[i % k]]),)
+            for i in range(k * per_cluster)]
+    return spark.createDataFrame(rows, ["features"])
+
+
 def _zero_row(spark):
     from pyspark.ml.linalg import Vectors
 
@@ -83,8 +98,8 @@ def bisecting_kmeans_cosine(spark):
 def gaussian_mixture(spark):
     from pyspark.ml.clustering import GaussianMixture
 
-    gmm = GaussianMixture(k=3, seed=5, maxIter=20)
-    return Case(gmm, _train(spark), _test(spark), bad=_bad(spark))
+    gmm = GaussianMixture(k=4, seed=5, maxIter=20)
+    return Case(gmm, _gmm_train(spark, 4), _test(spark), bad=_bad(spark))
 
 
 @case("gaussian_mixture_columns")
@@ -92,4 +107,4 @@ def gaussian_mixture_columns(spark):
     from pyspark.ml.clustering import GaussianMixture
 
     gmm = GaussianMixture(k=2, seed=6, maxIter=15, probabilityCol="p", predictionCol="c")
-    return Case(gmm, _train(spark), _test(spark))
+    return Case(gmm, _gmm_train(spark, 2), _test(spark))
