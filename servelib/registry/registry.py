@@ -17,8 +17,9 @@
   server may be minutes and many reloads away (the soak, tests/server/soak.py, saw RSS climb
   ~90 KB with every reload of the GBT pipeline until one came). So a drop schedules one full
   ``gc.collect()`` ``COLLECT_DELAY`` seconds later (in-flight requests on the old version finish
-  first; drops in between share it). It pauses the event loop like any full pass (~0.1 s on a
-  busy 2-core machine), once per deploy, unload or eviction burst.
+  first; drops in between share it). It pauses the event loop like any full pass (0.08-0.26 s
+  measured with ~160k objects on a busy 2-core machine), once per deploy, unload or eviction
+  burst.
 """
 
 from __future__ import annotations
