@@ -27,7 +27,7 @@ def model_record(model: PipelineModel, path: str,
                  deployment: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything `servelib inspect --json` shows (``describe``), plus the save time, typed
     outputs, the feature report and the deployment record."""
-    from servelib.cli import describe
+    from servelib.describe import describe
 
     return {
         **describe(model, path),
@@ -101,7 +101,7 @@ def output_types(model: PipelineModel) -> list[dict[str, str]]:
 
 
 def _inputs(model: PipelineModel) -> list[dict[str, Any]]:
-    from servelib.cli import describe
+    from servelib.describe import describe
 
     return describe(model, "")["inputs"]
 

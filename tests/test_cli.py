@@ -18,7 +18,6 @@ from servelib import cli
 from servelib.loaders.registry import supported_classes
 from servelib.testing.parity import read_rows
 from servelib.vectors import DenseVector, SparseVector
-from tests.parity.test_golden import CASE_DIRS
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/parity/fixtures"
@@ -85,25 +84,6 @@ def test_inspect_demo_pipeline(capsys):
     assert types == {"amount": "number, boolean or vector", "age": "number, boolean or vector",
                      "city": "string or number"}
     assert d["outputs"][-3:] == ["rawPrediction", "probability", "prediction"]
-
-
-@pytest.mark.parametrize("fixture", CASE_DIRS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_inspect_knows_every_input_type(fixture):
-    import servelib
-
-    d = cli.describe(servelib.load(str(fixture / "model")), str(fixture))
-    unknown = [c for c in d["inputs"] if c["type"] == "unknown"]
-    assert not unknown, f"add the param to servelib/cli.py INPUT_TYPES: {unknown}"
-
-
-def test_input_types_cover_the_registry():
-    # containers: the stages nested in them read the input columns (cli.flatten)
-    containers = {"PipelineModel", "CrossValidatorModel", "TrainValidationSplitModel"}
-    names = {c.rsplit(".", 1)[-1] for c in supported_classes()} - containers
-    assert set(cli.INPUT_TYPES) <= names, "INPUT_TYPES names a class the registry lacks"
-    assert names <= set(cli.INPUT_TYPES), (
-        f"servelib/cli.py INPUT_TYPES lacks {sorted(names - set(cli.INPUT_TYPES))}"
-    )
 
 
 # ---- score ---------------------------------------------------------------------------------

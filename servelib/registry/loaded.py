@@ -68,7 +68,7 @@ def check_spec(spec: ServingSpec, pipeline: PipelineModel, path: str) -> None:
             raise ModelLoadError(f"key 'outputs': the pipeline has no column {column!r} "
                                  f"(outputs: {list(pipeline.output_columns())})", path)
     if spec.features:
-        from servelib.cli import describe
+        from servelib.describe import describe
         from servelib.features.spec import check_against_pipeline, parse_features
 
         described = {c["name"]: c["type"] for c in describe(pipeline, path)["inputs"]}

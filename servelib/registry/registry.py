@@ -11,11 +11,21 @@
   A version that fails to load never replaces the serving one: the failure is logged, counted
   (servelib_model_loads{result="failed"}) and shown in the model's status, and it is retried at
   the next refresh. Versions are immutable: publish changes as a new version folder.
+- A dropped version's memory comes back promptly: a loaded pipeline is full of reference cycles
+  (each stage caches its row kernel, a closure that refers back to the stage), so dropping the
+  last reference frees nothing until the cyclic collector's next full pass, which on a busy
+  server may be minutes and many reloads away (the soak, tests/server/soak.py, saw RSS climb
+  ~90 KB with every reload of the GBT pipeline until one came). So a drop schedules one full
+  ``gc.collect()`` ``COLLECT_DELAY`` seconds later (in-flight requests on the old version finish
+  first; drops in between share it). It pauses the event loop like any full pass (0.08-0.26 s
+  measured with ~160k objects on a busy 2-core machine), once per deploy, unload or eviction
+  burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -32,6 +42,7 @@ from servelib.server.metrics import Metrics
 log = logging.getLogger("servelib.registry")
 T = TypeVar("T")
 Key = tuple[str, str]
+COLLECT_DELAY = 1.0  # seconds from dropping a version to the full collection that frees it
 
 
 class VersionState(NamedTuple):
@@ -55,6 +66,7 @@ class Registry:
         self._failed: dict[Key, str] = {}
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+        self._collect: asyncio.TimerHandle | None = None
 
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -145,7 +157,18 @@ class Registry:
         model = self._loaded.pop(key)
         self.metrics.memory.remove(*key)
         self.metrics.loaded.set(len(self._loaded))
+        if self._collect is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # dropped outside the serving loop: the collector's own pace
+                pass
+            else:
+                self._collect = loop.call_later(COLLECT_DELAY, self._collect_now)
         return model.memory_bytes
+
+    def _collect_now(self) -> None:
+        self._collect = None
+        gc.collect()
 
     # ---- deployment ------------------------------------------------------------------------
     async def refresh(self, names: Sequence[str] | None = None) -> dict[str, str]:
@@ -254,4 +277,6 @@ class Registry:
     async def close(self) -> None:
         if self._poller is not None:
             self._poller.cancel()
+        if self._collect is not None:
+            self._collect.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)

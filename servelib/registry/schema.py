@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servelib.cli import describe, flatten
+from servelib.describe import describe, flatten
 from servelib.registry.loaded import LoadedModel
 from servelib.transformers.attributes import AttributeGroup
 

@@ -269,7 +269,12 @@ class DataPlane:
             outputs=[TensorSpec(*t) for t in output_tensors(model, model.default_outputs())],
             record={"version": model.version, **model_record(model)},
         )
-        # describe() walks every stage: built once per loaded version, not per OIP request
+        # describe() walks every stage: built once per loaded version, not per OIP request.
+        # An entry whose version the registry dropped (a deploy retired it, eviction, unload)
+        # would keep that whole model in memory: a cache miss clears them all.
+        for key in [k for k, (m, _) in self._metadata.items()
+                    if self.registry.loaded(*k) is not m]:
+            del self._metadata[key]
         self._metadata[(name, model.version)] = (model, metadata)
         return metadata
 

@@ -233,6 +233,38 @@ def test_unload_then_next_request_loads_again(repo):
     assert len(repository.calls) == 2
 
 
+def test_a_dropped_version_is_freed_soon(repo, monkeypatch):
+    """Stages hold cycles (cached row kernels refer back to them): the registry runs the cyclic
+    collector after a drop, so the memory does not wait for the collector's own pace (here
+    switched off, as a busy server's full passes may be minutes apart)."""
+    import gc
+    import weakref
+
+    from servelib.registry import registry as module
+
+    monkeypatch.setattr(module, "COLLECT_DELAY", 0.05)
+    registry = Registry(Repository(str(repo)))
+
+    async def go():
+        model = await registry.get("demo")
+        model.main.score_instance(DEMO_ROW)  # builds the row kernels
+        stage = weakref.ref(model.main.stages[-1])
+        del model
+        registry.unload("demo")
+        alive_after_drop = stage() is not None  # cycles: refcounting alone cannot free it
+        await asyncio.sleep(0.5)
+        await registry.close()
+        return alive_after_drop, stage()
+
+    gc.collect()
+    gc.disable()
+    try:
+        alive_after_drop, stage = run(go())
+    finally:
+        gc.enable()
+    assert alive_after_drop and stage is None
+
+
 def test_polling_does_not_reload_what_the_budget_evicted(repo):
     repository = CountingRepository(str(repo))
     registry = Registry(repository, memory_budget=1)  # room for one model at a time

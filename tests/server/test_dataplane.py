@@ -256,6 +256,26 @@ def test_admin_load_retries_a_fixed_version_by_name(repo):
     assert failed.state == "FAILED" and fixed.state == "AVAILABLE" and serving == "2"
 
 
+def test_metadata_cache_lets_a_retired_version_go(repo):
+    """A deploy that retires a version, then metadata of the new one: the cached metadata of
+    the old one must not keep its model alive (the soak saw RSS grow with every deploy)."""
+    import gc
+    import weakref
+
+    async def body(plane):
+        await plane.model_metadata("demo")
+        old = weakref.ref(plane.registry.loaded("demo", "1"))
+        add_version(repo, "demo", "2")
+        write_json(repo / "demo" / "model.json", {"aliases": {"production": "2"}})
+        shutil.rmtree(repo / "demo" / "1")
+        assert (await plane.load_model("demo")).state == "AVAILABLE"
+        assert (await plane.model_metadata("demo")).record["version"] == "2"
+        gc.collect()
+        return old()
+
+    assert run(repo, body) is None
+
+
 def test_deploy_under_load_drops_no_request(repo):
     async def body(plane):
         versions: list[str] = []

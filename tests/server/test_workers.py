@@ -38,12 +38,12 @@ def test_sigterm_drains_in_flight_requests_then_exits_0(repository: Path) -> Non
             request = threading.Thread(target=lambda: answers.append(
                 client.predict("gbt", [GBT_ROW] * 50)))
             request.start()
-            time.sleep(0.2)
+            poll(lambda: answers or _state(client, "gbt") == "LOADING", 60, "gbt to load")
             served.proc.send_signal(signal.SIGTERM)
             assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
-            request.join(30)
+            request.join(60)
             client.close()
-        assert served.proc.wait(30) == 0
+        assert served.proc.wait(60) == 0
         assert len(answers) == 1 and all(p.error is None for p in answers[0])
         with Client(served.address, timeout=2) as client, pytest.raises(RemoteError) as err:
             client.predict("fraud", [FRAUD_ROW])
@@ -58,26 +58,35 @@ def test_two_workers_share_the_port_and_a_killed_worker_comes_back(repository: P
         threading.Thread(target=_swallow(lambda: Client(served.address, timeout=10).predict(
             "gbt", [GBT_ROW])), daemon=True).start()
         os.kill(first[0], signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (
-                len(served.workers()) != 2 or first[0] in served.workers()):
-            time.sleep(0.1)
-        assert len(served.workers()) == 2 and first[0] not in served.workers()
-        ok = 0
-        for _ in range(20):  # fresh connections land on either worker
-            with Client(served.address, timeout=20) as client:
-                try:
-                    ok += client.predict("fraud", [FRAUD_ROW])[0].error is None
-                except RemoteError as exc:  # the new worker may still be starting
-                    assert exc.code == "UNAVAILABLE"
-                    time.sleep(0.2)
-        assert ok >= 10
+        # the replacement has started once the supervisor logged the restart and the new
+        # worker its "serving" line (a loaded machine may take many seconds: poll, bounded)
+        poll(lambda: len(served.workers()) == 2 and first[0] not in served.workers()
+             and _serving_lines(served) >= 3, 120, "the worker to be replaced")
+        for _ in range(20):  # fresh connections land on either worker: both answer
+            with Client(served.address, timeout=30) as client:
+                assert client.predict("fraud", [FRAUD_ROW])[0].error is None
         children = served.workers()
         served.proc.send_signal(signal.SIGTERM)
-        assert served.proc.wait(30) == 0
+        assert served.proc.wait(60) == 0
         for pid in children:
             assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
         assert any("restarting" in line for line in served.log)
+
+
+def poll(done, timeout: float, what: str) -> None:
+    """Wait until ``done()``, checking every 20 ms, for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.02)
+
+
+def _state(client: Client, model: str) -> str | None:
+    return next((m["state"] for m in client.list_models() if m["name"] == model), None)
+
+
+def _serving_lines(served) -> int:
+    return sum("servelib: serving" in line for line in list(served.log))
 
 
 def _swallow(fn):

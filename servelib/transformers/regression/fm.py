@@ -12,17 +12,15 @@ rounding). A null row or a size other than the model's fails, as Spark's dot and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
-from servelib.transformers.attributes import Attribute, Attrs
-from servelib.transformers.base import OnlineTransformer, RowKernel, Scored
-from servelib.transformers.batch import Batch
-from servelib.transformers.regression.linear_regression import LinearPredictor
-from servelib.vectors import VectorColumn, row_values
+from servelib.transformers.base import OnlineTransformer
+from servelib.transformers.regression.linear_regression import LinearPredictor, VectorPrediction
+from servelib.vectors import VectorColumn
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
@@ -79,45 +77,19 @@ class FMScorer:
 
 
 @dataclass(frozen=True)
-class FMRegressionModel(OnlineTransformer):
+class FMRegressionModel(VectorPrediction, OnlineTransformer):
     spark_class: ClassVar[str] = "org.apache.spark.ml.regression.FMRegressionModel"
 
     features_col: str = "features"
     prediction_col: str = "prediction"
     scorer: FMScorer = field(default=None, compare=False)  # type: ignore[assignment]
 
-    def input_columns(self) -> Sequence[str]:
-        return (self.features_col,)
+    @property
+    def linear(self) -> LinearPredictor:
+        return self.scorer.linear
 
-    def output_columns(self) -> Sequence[str]:
-        return (self.prediction_col,) if self.prediction_col else ()
+    def predict_columns(self, col: VectorColumn) -> np.ndarray:
+        return self.scorer.raw(col)
 
-    def output_attributes(self, attrs: Attrs) -> Attrs:
-        return {self.prediction_col: Attribute("numeric")} if self.prediction_col else {}
-
-    def score_columns(self, batch: Batch) -> Scored:
-        if not self.prediction_col:
-            return Scored({})
-        col = batch.vectors(self.features_col, self.name)
-        self.scorer.linear.check(self, col, self.features_col, batch)
-        return Scored({self.prediction_col: self.scorer.raw(col)})
-
-    def row_kernel(self) -> RowKernel | None:
-        if not self.prediction_col:
-            return lambda values: True
-        raw = self.scorer.raw_row()
-        if raw is None:
-            return None
-        src, dst, size = self.features_col, self.prediction_col, self.scorer.size
-
-        def score(values: dict) -> bool:
-            x = row_values(values.get(src))
-            if x is None or len(x) != size:
-                return False
-            m = raw(x)
-            if m is None:
-                return False
-            values[dst] = m
-            return True
-
-        return score
+    def predict_row(self) -> Callable[[list[float]], float | None] | None:
+        return self.scorer.raw_row()

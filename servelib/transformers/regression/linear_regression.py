@@ -100,13 +100,29 @@ class LinearPredictor:
                               returns="one")
 
 
-@dataclass(frozen=True)
-class LinearRegressionModel(OnlineTransformer):
-    spark_class: ClassVar[str] = "org.apache.spark.ml.regression.LinearRegressionModel"
+class VectorPrediction:
+    """What a regression PredictionModel over one features vector shares (LinearRegressionModel,
+    FMRegressionModel): the columns, the nameless numeric attribute
+    (PredictionModel.transformSchema: SchemaUtils.updateNumeric), an empty ``predictionCol`` that
+    writes and reads nothing, Spark's null and size failures (LinearPredictor.check), and a row
+    kernel that leaves null vectors, other sizes and NaN predictions to score_columns.
 
-    features_col: str = "features"
-    prediction_col: str = "prediction"  # "" writes nothing, as in Spark
-    predictor: LinearPredictor = field(default_factory=lambda: LinearPredictor.of(np.zeros(0), 0.0))
+    A class mixes it in before OnlineTransformer and supplies ``linear`` (for the checks),
+    ``predict_columns`` and ``predict_row``."""
+
+    features_col: str
+    prediction_col: str
+
+    @property
+    def linear(self) -> LinearPredictor:
+        raise NotImplementedError
+
+    def predict_columns(self, col: VectorColumn) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_row(self) -> Callable[[list[float]], float | None] | None:
+        """The prediction of one row of ``size`` floats (None for NaN); None: no row form."""
+        raise NotImplementedError
 
     def input_columns(self) -> Sequence[str]:
         return (self.features_col,)
@@ -115,27 +131,24 @@ class LinearRegressionModel(OnlineTransformer):
         return (self.prediction_col,) if self.prediction_col else ()
 
     def output_attributes(self, attrs: Attrs) -> Attrs:
-        # PredictionModel.transformSchema: SchemaUtils.updateNumeric (a nameless NumericAttribute)
         return {self.prediction_col: Attribute("numeric")} if self.prediction_col else {}
 
     def score_columns(self, batch: Batch) -> Scored:
         if not self.prediction_col:
             return Scored({})
-        col = batch.vectors(self.features_col, self.name)
-        self.predictor.check(self, col, self.features_col, batch)
+        col = batch.vectors(self.features_col, self.name)  # type: ignore[attr-defined]
+        self.linear.check(self, col, self.features_col, batch)  # type: ignore[arg-type]
         with np.errstate(all="ignore"):  # inf/NaN follow IEEE arithmetic, as on the JVM
-            prediction = self.predictor.predict(col)
+            prediction = self.predict_columns(col)
         return Scored({self.prediction_col: prediction})
 
     def row_kernel(self) -> RowKernel | None:
-        """The dot product in plain Python (LinearPredictor.row_predict); null vectors, sizes
-        Spark rejects, NaN predictions and NaN/inf coefficients take score_columns."""
         if not self.prediction_col:
             return lambda values: True  # score_columns reads nothing
-        predict = self.predictor.row_predict()
+        predict = self.predict_row()
         if predict is None:
             return None
-        features, out, size = self.features_col, self.prediction_col, self.predictor.size
+        features, out, size = self.features_col, self.prediction_col, self.linear.size
 
         def score(values: dict) -> bool:
             x = row_values(values.get(features))
@@ -148,3 +161,23 @@ class LinearRegressionModel(OnlineTransformer):
             return True
 
         return score
+
+
+@dataclass(frozen=True)
+class LinearRegressionModel(VectorPrediction, OnlineTransformer):
+    spark_class: ClassVar[str] = "org.apache.spark.ml.regression.LinearRegressionModel"
+
+    features_col: str = "features"
+    prediction_col: str = "prediction"  # "" writes nothing, as in Spark
+    predictor: LinearPredictor = field(default_factory=lambda: LinearPredictor.of(np.zeros(0), 0.0))
+
+    @property
+    def linear(self) -> LinearPredictor:
+        return self.predictor
+
+    def predict_columns(self, col: VectorColumn) -> np.ndarray:
+        return self.predictor.predict(col)
+
+    def predict_row(self) -> Callable[[list[float]], float | None] | None:
+        """The dot product in plain Python (LinearPredictor.row_predict)."""
+        return self.predictor.row_predict()
