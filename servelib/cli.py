@@ -22,9 +22,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-# servelib/features/lookup.py (another branch) still imports describe from here; drop this
-# re-export once it imports servelib.describe
-from servelib.describe import describe  # noqa: F401
 from servelib.errors import InvalidInput, ServelibError
 
 EXIT_ERROR = 2

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from servelib.describe import describe
 from servelib.errors import InvalidInput, StoreUnavailable
 from servelib.features.base import FeatureStore, Key, Values
 from servelib.features.guard import GuardedStore
@@ -212,8 +213,6 @@ def build_plan(section: Any, pipeline: Any, spec_path: str, stores: Stores, mode
                pipeline_inputs: Mapping[str, str] | None = None) -> FeaturePlan:
     """Parse and check a spec's ``features`` against the pipeline (a ModelLoadError names the
     key) and bind its stores."""
-    from servelib.cli import describe
-
     spec = parse_features(section, spec_path)
     if pipeline_inputs is None:
         pipeline_inputs = {c["name"]: c["type"] for c in describe(pipeline, spec_path)["inputs"]}
