@@ -34,7 +34,7 @@ from servelib.vectors import RowVector, VectorColumn, row_values
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
 MIN_DOUBLE_ROW = float(MIN_DOUBLE)
-_CHUNK = 1 << 20  # doubles per temporary (rows x classes x features) block
+_CHUNK = 1 << 16  # doubles per temporary (features x rows) block: it stays in cache
 RowRule = Callable[[list[float]], float]  # one row's rawPrediction or probability -> prediction
 
 
@@ -50,22 +50,29 @@ def linear_sums(
     ``stored`` masks the coefficients a sparse Spark matrix/vector holds: only those take part,
     so a NaN/inf feature facing an unstored coefficient is ignored, as in Spark. ``b_first``:
     a column-major sparse matrix (CSC) adds every product onto the intercept in turn; other
-    layouts sum the products, then add the intercept."""
+    layouts sum the products, then add the intercept.
+
+    The products of a block of rows are laid out features x rows, so the left-to-right
+    accumulation over features is one vector addition per feature across the block's rows."""
     n, d = x.shape
     c = w.shape[0]
     out = np.empty((n, c))
     if d == 0:
         out[:] = b
         return out
-    step = max(1, _CHUNK // (c * d))
-    for start in range(0, n, step):
-        prod = x[start : start + step, None, :] * w  # (rows, classes, features)
-        if stored is not None:
-            prod[:, ~stored] = 0.0
-        if b_first:
-            prod[:, :, 0] += b
-        np.add.accumulate(prod, axis=2, out=prod)
-        out[start : start + step] = prod[:, :, -1] if b_first else prod[:, :, -1] + b
+    step = max(1, _CHUNK // d)
+    xt = x.T
+    for k in range(c):
+        weights = w[k][:, None]
+        unstored = None if stored is None or stored[k].all() else ~stored[k]
+        for start in range(0, n, step):
+            prod = xt[:, start : start + step] * weights  # (features, rows)
+            if unstored is not None:
+                prod[unstored] = 0.0
+            if b_first:
+                prod[0] += b[k]
+            np.add.accumulate(prod, axis=0, out=prod)
+            out[start : start + step, k] = prod[-1] if b_first else prod[-1] + b[k]
     return out
 
 

@@ -180,7 +180,7 @@ class VectorAssembler(OnlineTransformer):
         kinds: list[bool] = []
         for j, name in enumerate(self.input_cols):
             is_vector = self.vector[j]
-            if is_vector is None:
+            if is_vector is None and not batch.is_source_number(name):
                 is_vector = holds_vectors(batch.column(name, self.name))
             if not is_vector:
                 columns.append(batch.floats(name, self.name)[0])  # nulls arrive as NaN
