@@ -292,24 +292,34 @@ class VectorColumn:
         return vec
 
     def to_arrow(self) -> pa.Array:
-        """Spark's VectorUDT struct array, built column-wise (no per-row Python): the entries
-        a row stores (every slot of a dense row, the non-zeros of a sparse one) are taken from
-        the matrix in row order with one mask, so they are already the flat values buffer."""
+        """Spark's VectorUDT struct array, built column-wise (no per-row Python): the flat
+        positions of the entries rows store (every slot of a dense row, the non-zeros of a
+        sparse one) give the values in row order, their indices, and the row offsets."""
         n, size = self.dense.shape
         if self.null is None and not self.sparse.any():
             return self._dense_to_arrow(n, size)
         null = np.zeros(n, dtype=bool) if self.null is None else self.null
         sparse = self.sparse & ~null
-        stored = self.dense != 0  # NaN is stored, as Spark's sparse vectors keep it
-        stored[~self.sparse] = True
-        stored[null] = False
-        counts = np.count_nonzero(stored, axis=1)
-        _, cols = np.nonzero(stored[sparse])
+        dense = np.ascontiguousarray(self.dense)
+        stored = dense != 0  # NaN is stored, as Spark's sparse vectors keep it
+        mixed = bool((~self.sparse & ~null).any())  # some dense rows
+        if mixed or self.null is not None:
+            stored[~self.sparse] = True
+            stored[null] = False
+        positions = np.flatnonzero(stored)
+        offsets = np.searchsorted(positions, np.arange(n + 1) * size).astype(np.int32)
+        indices = positions % size if size else positions
+        index_offsets = offsets
+        if mixed:  # only sparse rows list their indices
+            counts = np.diff(offsets)
+            indices = indices[np.repeat(sparse, counts)]
+            index_offsets = np.zeros(n + 1, dtype=np.int32)
+            np.cumsum(np.where(sparse, counts, 0), out=index_offsets[1:])
         children = [
             pa.array(np.where(self.sparse, 0, 1).astype(np.int8)),
             pa.array(np.full(n, size, dtype=np.int32), mask=~sparse),
-            _list_array(np.where(sparse, counts, 0), cols.astype(np.int32), ~sparse, 2),
-            _list_array(counts, self.dense[stored], null, 3),
+            _list_array(index_offsets, indices.astype(np.int32), ~sparse, 2),
+            _list_array(offsets, dense.ravel()[positions], null, 3),
         ]
         return pa.StructArray.from_arrays(
             children, fields=list(VECTOR_ARROW_TYPE), mask=pa.array(null)
@@ -369,11 +379,9 @@ class VectorColumn:
         return cls(dense, sparse, null if null.any() else None)
 
 
-def _list_array(counts: np.ndarray, flat: np.ndarray, null: np.ndarray, field: int) -> pa.Array:
-    """A list child of VECTOR_ARROW_TYPE (``field``) from per-row entry counts and the flat
-    entries in row order; rows where ``null`` is True are null lists."""
-    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
+def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray, field: int) -> pa.Array:
+    """A list child of VECTOR_ARROW_TYPE (``field``) from int32 row offsets into the flat
+    entries; rows where ``null`` is True are null lists."""
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat),
                                     type=VECTOR_ARROW_TYPE.field(field).type,
                                     mask=pa.array(null))

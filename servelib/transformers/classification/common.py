@@ -34,7 +34,8 @@ from servelib.vectors import RowVector, VectorColumn, row_values
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
 MIN_DOUBLE_ROW = float(MIN_DOUBLE)
-_CHUNK = 1 << 16  # doubles per temporary (features x rows) block: it stays in cache
+_CHUNK = 1 << 17  # doubles per temporary (rows x features) block: it stays in cache
+_LOOP_FEATURES = 256
 RowRule = Callable[[list[float]], float]  # one row's rawPrediction or probability -> prediction
 
 
@@ -52,8 +53,8 @@ def linear_sums(
     a column-major sparse matrix (CSC) adds every product onto the intercept in turn; other
     layouts sum the products, then add the intercept.
 
-    The products of a block of rows are laid out features x rows, so the left-to-right
-    accumulation over features is one vector addition per feature across the block's rows."""
+    Rows go in blocks whose products stay in cache; up to ``_LOOP_FEATURES`` features the
+    left-to-right sum is one vector addition per feature across the block's rows."""
     n, d = x.shape
     c = w.shape[0]
     out = np.empty((n, c))
@@ -61,18 +62,22 @@ def linear_sums(
         out[:] = b
         return out
     step = max(1, _CHUNK // d)
-    xt = x.T
     for k in range(c):
-        weights = w[k][:, None]
+        weights = w[k]
         unstored = None if stored is None or stored[k].all() else ~stored[k]
         for start in range(0, n, step):
-            prod = xt[:, start : start + step] * weights  # (features, rows)
+            prod = x[start : start + step] * weights  # (rows, features)
             if unstored is not None:
-                prod[unstored] = 0.0
+                prod[:, unstored] = 0.0
             if b_first:
-                prod[0] += b[k]
-            np.add.accumulate(prod, axis=0, out=prod)
-            out[start : start + step, k] = prod[-1] if b_first else prod[-1] + b[k]
+                prod[:, 0] += b[k]
+            if d > _LOOP_FEATURES:
+                total = np.add.accumulate(prod, axis=1, out=prod)[:, -1]
+            else:  # a feature at a time: as accumulate adds, without writing each partial sum
+                total = prod[:, 0].copy()
+                for j in range(1, d):
+                    total += prod[:, j]
+            out[start : start + step, k] = total if b_first else total + b[k]
     return out
 
 

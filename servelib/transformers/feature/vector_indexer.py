@@ -76,22 +76,13 @@ class VectorIndexerModel(OnlineTransformer):
     category_maps: tuple[CategoryMap, ...] = ()  # sorted by feature index
     handle_invalid: HandleInvalid = HandleInvalid.ERROR
     eager_attributes: bool = False  # Spark < 4.3: attributes ignore handleInvalid, see docstring
-    # every categorical slot's keys and indices as (k, m) arrays padded with NaN (NaN equals
-    # nothing), so one broadcast comparison looks up all slots at once
-    _lookup: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+    # per categorical slot: its keys in ascending numeric order (-0.0 and 0.0 one key, NaN
+    # none) and each key's index, for a binary search per value
+    _lookup: tuple[tuple[np.ndarray, np.ndarray], ...] = field(init=False, repr=False,
+                                                                compare=False)
 
     def __post_init__(self) -> None:
-        maps = self.category_maps
-        width = max((len(cm.keys) for cm in maps), default=0)
-        keys = np.full((len(maps), width), np.nan)
-        values = np.zeros((len(maps), width))
-        for j, cm in enumerate(maps):
-            keys[j, : len(cm.keys)] = cm.keys
-            values[j, : len(cm.keys)] = cm.indices
-        features = np.array([cm.feature for cm in maps], dtype=np.intp)
-        sizes = np.array([len(cm.keys) for cm in maps], dtype=np.float64)
-        lookup = (features, keys, values, sizes, np.arange(len(maps)))
-        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_lookup", tuple(_search_table(cm) for cm in self.category_maps))
 
     def input_columns(self) -> Sequence[str]:
         return (self.input_col,)
@@ -147,14 +138,13 @@ class VectorIndexerModel(OnlineTransformer):
                 f"VectorIndexerModel expected vector of length {self.num_features} but found "
                 f"length {col.size}", self, self.input_col, batch, 0,
             )
-        features, keys, values, sizes, slots = self._lookup
-        if not len(features):
+        if not self.category_maps:
             return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
+        features = [cm.feature for cm in self.category_maps]
         x = col.dense[:, features]  # (n, k) categorical slots
-        found, pos = _find(x, keys)
+        found, mapped = _find(x, self._lookup)
         implicit = col.sparse[:, None] & (x == 0.0)  # a sparse row's implicit 0 is not looked up
         found |= implicit
-        mapped = np.where(found, values[slots, pos], sizes)  # unseen -> the map's size ("keep")
         mapped[implicit] = 0.0
         dense = col.dense.copy()
         dense[:, features] = mapped
@@ -217,20 +207,35 @@ def _invalid_message(x: float, feature: int) -> str:
             f"{feature}. To handle or skip invalid value, try setting VectorIndexer.handleInvalid.")
 
 
-def _find(x: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each (row, slot): is x a key of that slot, and where. Rows go in chunks so the
-    (rows, k, m) comparison stays small."""
+def _search_table(cm: CategoryMap) -> tuple[np.ndarray, np.ndarray]:
+    """A slot's keys for np.searchsorted and their indices; a value equal to none of them (NaN
+    among them) finds the map's size. Of -0.0 and 0.0 the first in Java order wins, as in
+    the row kernel's dict."""
+    keys, indices = [], []
+    for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
+        if key == key and not (keys and keys[-1] == key):
+            keys.append(key)
+            indices.append(index)
+    return np.array(keys, dtype=np.float64), np.array(indices + [float(len(cm.keys))])
+
+
+def _find(x: np.ndarray, tables: Sequence[tuple[np.ndarray, np.ndarray]]
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """For each (row, slot): whether x is a key of that slot (-0.0 finds 0.0, NaN finds
+    nothing), and its index there (the map's size where it is none)."""
     found = np.empty(x.shape, dtype=bool)
-    pos = np.empty(x.shape, dtype=np.intp)
-    step = max(1, _CHUNK // keys.size)
-    for start in range(0, x.shape[0], step):
-        hit = x[start : start + step, :, None] == keys  # -0.0 finds 0.0, NaN finds nothing
-        found[start : start + step] = hit.any(axis=2)
-        pos[start : start + step] = hit.argmax(axis=2)
-    return found, pos
-
-
-_CHUNK = 1 << 20  # elements of one (rows, k, m) comparison
+    mapped = np.empty(x.shape)
+    for j, (keys, indices) in enumerate(tables):
+        v = x[:, j]
+        if not len(keys):  # a map of NaN alone
+            found[:, j], mapped[:, j] = False, indices[-1]
+            continue
+        pos = np.searchsorted(keys, v)  # NaN sorts past every key
+        np.minimum(pos, len(keys) - 1, out=pos)
+        hit = keys[pos] == v
+        found[:, j] = hit
+        mapped[:, j] = np.where(hit, indices[pos], indices[-1])
+    return found, mapped
 
 
 def _java_order(x: float) -> tuple[bool, float, float]:
