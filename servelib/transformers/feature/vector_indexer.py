@@ -76,13 +76,11 @@ class VectorIndexerModel(OnlineTransformer):
     category_maps: tuple[CategoryMap, ...] = ()  # sorted by feature index
     handle_invalid: HandleInvalid = HandleInvalid.ERROR
     eager_attributes: bool = False  # Spark < 4.3: attributes ignore handleInvalid, see docstring
-    # per categorical slot: its keys in ascending numeric order (-0.0 and 0.0 one key, NaN
-    # none) and each key's index, for a binary search per value
-    _lookup: tuple[tuple[np.ndarray, np.ndarray], ...] = field(init=False, repr=False,
-                                                                compare=False)
+    # per categorical slot, how a batch looks its values up
+    _lookup: tuple[_SlotLookup, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_lookup", tuple(_search_table(cm) for cm in self.category_maps))
+        object.__setattr__(self, "_lookup", tuple(_SlotLookup.of(cm) for cm in self.category_maps))
 
     def input_columns(self) -> Sequence[str]:
         return (self.input_col,)
@@ -140,19 +138,25 @@ class VectorIndexerModel(OnlineTransformer):
             )
         if not self.category_maps:
             return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
-        features = [cm.feature for cm in self.category_maps]
-        x = col.dense[:, features]  # (n, k) categorical slots
-        found, mapped = _find(x, self._lookup)
-        implicit = col.sparse[:, None] & (x == 0.0)  # a sparse row's implicit 0 is not looked up
-        found |= implicit
-        mapped[implicit] = 0.0
         dense = col.dense.copy()
-        dense[:, features] = mapped
-        bad_rows = ~found.all(axis=1)
+        bad_rows = np.zeros(n, dtype=bool)
+        sparse = col.sparse if col.sparse.any() else None
+        for cm, lookup in zip(self.category_maps, self._lookup):
+            x = col.dense[:, cm.feature]
+            found, mapped = lookup.find(x)
+            if sparse is not None:  # a sparse row's implicit 0 is not looked up
+                implicit = sparse & (x == 0.0)
+                found |= implicit
+                mapped[implicit] = 0.0
+            dense[:, cm.feature] = mapped
+            bad_rows |= ~found
         if self.handle_invalid is HandleInvalid.ERROR and bad_rows.any():
             row = int(np.argmax(bad_rows))
-            feature = int(features[np.argmin(found[row])])
-            raise invalid(_invalid_message(float(col.dense[row, feature]), feature), self,
+            x = col.dense[row]
+            feature = next(cm.feature for cm, lookup in zip(self.category_maps, self._lookup)
+                           if not lookup.find(x[cm.feature : cm.feature + 1])[0][0]
+                           and not (col.sparse[row] and x[cm.feature] == 0.0))
+            raise invalid(_invalid_message(float(x[feature]), feature), self,
                           self.input_col, batch, row)
         out = VectorColumn(dense, col.sparse.copy(), None)
         if self.handle_invalid is HandleInvalid.SKIP and bad_rows.any():
@@ -171,7 +175,7 @@ class VectorIndexerModel(OnlineTransformer):
         for cm in self.category_maps:
             table: dict[float, float] = {}
             for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
-                # -0.0 and 0.0 are one dict key; the first in Java order wins, as in _find
+                # -0.0 and 0.0 are one dict key; the first in Java order wins, as in _SlotLookup
                 table.setdefault(key, index)
             plan.append((cm.feature, table, float(len(cm.keys))))
 
@@ -207,35 +211,52 @@ def _invalid_message(x: float, feature: int) -> str:
             f"{feature}. To handle or skip invalid value, try setting VectorIndexer.handleInvalid.")
 
 
-def _search_table(cm: CategoryMap) -> tuple[np.ndarray, np.ndarray]:
-    """A slot's keys for np.searchsorted and their indices; a value equal to none of them (NaN
-    among them) finds the map's size. Of -0.0 and 0.0 the first in Java order wins, as in
-    the row kernel's dict."""
-    keys, indices = [], []
-    for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
-        if key == key and not (keys and keys[-1] == key):
-            keys.append(key)
-            indices.append(index)
-    return np.array(keys, dtype=np.float64), np.array(indices + [float(len(cm.keys))])
+_DIRECT = 4096  # keys that are all integers in [0, _DIRECT): one table index per value
 
 
-def _find(x: np.ndarray, tables: Sequence[tuple[np.ndarray, np.ndarray]]
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """For each (row, slot): whether x is a key of that slot (-0.0 finds 0.0, NaN finds
-    nothing), and its index there (the map's size where it is none)."""
-    found = np.empty(x.shape, dtype=bool)
-    mapped = np.empty(x.shape)
-    for j, (keys, indices) in enumerate(tables):
-        v = x[:, j]
-        if not len(keys):  # a map of NaN alone
-            found[:, j], mapped[:, j] = False, indices[-1]
-            continue
-        pos = np.searchsorted(keys, v)  # NaN sorts past every key
-        np.minimum(pos, len(keys) - 1, out=pos)
-        hit = keys[pos] == v
-        found[:, j] = hit
-        mapped[:, j] = np.where(hit, indices[pos], indices[-1])
-    return found, mapped
+@dataclass(frozen=True)
+class _SlotLookup:
+    """One categorical slot's lookup for a batch: its keys in ascending numeric order (-0.0
+    and 0.0 one key, where the first in Java order wins, as in the row kernel's dict; NaN
+    none), each one's index, and the map's size for a value that is none of them. Keys that
+    are all small integers (indices, booleans) are looked up in a table instead."""
+
+    keys: np.ndarray
+    indices: np.ndarray  # per key, then the map's size
+    table: np.ndarray | None  # direct: per integer 0..len - 2 its key's position, else len(keys)
+
+    @classmethod
+    def of(cls, cm: CategoryMap) -> _SlotLookup:
+        keys: list[float] = []
+        indices: list[float] = []
+        for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
+            if key == key and not (keys and keys[-1] == key):
+                keys.append(key)
+                indices.append(index)
+        size = float(len(cm.keys))
+        table = None
+        if keys and all(k == int(k) and 0 <= k < _DIRECT for k in keys):
+            table = np.full(int(max(keys)) + 2, len(keys), dtype=np.intp)
+            table[[int(k) for k in keys]] = np.arange(len(keys))
+        return cls(np.array(keys, dtype=np.float64), np.array([*indices, size]), table)
+
+    def find(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per value: whether it is a key (-0.0 finds 0.0, NaN nothing), and the index it maps
+        to (the map's size where it is none)."""
+        if self.table is not None:
+            last = self.table.shape[0] - 1
+            with np.errstate(invalid="ignore"):  # NaN and huge values: checked just below
+                slot = x.astype(np.intp)
+            ok = (slot == x) & (slot >= 0) & (slot < last)  # integral and in the table
+            np.copyto(slot, last, where=~ok)
+            pos = self.table[slot]
+            return pos != len(self.keys), self.indices[pos]
+        if not len(self.keys):  # a map of NaN alone
+            return np.zeros(x.shape, dtype=bool), np.full(x.shape, self.indices[-1])
+        pos = np.searchsorted(self.keys, np.ascontiguousarray(x))  # NaN sorts past every key
+        np.minimum(pos, len(self.keys) - 1, out=pos)
+        hit = self.keys[pos] == x
+        return hit, np.where(hit, self.indices[pos], self.indices[-1])
 
 
 def _java_order(x: float) -> tuple[bool, float, float]:
