@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 _CHUNK = 64  # rows per tree-outer pass
-_LANES = 8  # tree walks interleaved in the heap layout
+_LANES = 8  # heap walks side by side (_heap_walk8)
 _NEG_ZERO = np.float32(-0.0)
 
 # columns of a Spark forest's node table (flat.build_forest builds it)
@@ -134,6 +134,32 @@ def spark_sums(x, roots, nodes, threshold, cat_left, depth, values, lanes, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _heap_step(xa, r, p, g, column, threshold):
+    """One level of a heap walk: node p of the tree whose first inner node is g, for row r of
+    ``xa``; child 2p + 1 (left) or 2p + 2, NaN goes right."""
+    g += p
+    return 2 * p + 2 - (xa[r, column[g]] <= threshold[g])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _heap_walk8(xa, r, dr, g, dg, depth, column, threshold):
+    """Eight heap walks side by side, rows r, r + dr, ... through the trees whose first inner
+    nodes are g, g + dg, ...: independent chains of loads the CPU overlaps. Eight scalars,
+    not an array, so that they stay in registers (twice as fast as lanes kept in an array)."""
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = 0
+    for _ in range(depth):
+        p0 = _heap_step(xa, r, p0, g, column, threshold)
+        p1 = _heap_step(xa, r + dr, p1, g + dg, column, threshold)
+        p2 = _heap_step(xa, r + 2 * dr, p2, g + 2 * dg, column, threshold)
+        p3 = _heap_step(xa, r + 3 * dr, p3, g + 3 * dg, column, threshold)
+        p4 = _heap_step(xa, r + 4 * dr, p4, g + 4 * dg, column, threshold)
+        p5 = _heap_step(xa, r + 5 * dr, p5, g + 5 * dg, column, threshold)
+        p6 = _heap_step(xa, r + 6 * dr, p6, g + 6 * dg, column, threshold)
+        p7 = _heap_step(xa, r + 7 * dr, p7, g + 7 * dg, column, threshold)
+    return (p0, p1, p2, p3, p4, p5, p6, p7)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, z, xa, out,
                 shift):
     """heap.py's layout: out[i - shift, t] for rows [start, stop). ``xa`` (chunk rows, width +
@@ -149,23 +175,26 @@ def _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, 
             if v >= 0.0 and v < size and v == np.floor(v):
                 slot = int(v)
             xa[r, width + j] = z[virtual[j, 2] + slot]
-    # (tree, row) pairs tree by tree, _LANES walks at a time, level by level: independent
-    # chains of loads the CPU overlaps (one row's 200 trees: a third faster than one by one)
-    inner, bottom, rows = (1 << depth) - 1, 1 << depth, stop - start
-    tree, row = np.empty(_LANES, np.int64), np.empty(_LANES, np.int64)
-    p = np.empty(_LANES, np.int64)
-    pairs = out.shape[1] * rows
-    for q0 in range(0, pairs, _LANES):
-        w = min(_LANES, pairs - q0)
-        for k in range(w):
-            tree[k], row[k] = divmod(q0 + k, rows)
-            p[k] = 0
-        for _ in range(depth):  # child 2p + 1 (left) or 2p + 2; NaN goes right
-            for k in range(w):
-                g = tree[k] * inner + p[k]
-                p[k] = 2 * p[k] + 2 - (xa[row[k], column[g]] <= threshold[g])
-        for k in range(w):
-            out[row[k] + start - shift, tree[k]] = leaf[tree[k] * bottom + p[k] - inner]
+    inner, bottom, rows, trees = (1 << depth) - 1, 1 << depth, stop - start, out.shape[1]
+    base = start - shift
+    whole = rows - rows % _LANES
+    for t in range(trees):  # tree by tree, 8 rows at a time: one tree's nodes stay in cache
+        g, first = t * inner, t * bottom - inner  # leaf[first + p]: bottom slot p - inner
+        for r in range(0, whole, _LANES):
+            found = _heap_walk8(xa, r, 1, g, 0, depth, column, threshold)
+            for k in range(_LANES):
+                out[base + r + k, t] = leaf[first + found[k]]
+    whole_trees = trees - trees % _LANES
+    for r in range(whole, rows):  # the last rows (all of a short batch): 8 trees at a time
+        for t in range(0, whole_trees, _LANES):
+            found = _heap_walk8(xa, r, 0, t * inner, inner, depth, column, threshold)
+            for k in range(_LANES):
+                out[base + r, t + k] = leaf[(t + k) * bottom - inner + found[k]]
+        for t in range(whole_trees, trees):
+            p = 0
+            for _ in range(depth):
+                p = _heap_step(xa, r, p, t * inner, column, threshold)
+            out[base + r, t] = leaf[t * bottom - inner + p]
 
 
 @njit(cache=True, nogil=True)
