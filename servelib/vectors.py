@@ -241,7 +241,7 @@ def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
     Spark 4.x (``compressedWithNNZ``: ``Vectors.getSparseSize(nnz) < getDenseSize(size)``):
     sparse iff 12 * nnz + 28 < 8 * size + 12, so e.g. 2 non-zeros of 5 are dense in 4.x only."""
     size = dense.shape[1]
-    nnz = np.count_nonzero(dense, axis=1)  # NaN counts as non-zero, as in Spark
+    nnz = _row_counts(dense != 0)  # NaN counts as non-zero, as in Spark
     if spark4:
         return 12 * nnz + 28 < 8 * size + 12
     return 1.5 * (nnz + 1.0) < size
@@ -307,11 +307,12 @@ class VectorColumn:
             stored[~self.sparse] = True
             stored[null] = False
         positions = np.flatnonzero(stored)
-        offsets = np.searchsorted(positions, np.arange(n + 1) * size).astype(np.int32)
+        counts = _row_counts(stored)
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(counts, out=offsets[1:])
         indices = positions % size if size else positions
         index_offsets = offsets
         if mixed:  # only sparse rows list their indices
-            counts = np.diff(offsets)
             indices = indices[np.repeat(sparse, counts)]
             index_offsets = np.zeros(n + 1, dtype=np.int32)
             np.cumsum(np.where(sparse, counts, 0), out=index_offsets[1:])
@@ -377,6 +378,12 @@ class VectorColumn:
                 np.repeat(v_off[srows], counts) + rank
             ]
         return cls(dense, sparse, null if null.any() else None)
+
+
+def _row_counts(mask: np.ndarray) -> np.ndarray:
+    """True entries per row of a 2-D boolean array (a third of ``count_nonzero(axis=1)``'s
+    time: that converts to bool and sums short rows one by one)."""
+    return mask.view(np.uint8).sum(axis=1, dtype=np.intp)
 
 
 def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray, field: int) -> pa.Array:
