@@ -72,7 +72,15 @@ def _numbers(ctx: StageContext, arr: pa.Array | pa.ChunkedArray, name: str, dtyp
         raise ctx.error(f"column {name!r} must hold non-null "
                         f"{'integers' if dtype is np.int64 else 'numbers'}, got {arr.type} with "
                         f"{arr.null_count} nulls", _data_dir(ctx, folder))
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+    return np.asarray(_numpy(arr), dtype=dtype)
+
+
+def _numpy(arr: pa.Array) -> np.ndarray:
+    """A non-null numeric Arrow array as NumPy, read from its data buffer: ``to_numpy`` imports
+    pandas where it is installed (half a second of a fresh process's first prediction)."""
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                         offset=arr.offset * dtype.itemsize)
 
 
 def _lists(ctx: StageContext, arr: pa.Array, name: str) -> list[np.ndarray]:
@@ -80,7 +88,7 @@ def _lists(ctx: StageContext, arr: pa.Array, name: str) -> list[np.ndarray]:
         raise ctx.error(f"column {name!r} must hold non-null lists of numbers, got {arr.type}",
                         _data_dir(ctx))
     flat = _numbers(ctx, arr.flatten(), name, np.float64)
-    off = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    off = np.asarray(_numpy(arr.offsets), dtype=np.int64)
     off = off - off[0]
     return [flat[a:b] for a, b in zip(off[:-1], off[1:])]
 
@@ -114,7 +122,9 @@ class _Nodes:
         node_id = _numbers(ctx, struct.field("id"), "id", np.int64)
         order = np.lexsort((node_id, tree_id))
         self.tree_id, node_id = tree_id[order], node_id[order]
-        take = pa.array(order)
+        # from the buffer: pa.array imports pandas (see _numpy)
+        take = pa.Array.from_buffers(pa.int64(), len(order),
+                                     [None, pa.py_buffer(order.astype(np.int64))])
 
         def column(arr: pa.Array, name: str, dtype: type) -> np.ndarray:
             return _numbers(ctx, arr.take(take), name, dtype)
