@@ -303,3 +303,14 @@ def test_an_unknown_engine_name_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(engine, "ENGINE", "gpu")
     with pytest.raises(ValueError, match="SERVELIB_TREE_ENGINE must be 'numba' or 'numpy'"):
         engine.compiled()
+
+
+def test_a_first_prediction_does_not_import_pandas():
+    """Loading a tree pipeline and scoring a row never needs pandas, whose import (through
+    pyarrow's to_numpy and pa.array) was half of a fresh process's first prediction."""
+    fixture = FIXTURES / "spark-4.3" / "prod_rf200_pipeline"
+    code = ("import sys, json; import servelib; "
+            f"m = servelib.load({str(fixture / 'model')!r}); "
+            f"row = json.loads(open({str(fixture / 'input.jsonl')!r}).readline()); "
+            "m.score_instance(row); print('pandas' in sys.modules)")
+    assert _python(code) == "False"
