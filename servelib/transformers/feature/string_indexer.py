@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attribute, Attrs
@@ -159,6 +158,8 @@ class StringIndexerModel(OnlineTransformer):
         skip = self.handle_invalid is HandleInvalid.SKIP
         strings = batch.source_strings(src)
         if strings is not None:  # an Arrow string column: matched in Arrow, no Python per row
+            import pyarrow.compute as pc  # here: its import is a tenth of a first prediction
+
             found = pc.index_in(strings, value_set=self._arrow_labels[pos])
             found = found.to_numpy(zero_copy_only=False)
             result = np.asarray(found, dtype=np.float64)  # NaN: null or unseen
