@@ -7,6 +7,11 @@ the wrong type. Canonical column forms:
 * ``np.ndarray`` float64 / int / bool: numbers without nulls;
 * ``np.ndarray`` of dtype object: strings, or any values with ``None`` for null;
 * :class:`~servelib.vectors.VectorColumn`: vectors.
+
+An Arrow column of numbers with nulls is an object array in that canonical form, but the stages
+that want its numbers (``floats``, the Imputer through ``source_numbers``) decode it
+column-wise from Arrow (values and null mask) without building it: with a few percent of dirty
+rows, nearly every numeric column of a real batch has a null.
 """
 
 from __future__ import annotations
