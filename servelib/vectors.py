@@ -241,7 +241,7 @@ def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
     Spark 4.x (``compressedWithNNZ``: ``Vectors.getSparseSize(nnz) < getDenseSize(size)``):
     sparse iff 12 * nnz + 28 < 8 * size + 12, so e.g. 2 non-zeros of 5 are dense in 4.x only."""
     size = dense.shape[1]
-    nnz = np.count_nonzero(dense, axis=1)  # NaN counts as non-zero, as in Spark
+    nnz = _row_counts(dense != 0)  # NaN counts as non-zero, as in Spark
     if spark4:
         return 12 * nnz + 28 < 8 * size + 12
     return 1.5 * (nnz + 1.0) < size
@@ -292,42 +292,36 @@ class VectorColumn:
         return vec
 
     def to_arrow(self) -> pa.Array:
-        """Spark's VectorUDT struct array, built column-wise (no per-row Python)."""
+        """Spark's VectorUDT struct array, built column-wise (no per-row Python): the flat
+        positions of the entries rows store (every slot of a dense row, the non-zeros of a
+        sparse one) give the values in row order, their indices, and the row offsets."""
         n, size = self.dense.shape
         if self.null is None and not self.sparse.any():
             return self._dense_to_arrow(n, size)
         null = np.zeros(n, dtype=bool) if self.null is None else self.null
         sparse = self.sparse & ~null
-        dense_rows = ~self.sparse & ~null
-        rows, cols = np.nonzero((self.dense != 0) & sparse[:, None]) if n else ((), ())
-        rows = np.asarray(rows, dtype=np.int64)
-        nnz = np.bincount(rows, minlength=n)
-        # values: `size` entries per dense row, nnz per sparse row, in row order
-        counts = np.where(dense_rows, size, np.where(sparse, nnz, 0))
+        dense = np.ascontiguousarray(self.dense)
+        stored = dense != 0  # NaN is stored, as Spark's sparse vectors keep it
+        mixed = bool((~self.sparse & ~null).any())  # some dense rows
+        if mixed or self.null is not None:
+            stored[~self.sparse] = True
+            stored[null] = False
+        positions = np.flatnonzero(stored)
+        counts = _row_counts(stored)
         offsets = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(counts, out=offsets[1:])
-        # fill flat values in row order; dense and sparse contributions interleave by row
-        flat = np.empty(int(offsets[-1]), dtype=np.float64)
-        drow = np.flatnonzero(dense_rows)
-        if drow.size:
-            pos = offsets[drow][:, None] + np.arange(size)
-            flat[pos.ravel()] = self.dense[drow].ravel()
-        if rows.size:
-            start = offsets[:-1][rows]
-            rank = np.arange(rows.size) - np.repeat(np.cumsum(nnz) - nnz, nnz)[: rows.size]
-            flat[start + rank] = self.dense[rows, cols]
-        ind_counts = np.where(sparse, nnz, 0)
-        ind_offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(ind_counts, out=ind_offsets[1:])
+        indices = positions % size if size else positions
+        index_offsets = offsets
+        if mixed:  # only sparse rows list their indices
+            indices = indices[np.repeat(sparse, counts)]
+            index_offsets = np.zeros(n + 1, dtype=np.int32)
+            np.cumsum(np.where(sparse, counts, 0), out=index_offsets[1:])
         children = [
             pa.array(np.where(self.sparse, 0, 1).astype(np.int8)),
             pa.array(np.full(n, size, dtype=np.int32), mask=~sparse),
-            pa.ListArray.from_arrays(
-                pa.array(ind_offsets), pa.array(np.asarray(cols, dtype=np.int32)), mask=pa.array(~sparse)
-            ),
-            pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat), mask=pa.array(null)),
+            _list_array(index_offsets, indices.astype(np.int32), ~sparse, 2),
+            _list_array(offsets, dense.ravel()[positions], null, 3),
         ]
-        children = [c.cast(f.type) for c, f in zip(children, VECTOR_ARROW_TYPE)]
         return pa.StructArray.from_arrays(
             children, fields=list(VECTOR_ARROW_TYPE), mask=pa.array(null)
         )
@@ -335,12 +329,13 @@ class VectorColumn:
     def _dense_to_arrow(self, n: int, size: int) -> pa.Array:
         """The common case (every row dense, none null): the matrix is the values buffer."""
         offsets = pa.array(np.arange(n + 1, dtype=np.int32) * np.int32(size))
-        values = pa.ListArray.from_arrays(offsets, pa.array(self.dense.ravel()))
+        values = pa.ListArray.from_arrays(offsets, pa.array(self.dense.ravel()),
+                                          type=VECTOR_ARROW_TYPE.field(3).type)
         children = [
             pa.array(np.ones(n, dtype=np.int8)),
             pa.nulls(n, pa.int32()),
-            pa.nulls(n, VECTOR_ARROW_TYPE.field("indices").type),
-            values.cast(VECTOR_ARROW_TYPE.field("values").type),
+            pa.nulls(n, VECTOR_ARROW_TYPE.field(2).type),
+            values,
         ]
         return pa.StructArray.from_arrays(children, fields=list(VECTOR_ARROW_TYPE))
 
@@ -383,6 +378,20 @@ class VectorColumn:
                 np.repeat(v_off[srows], counts) + rank
             ]
         return cls(dense, sparse, null if null.any() else None)
+
+
+def _row_counts(mask: np.ndarray) -> np.ndarray:
+    """True entries per row of a 2-D boolean array (a fifth of ``count_nonzero(axis=1)``'s
+    time: that converts to bool and sums short rows one reduction at a time)."""
+    return np.einsum("ij->i", mask.view(np.uint8), dtype=np.intp)
+
+
+def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray, field: int) -> pa.Array:
+    """A list child of VECTOR_ARROW_TYPE (``field``) from int32 row offsets into the flat
+    entries; rows where ``null`` is True are null lists."""
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat),
+                                    type=VECTOR_ARROW_TYPE.field(field).type,
+                                    mask=pa.array(null))
 
 
 def is_vector_struct(arrow_type: pa.DataType) -> bool:

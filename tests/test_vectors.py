@@ -27,9 +27,28 @@ def _random_column(seed: int, n: int = 40, size: int = 6) -> VectorColumn:
     return VectorColumn(dense, rng.random(n) < 0.5, rng.random(n) < 0.1)
 
 
+def _variant(col: VectorColumn, variant: str) -> VectorColumn:
+    """The layouts to_arrow treats apart: all rows sparse (one-hot), with or without nulls;
+    no slots; a matrix that is a strided view."""
+    n = len(col)
+    if variant == "all sparse":
+        return VectorColumn(col.dense, np.ones(n, bool))
+    if variant == "all sparse, nulls":
+        return VectorColumn(col.dense, np.ones(n, bool), col.null)
+    if variant == "all dense, nulls":
+        return VectorColumn(col.dense, np.zeros(n, bool), col.null)
+    if variant == "no slots":
+        return VectorColumn(col.dense[:, :0], col.sparse, col.null)
+    if variant == "strided":
+        return VectorColumn(col.dense[:, ::2], col.sparse, col.null)
+    return col
+
+
+@pytest.mark.parametrize("variant", ["mixed", "all sparse", "all sparse, nulls",
+                                     "all dense, nulls", "no slots", "strided"])
 @pytest.mark.parametrize("seed", range(5))
-def test_arrow_round_trip_matches_row_objects(seed):
-    col = _random_column(seed)
+def test_arrow_round_trip_matches_row_objects(seed, variant):
+    col = _variant(_random_column(seed), variant)
     arr = col.to_arrow()
     assert arr.type == VECTOR_ARROW_TYPE
     for i, item in enumerate(arr.to_pylist()):
@@ -45,10 +64,11 @@ def test_arrow_round_trip_matches_row_objects(seed):
             np.testing.assert_array_equal(item["values"], vec.values)
     chunked = pa.chunked_array([arr.slice(0, 7), arr.slice(7)])
     back = VectorColumn.from_arrow(chunked)
-    keep = ~col.null
+    keep = np.ones(len(col), bool) if col.null is None else ~col.null
     np.testing.assert_array_equal(back.dense[keep], col.dense[keep])
     assert (back.sparse == (col.sparse & keep)).all()
-    assert (back.null == col.null).all()
+    assert (back.null is None) == (col.null is None or not col.null.any())
+    assert back.null is None or (back.null == col.null).all()
 
 
 def test_mixed_sizes_are_rejected():

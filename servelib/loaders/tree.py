@@ -72,15 +72,24 @@ def _numbers(ctx: StageContext, arr: pa.Array | pa.ChunkedArray, name: str, dtyp
         raise ctx.error(f"column {name!r} must hold non-null "
                         f"{'integers' if dtype is np.int64 else 'numbers'}, got {arr.type} with "
                         f"{arr.null_count} nulls", _data_dir(ctx, folder))
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+    return np.asarray(_numpy(arr), dtype=dtype)
+
+
+def _numpy(arr: pa.Array) -> np.ndarray:
+    """A non-null numeric Arrow array as NumPy, read from its data buffer: ``to_numpy`` imports
+    pandas where it is installed (half a second of a fresh process's first prediction)."""
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                         offset=arr.offset * dtype.itemsize)
 
 
 def _lists(ctx: StageContext, arr: pa.Array, name: str) -> list[np.ndarray]:
     if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)) or arr.null_count:
         raise ctx.error(f"column {name!r} must hold non-null lists of numbers, got {arr.type}",
                         _data_dir(ctx))
-    flat = _numbers(ctx, arr.flatten(), name, np.float64)
-    off = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    off = np.asarray(_numpy(arr.offsets), dtype=np.int64)
+    # the values the offsets span, not flatten(): that imports pyarrow.compute
+    flat = _numbers(ctx, arr.values.slice(off[0], off[-1] - off[0]), name, np.float64)
     off = off - off[0]
     return [flat[a:b] for a, b in zip(off[:-1], off[1:])]
 
@@ -114,10 +123,14 @@ class _Nodes:
         node_id = _numbers(ctx, struct.field("id"), "id", np.int64)
         order = np.lexsort((node_id, tree_id))
         self.tree_id, node_id = tree_id[order], node_id[order]
-        take = pa.array(order)
-
+        # reordered in NumPy: Arrow's take imports pyarrow.compute (a fresh process's first
+        # prediction pays for every import)
         def column(arr: pa.Array, name: str, dtype: type) -> np.ndarray:
-            return _numbers(ctx, arr.take(take), name, dtype)
+            return _numbers(ctx, arr, name, dtype)[order]
+
+        def lists(arr: pa.Array, name: str) -> list[np.ndarray]:
+            found = _lists(ctx, arr, name)
+            return [found[i] for i in order.tolist()]
 
         self.prediction = column(struct.field("prediction"), "prediction", np.float64)
         self.gain = column(struct.field("gain"), "gain", np.float64)
@@ -128,9 +141,9 @@ class _Nodes:
         num_categories = column(split.field("numCategories"), "numCategories", np.int64)
         self.feature = np.where(leaf, -1, feature)
         self.num_categories = np.where(leaf, -1, num_categories)
-        self.split_values = _lists(ctx, split.field("leftCategoriesOrThreshold").take(take),
-                                   "leftCategoriesOrThreshold")
-        stats = _lists(ctx, struct.field("impurityStats").take(take), "impurityStats")
+        self.split_values = lists(split.field("leftCategoriesOrThreshold"),
+                                  "leftCategoriesOrThreshold")
+        stats = lists(struct.field("impurityStats"), "impurityStats")
         widths = sorted({len(s) for s in stats})
         if len(widths) > 1:
             raise ctx.error(f"impurityStats of different lengths {widths[:10]}", _data_dir(ctx))

@@ -64,6 +64,34 @@ def test_linear_sums_is_row_independent():
         assert batch[i].tobytes() == linear_sums(x[i : i + 1], w, b, b_first=True)[0].tobytes()
 
 
+@pytest.mark.parametrize("features", [31, 300])  # a feature at a time; accumulate past 256
+@pytest.mark.parametrize("b_first", [False, True])
+def test_linear_sums_add_left_to_right(features, b_first, monkeypatch):
+    """Each row's products summed in feature order (Spark's loop), whatever the block size
+    and either way of summing; signed zeros, infinities and unstored NaN included."""
+    from servelib.transformers.classification import common
+
+    rng = np.random.default_rng(features)
+    x = rng.choice([0.1, -0.0, 0.0, 1e300, -1e300, 3.7, INF, -2.25, 1 / 3], (70, features))
+    x[5, 3] = NAN
+    w = rng.choice([0.5, -0.0, 1e10, -3.0, 1e-300], (2, features))
+    b = np.array([0.25, -0.0])
+    stored = rng.random((2, features)) < 0.8
+    stored[:, 3] = False  # the NaN faces no coefficient
+    want = np.empty((70, 2))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for i in range(70):
+            for k in range(2):
+                products = [x[i, j] * w[k, j] if stored[k, j] else 0.0 for j in range(features)]
+                total = products[0] + b[k] if b_first else products[0]
+                for p in products[1:]:
+                    total += p
+                want[i, k] = total if b_first else total + b[k]
+        monkeypatch.setattr(common, "_CHUNK", features * 16)  # blocks of 16 rows
+        got = linear_sums(x, w, b, stored, b_first)
+    assert got.tobytes() == want.tobytes()
+
+
 def test_binomial_prediction_paths():
     lr = _lr(threshold=0.3, margin_threshold=float(np.log(0.3 / 0.7)))
     row = {"features": DenseVector([0.0, 0.5])}  # margin -0.5: p1 = 0.377 > 0.3

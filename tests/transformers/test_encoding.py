@@ -230,22 +230,24 @@ def test_spark2_labels_branch(tmp_path):
     assert loaded.score_instance({"color": labels[1]})["color_idx"] == 1.0
 
 
-def test_vector_indexer_chunked_lookup_matches(monkeypatch):
+def test_vector_indexer_batch_lookup_matches_the_row_kernel():
     import numpy as np
-
-    from servelib.transformers.feature import vector_indexer
 
     stage = VectorIndexerModel(
         "vi", input_col="f", output_col="o", num_features=3, handle_invalid=HandleInvalid.KEEP,
-        category_maps=(CategoryMap.of(0, {0.0: 0, 2.0: 1}), CategoryMap.of(2, {-1.0: 0, 4.0: 1})),
+        category_maps=(CategoryMap.of(0, {0.0: 2, 2.0: 1, 5.0: 0}),
+                       CategoryMap.of(2, {-1.0: 0, 4.0: 1, 1e300: 2})),
     )
     rng = np.random.default_rng(0)
-    cols = zip(rng.integers(0, 3, 50), rng.normal(size=50), rng.choice([-1, 4, 7], 50))
-    rows = [{"f": [float(a), float(b), float(c)]} for a, b, c in cols]
-    whole = stage.score_instances(rows)
-    monkeypatch.setattr(vector_indexer, "_CHUNK", 8)  # a few rows per comparison chunk
-    assert [r["o"] for r in stage.score_instances(rows)] == [r["o"] for r in whole]
-    assert whole[0]["o"].toArray()[1] == rows[0]["f"][1]  # continuous slot untouched
+    pool = [0.0, -0.0, 2.0, 2.5, -1.0, 4.0, 7.0, 1e300, -np.inf, np.inf, np.nan]
+    rows = [{"f": [float(rng.choice(pool)), float(rng.normal()), float(rng.choice(pool))]}
+            for _ in range(200)]
+    batch = stage.score_rows_as_batch(rows)
+    assert [r["o"] for r in batch] == [stage.score_instance(r)["o"] for r in rows]
+    assert batch[0]["o"].toArray()[1] == rows[0]["f"][1]  # continuous slot untouched
+    assert [r["o"].toArray().tolist() for r in stage.score_rows_as_batch(
+        [{"f": [-0.0, 0.0, 4.0]}, {"f": [np.nan, 0.0, np.nan]}])] == [[2.0, 0.0, 1.0],
+                                                                        [3.0, 0.0, 3.0]]
 
 
 def test_vector_indexer_without_categorical_slots():

@@ -36,7 +36,8 @@ from servelib.vectors import RowVector, VectorColumn, row_values
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
 MIN_DOUBLE_ROW = float(MIN_DOUBLE)
-_CHUNK = 1 << 20  # doubles per temporary (rows x classes x features) block
+_CHUNK = 1 << 17  # doubles per temporary (rows x features) block: it stays in cache
+_LOOP_FEATURES = 256
 RowRule = Callable[[list[float]], float]  # one row's rawPrediction or probability -> prediction
 
 
@@ -53,7 +54,10 @@ def linear_sums(
     so a NaN/inf feature facing an unstored coefficient is ignored, as in Spark. ``b_first``:
     a column-major sparse matrix (CSC) adds every product onto the intercept in turn; other
     layouts sum the products, then add the intercept. A CsrColumn is summed over its stored
-    entries (:mod:`servelib.transformers.sparse_linear`), with the same bits."""
+    entries (:mod:`servelib.transformers.sparse_linear`), with the same bits.
+
+    Rows go in blocks whose products stay in cache; up to ``_LOOP_FEATURES`` features the
+    left-to-right sum is one vector addition per feature across the block's rows."""
     if isinstance(x, CsrColumn):
         return sparse_linear_sums(x, w, b, stored, b_first, linear_sums)
     n, d = x.shape
@@ -62,15 +66,23 @@ def linear_sums(
     if d == 0:
         out[:] = b
         return out
-    step = max(1, _CHUNK // (c * d))
-    for start in range(0, n, step):
-        prod = x[start : start + step, None, :] * w  # (rows, classes, features)
-        if stored is not None:
-            prod[:, ~stored] = 0.0
-        if b_first:
-            prod[:, :, 0] += b
-        np.add.accumulate(prod, axis=2, out=prod)
-        out[start : start + step] = prod[:, :, -1] if b_first else prod[:, :, -1] + b
+    step = max(1, _CHUNK // d)
+    for k in range(c):
+        weights = w[k]
+        unstored = None if stored is None or stored[k].all() else ~stored[k]
+        for start in range(0, n, step):
+            prod = x[start : start + step] * weights  # (rows, features)
+            if unstored is not None:
+                prod[:, unstored] = 0.0
+            if b_first:
+                prod[:, 0] += b[k]
+            if d > _LOOP_FEATURES:
+                total = np.add.accumulate(prod, axis=1, out=prod)[:, -1]
+            else:  # a feature at a time: as accumulate adds, without writing each partial sum
+                total = prod[:, 0].copy()
+                for j in range(1, d):
+                    total += prod[:, j]
+            out[start : start + step, k] = total if b_first else total + b[k]
     return out
 
 

@@ -154,6 +154,15 @@ class ImputerModel(OnlineTransformer):
     def _read(self, batch: Batch, src: str, declared: np.dtype | None):
         """Values as float64 (NaN where null), the null mask, the column's dtype, and whether
         the values are known to fit it."""
+        source = batch.source_type(src)
+        if source is not None and (pa.types.is_floating(source) or
+                                   pa.types.is_signed_integer(source)):
+            found = batch.source_numbers(src)  # an Arrow column with nulls, read column-wise
+            if found is not None:
+                values, null = found
+                x = values.astype(np.float64)
+                x[null] = np.nan
+                return x, null, _arrow_dtype(source, src, self.name), True
         col = batch.column(src, self.name)
         if isinstance(col, VectorColumn):
             raise InvalidInput("expected a number, got a vector", column=src, stage=self.name)

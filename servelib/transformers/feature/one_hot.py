@@ -51,11 +51,11 @@ class OneHotEncoderModel(OnlineTransformer):
     category_sizes: tuple[int, ...] = ()
     drop_last: bool = True
     keep_invalid: bool = False  # handleInvalid "keep" (Spark allows only "error" and "keep")
-    _slots: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)  # 0..length-1
+    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)  # vector sizes
 
     def __post_init__(self) -> None:
-        slots = tuple(np.arange(self.vector_size(s), dtype=np.intp) for s in self.category_sizes)
-        object.__setattr__(self, "_slots", slots)
+        lengths = tuple(self.vector_size(s) for s in self.category_sizes)
+        object.__setattr__(self, "_lengths", lengths)
 
     def input_columns(self) -> Sequence[str]:
         return self.input_cols
@@ -104,8 +104,8 @@ class OneHotEncoderModel(OnlineTransformer):
 
     def score_columns(self, batch: Batch) -> Scored:
         out = {}
-        for src, dst, size, slots in zip(
-            self.input_cols, self.output_cols, self.category_sizes, self._slots
+        for src, dst, size, length in zip(
+            self.input_cols, self.output_cols, self.category_sizes, self._lengths
         ):
             x, null = batch.floats(src, self.name)
             valid = (x >= 0) & (x < size)  # NaN (and null) compare False: invalid
@@ -117,8 +117,11 @@ class OneHotEncoderModel(OnlineTransformer):
                 slot = np.where(valid, x, float(size))  # "keep": the extra slot `size`
                 if null is not None:
                     slot[null] = -1.0  # matches no slot
-            # one 1.0 where the slot matches a column; slots past the vector give all zeros
-            dense = (slot.astype(np.intp)[:, None] == slots).astype(np.float64)
+            # one 1.0 where the slot is a column; slots past the vector give all zeros
+            index = slot.astype(np.intp)
+            rows = np.flatnonzero((index >= 0) & (index < length))
+            dense = np.zeros((len(index), length))
+            dense[rows, index[rows]] = 1.0
             out[dst] = VectorColumn.of_sparse(dense, null)
         return Scored(out)
 
@@ -127,8 +130,8 @@ class OneHotEncoderModel(OnlineTransformer):
         one kept or raised as the batch path raises it, null giving a null vector. Other types
         take score_columns."""
         keep = self.keep_invalid
-        plan = tuple((src, dst, float(size), len(slots)) for src, dst, size, slots
-                     in zip(self.input_cols, self.output_cols, self.category_sizes, self._slots))
+        plan = tuple((src, dst, float(size), length) for src, dst, size, length
+                     in zip(self.input_cols, self.output_cols, self.category_sizes, self._lengths))
 
         def encode(values: dict) -> bool:
             for src, dst, size, length in plan:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from servelib.errors import InvalidInput, RowSkipped
 from servelib.transformers.attributes import Attribute, Attrs
@@ -58,13 +58,16 @@ class StringIndexerModel(OnlineTransformer):
     handle_invalid: HandleInvalid = HandleInvalid.ERROR
     # label -> index per column, built once (Spark's labelsToIndexArray)
     _index: tuple[dict[str, float], ...] = field(init=False, repr=False, compare=False)
-    _arrow_labels: tuple[pa.Array, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         maps = tuple({lab: float(i) for i, lab in enumerate(labs)} for labs in self.labels)
         object.__setattr__(self, "_index", maps)
-        arrays = tuple(pa.array(labs, pa.string()) for labs in self.labels)
-        object.__setattr__(self, "_arrow_labels", arrays)  # index_in's value sets (batches)
+
+    @cached_property
+    def _arrow_labels(self) -> tuple[pa.Array, ...]:
+        """index_in's value sets, made for the first batch: ``pa.array`` imports pandas (half
+        a second), which loading a model and scoring rows never need."""
+        return tuple(pa.array(labs, pa.string()) for labs in self.labels)
 
     def input_columns(self) -> Sequence[str]:
         return self.input_cols
@@ -155,6 +158,8 @@ class StringIndexerModel(OnlineTransformer):
         skip = self.handle_invalid is HandleInvalid.SKIP
         strings = batch.source_strings(src)
         if strings is not None:  # an Arrow string column: matched in Arrow, no Python per row
+            import pyarrow.compute as pc  # here: its import is a tenth of a first prediction
+
             found = pc.index_in(strings, value_set=self._arrow_labels[pos])
             found = found.to_numpy(zero_copy_only=False)
             result = np.asarray(found, dtype=np.float64)  # NaN: null or unseen

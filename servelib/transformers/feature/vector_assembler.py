@@ -67,6 +67,7 @@ KEEP_MESSAGE = (
 _SCALARS = (int, float, np.number, np.bool_, Decimal, str, bytes)
 _NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars a kernel reads as numbers
 SKIP_REASON = "a null or NaN input (handleInvalid='skip')"
+_BLOCK = 4096  # rows assembled at a time
 
 
 def group_size(group: AttributeGroup) -> int | None:
@@ -180,7 +181,7 @@ class VectorAssembler(OnlineTransformer):
         kinds: list[bool] = []
         for j, name in enumerate(self.input_cols):
             is_vector = self.vector[j]
-            if is_vector is None:
+            if is_vector is None and not batch.is_source_number(name):
                 is_vector = holds_vectors(batch.column(name, self.name))
             if not is_vector:
                 columns.append(batch.floats(name, self.name)[0])  # nulls arrive as NaN
@@ -202,15 +203,19 @@ class VectorAssembler(OnlineTransformer):
 
         offsets, number_slots = self._layout(tuple(widths), tuple(kinds))
         out = np.empty((n, offsets[-1]), dtype=np.float64)
+        for a in range(0, n, _BLOCK):  # by blocks of rows: the block written stays in cache
+            b = a + _BLOCK
+            for j, col in enumerate(columns):
+                start = offsets[j]
+                if not isinstance(col, VectorColumn):
+                    out[a:b, start] = col[a:b]
+                elif col.size == widths[j]:
+                    out[a:b, start : start + widths[j]] = col.dense[a:b]
         bad = None  # rows with a null vector
         for j, col in enumerate(columns):
-            start = offsets[j]
             if not isinstance(col, VectorColumn):
-                out[:, start] = col
                 continue
-            stop = start + widths[j]
-            if col.size == widths[j]:
-                out[:, start:stop] = col.dense
+            start, stop = offsets[j], offsets[j] + widths[j]
             if col.null is not None and col.null.any():
                 if self.handle_invalid is HandleInvalid.ERROR:
                     i = int(np.argmax(col.null))

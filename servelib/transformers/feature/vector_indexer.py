@@ -76,22 +76,11 @@ class VectorIndexerModel(OnlineTransformer):
     category_maps: tuple[CategoryMap, ...] = ()  # sorted by feature index
     handle_invalid: HandleInvalid = HandleInvalid.ERROR
     eager_attributes: bool = False  # Spark < 4.3: attributes ignore handleInvalid, see docstring
-    # every categorical slot's keys and indices as (k, m) arrays padded with NaN (NaN equals
-    # nothing), so one broadcast comparison looks up all slots at once
-    _lookup: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+    # per categorical slot, how a batch looks its values up
+    _lookup: tuple[_SlotLookup, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        maps = self.category_maps
-        width = max((len(cm.keys) for cm in maps), default=0)
-        keys = np.full((len(maps), width), np.nan)
-        values = np.zeros((len(maps), width))
-        for j, cm in enumerate(maps):
-            keys[j, : len(cm.keys)] = cm.keys
-            values[j, : len(cm.keys)] = cm.indices
-        features = np.array([cm.feature for cm in maps], dtype=np.intp)
-        sizes = np.array([len(cm.keys) for cm in maps], dtype=np.float64)
-        lookup = (features, keys, values, sizes, np.arange(len(maps)))
-        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_lookup", tuple(_SlotLookup.of(cm) for cm in self.category_maps))
 
     def input_columns(self) -> Sequence[str]:
         return (self.input_col,)
@@ -147,22 +136,27 @@ class VectorIndexerModel(OnlineTransformer):
                 f"VectorIndexerModel expected vector of length {self.num_features} but found "
                 f"length {col.size}", self, self.input_col, batch, 0,
             )
-        features, keys, values, sizes, slots = self._lookup
-        if not len(features):
+        if not self.category_maps:
             return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
-        x = col.dense[:, features]  # (n, k) categorical slots
-        found, pos = _find(x, keys)
-        implicit = col.sparse[:, None] & (x == 0.0)  # a sparse row's implicit 0 is not looked up
-        found |= implicit
-        mapped = np.where(found, values[slots, pos], sizes)  # unseen -> the map's size ("keep")
-        mapped[implicit] = 0.0
         dense = col.dense.copy()
-        dense[:, features] = mapped
-        bad_rows = ~found.all(axis=1)
+        bad_rows = np.zeros(n, dtype=bool)
+        sparse = col.sparse if col.sparse.any() else None
+        for cm, lookup in zip(self.category_maps, self._lookup):
+            x = col.dense[:, cm.feature]
+            found, mapped = lookup.find(x)
+            if sparse is not None:  # a sparse row's implicit 0 is not looked up
+                implicit = sparse & (x == 0.0)
+                found |= implicit
+                mapped[implicit] = 0.0
+            dense[:, cm.feature] = mapped
+            bad_rows |= ~found
         if self.handle_invalid is HandleInvalid.ERROR and bad_rows.any():
             row = int(np.argmax(bad_rows))
-            feature = int(features[np.argmin(found[row])])
-            raise invalid(_invalid_message(float(col.dense[row, feature]), feature), self,
+            x = col.dense[row]
+            feature = next(cm.feature for cm, lookup in zip(self.category_maps, self._lookup)
+                           if not lookup.find(x[cm.feature : cm.feature + 1])[0][0]
+                           and not (col.sparse[row] and x[cm.feature] == 0.0))
+            raise invalid(_invalid_message(float(x[feature]), feature), self,
                           self.input_col, batch, row)
         out = VectorColumn(dense, col.sparse.copy(), None)
         if self.handle_invalid is HandleInvalid.SKIP and bad_rows.any():
@@ -181,7 +175,7 @@ class VectorIndexerModel(OnlineTransformer):
         for cm in self.category_maps:
             table: dict[float, float] = {}
             for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
-                # -0.0 and 0.0 are one dict key; the first in Java order wins, as in _find
+                # -0.0 and 0.0 are one dict key; the first in Java order wins, as in _SlotLookup
                 table.setdefault(key, index)
             plan.append((cm.feature, table, float(len(cm.keys))))
 
@@ -217,20 +211,52 @@ def _invalid_message(x: float, feature: int) -> str:
             f"{feature}. To handle or skip invalid value, try setting VectorIndexer.handleInvalid.")
 
 
-def _find(x: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each (row, slot): is x a key of that slot, and where. Rows go in chunks so the
-    (rows, k, m) comparison stays small."""
-    found = np.empty(x.shape, dtype=bool)
-    pos = np.empty(x.shape, dtype=np.intp)
-    step = max(1, _CHUNK // keys.size)
-    for start in range(0, x.shape[0], step):
-        hit = x[start : start + step, :, None] == keys  # -0.0 finds 0.0, NaN finds nothing
-        found[start : start + step] = hit.any(axis=2)
-        pos[start : start + step] = hit.argmax(axis=2)
-    return found, pos
+_DIRECT = 4096  # keys that are all integers in [0, _DIRECT): one table index per value
 
 
-_CHUNK = 1 << 20  # elements of one (rows, k, m) comparison
+@dataclass(frozen=True)
+class _SlotLookup:
+    """One categorical slot's lookup for a batch: its keys in ascending numeric order (-0.0
+    and 0.0 one key, where the first in Java order wins, as in the row kernel's dict; NaN
+    none), each one's index, and the map's size for a value that is none of them. Keys that
+    are all small integers (indices, booleans) are looked up in a table instead."""
+
+    keys: np.ndarray
+    indices: np.ndarray  # per key, then the map's size
+    table: np.ndarray | None  # direct: per integer 0..len - 2 its key's position, else len(keys)
+
+    @classmethod
+    def of(cls, cm: CategoryMap) -> _SlotLookup:
+        keys: list[float] = []
+        indices: list[float] = []
+        for key, index in zip(cm.keys.tolist(), cm.indices.tolist()):
+            if key == key and not (keys and keys[-1] == key):
+                keys.append(key)
+                indices.append(index)
+        size = float(len(cm.keys))
+        table = None
+        if keys and all(k == int(k) and 0 <= k < _DIRECT for k in keys):
+            table = np.full(int(max(keys)) + 2, len(keys), dtype=np.intp)
+            table[[int(k) for k in keys]] = np.arange(len(keys))
+        return cls(np.array(keys, dtype=np.float64), np.array([*indices, size]), table)
+
+    def find(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per value: whether it is a key (-0.0 finds 0.0, NaN nothing), and the index it maps
+        to (the map's size where it is none)."""
+        if self.table is not None:
+            last = self.table.shape[0] - 1
+            with np.errstate(invalid="ignore"):  # NaN and huge values: checked just below
+                slot = x.astype(np.intp)
+            ok = (slot == x) & (slot >= 0) & (slot < last)  # integral and in the table
+            np.copyto(slot, last, where=~ok)
+            pos = self.table[slot]
+            return pos != len(self.keys), self.indices[pos]
+        if not len(self.keys):  # a map of NaN alone
+            return np.zeros(x.shape, dtype=bool), np.full(x.shape, self.indices[-1])
+        pos = np.searchsorted(self.keys, np.ascontiguousarray(x))  # NaN sorts past every key
+        np.minimum(pos, len(self.keys) - 1, out=pos)
+        hit = self.keys[pos] == x
+        return hit, np.where(hit, self.indices[pos], self.indices[-1])
 
 
 def _java_order(x: float) -> tuple[bool, float, float]:

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 _CHUNK = 64  # rows per tree-outer pass
-_LANES = 8  # tree walks interleaved in the heap layout
+_LANES = 8  # heap walks side by side (_heap_walk8)
 _NEG_ZERO = np.float32(-0.0)
 
 # columns of a Spark forest's node table (flat.build_forest builds it)
@@ -134,6 +134,32 @@ def spark_sums(x, roots, nodes, threshold, cat_left, depth, values, lanes, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _heap_step(xa, r, p, g, column, threshold):
+    """One level of a heap walk: node p of the tree whose first inner node is g, for row r of
+    ``xa``; child 2p + 1 (left) or 2p + 2, NaN goes right."""
+    g += p
+    return 2 * p + 2 - (xa[r, column[g]] <= threshold[g])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _heap_walk8(xa, r, g, depth, column, threshold):
+    """Rows r..r + 7 of ``xa`` walked side by side through the tree whose first inner node is
+    g: independent chains of loads the CPU overlaps. Eight scalars, not an array, so that they
+    stay in registers (a batch walks twice as fast as with lanes kept in an array)."""
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = 0
+    for _ in range(depth):
+        p0 = _heap_step(xa, r, p0, g, column, threshold)
+        p1 = _heap_step(xa, r + 1, p1, g, column, threshold)
+        p2 = _heap_step(xa, r + 2, p2, g, column, threshold)
+        p3 = _heap_step(xa, r + 3, p3, g, column, threshold)
+        p4 = _heap_step(xa, r + 4, p4, g, column, threshold)
+        p5 = _heap_step(xa, r + 5, p5, g, column, threshold)
+        p6 = _heap_step(xa, r + 6, p6, g, column, threshold)
+        p7 = _heap_step(xa, r + 7, p7, g, column, threshold)
+    return (p0, p1, p2, p3, p4, p5, p6, p7)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, z, xa, out,
                 shift):
     """heap.py's layout: out[i - shift, t] for rows [start, stop). ``xa`` (chunk rows, width +
@@ -149,23 +175,32 @@ def _heap_chunk(x, start, stop, width, column, threshold, leaf, depth, virtual, 
             if v >= 0.0 and v < size and v == np.floor(v):
                 slot = int(v)
             xa[r, width + j] = z[virtual[j, 2] + slot]
-    # (tree, row) pairs tree by tree, _LANES walks at a time, level by level: independent
-    # chains of loads the CPU overlaps (one row's 200 trees: a third faster than one by one)
-    inner, bottom, rows = (1 << depth) - 1, 1 << depth, stop - start
+    inner, bottom, rows, trees = (1 << depth) - 1, 1 << depth, stop - start, out.shape[1]
+    base = start - shift
+    whole = rows - rows % _LANES
+    for t in range(trees):  # tree by tree, 8 rows at a time: one tree's nodes stay in cache
+        g, first = t * inner, t * bottom - inner  # leaf[first + p]: bottom slot p - inner
+        for r in range(0, whole, _LANES):
+            found = _heap_walk8(xa, r, g, depth, column, threshold)
+            for k in range(_LANES):
+                out[base + r + k, t] = leaf[first + found[k]]
+    # the last rows (all of a short batch, one row's trees): (tree, row) pairs _LANES at a
+    # time in arrays, which measured faster than the scalars here (one row: 23 against 27 us)
     tree, row = np.empty(_LANES, np.int64), np.empty(_LANES, np.int64)
     p = np.empty(_LANES, np.int64)
-    pairs = out.shape[1] * rows
+    left = rows - whole
+    pairs = trees * left
     for q0 in range(0, pairs, _LANES):
         w = min(_LANES, pairs - q0)
         for k in range(w):
-            tree[k], row[k] = divmod(q0 + k, rows)
+            tree[k], row[k] = divmod(q0 + k, left)
+            row[k] += whole
             p[k] = 0
-        for _ in range(depth):  # child 2p + 1 (left) or 2p + 2; NaN goes right
+        for _ in range(depth):
             for k in range(w):
-                g = tree[k] * inner + p[k]
-                p[k] = 2 * p[k] + 2 - (xa[row[k], column[g]] <= threshold[g])
+                p[k] = _heap_step(xa, row[k], p[k], tree[k] * inner, column, threshold)
         for k in range(w):
-            out[row[k] + start - shift, tree[k]] = leaf[tree[k] * bottom + p[k] - inner]
+            out[base + row[k], tree[k]] = leaf[tree[k] * bottom - inner + p[k]]
 
 
 @njit(cache=True, nogil=True)

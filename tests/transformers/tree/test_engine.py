@@ -81,10 +81,11 @@ def _numpy_sums(values: np.ndarray, leaves: np.ndarray, lanes: int) -> np.ndarra
 @pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (30, 6), (7, 9)])
 def test_compiled_leaves_equal_the_numpy_walks(trees, depth, layout):
     """Thresholds hit exactly, NaN, -0.0, infinities, categories out of range and fractional,
-    rows wider than the splits read; one row and batches; both NumPy walks."""
+    rows wider than the splits read; one row and batches (the last chunk's rows not a
+    multiple of the kernels' 8 lanes); both NumPy walks."""
     forest = _forest(trees * 10 + depth, trees, depth)
     assert forest.cat_left is not None
-    x = _rows(np.random.default_rng(depth), 2000, 7)
+    x = _rows(np.random.default_rng(depth), 2003, 7)
     want, _ = forest._walk(x, None)
     assert np.array_equal(forest.heap.leaves(x), want)
     if layout == "nodes":
@@ -302,3 +303,14 @@ def test_an_unknown_engine_name_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(engine, "ENGINE", "gpu")
     with pytest.raises(ValueError, match="SERVELIB_TREE_ENGINE must be 'numba' or 'numpy'"):
         engine.compiled()
+
+
+def test_a_first_prediction_does_not_import_pandas():
+    """Loading a tree pipeline and scoring a row never needs pandas, whose import (through
+    pyarrow's to_numpy and pa.array) was half of a fresh process's first prediction."""
+    fixture = FIXTURES / "spark-4.3" / "prod_rf200_pipeline"
+    code = ("import sys, json; import servelib; "
+            f"m = servelib.load({str(fixture / 'model')!r}); "
+            f"row = json.loads(open({str(fixture / 'input.jsonl')!r}).readline()); "
+            "m.score_instance(row); print('pandas' in sys.modules)")
+    assert _python(code) == "False"
