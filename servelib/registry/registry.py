@@ -20,6 +20,12 @@
   first; drops in between share it). It pauses the event loop like any full pass (0.08-0.26 s
   measured with ~160k objects on a busy 2-core machine), once per deploy, unload or eviction
   burst.
+- No full pass in between: the collector's own full passes over a serving heap (~130k
+  long-lived objects: modules, loaded pipelines) take 35-50 ms on this VM and stalled requests
+  at random (the Predict p99.9 of benchmarks/bench_service.py). So a server settles its heap
+  once it has preloaded (:func:`settle_heap`: collect, then ``gc.freeze()``, which takes every
+  surviving object out of the collector's reach), and the drop's collection unfreezes, collects
+  and freezes again, so a frozen version is still freed.
 """
 
 from __future__ import annotations
@@ -168,7 +174,12 @@ class Registry:
 
     def _collect_now(self) -> None:
         self._collect = None
+        frozen = gc.get_freeze_count() > 0
+        if frozen:
+            gc.unfreeze()
         gc.collect()
+        if frozen:
+            gc.freeze()
 
     # ---- deployment ------------------------------------------------------------------------
     async def refresh(self, names: Sequence[str] | None = None) -> dict[str, str]:
@@ -280,3 +291,11 @@ class Registry:
         if self._collect is not None:
             self._collect.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def settle_heap() -> None:
+    """Collect once, then freeze what survives (``gc.freeze``): the full passes of the cyclic
+    collector stop traversing the long-lived heap (see the module docstring). For a serving
+    process, after its preloads; a library user's process is left alone."""
+    gc.collect()
+    gc.freeze()

@@ -70,6 +70,7 @@ def _uvicorn_server(app: Any, grace: float) -> Any:
 
 async def serve(config: ServeConfig, *, reuse_port: bool = False) -> int:
     """Run until SIGTERM/SIGINT, then drain; returns the exit status."""
+    from servelib.registry.registry import settle_heap
     from servelib.server.dataplane import build_dataplane
     from servelib.server.grpc import GrpcConfig, start_grpc_server
 
@@ -89,6 +90,7 @@ async def serve(config: ServeConfig, *, reuse_port: bool = False) -> int:
     problems = await dataplane.start()  # preloads; health says NOT_SERVING until done
     for entry, problem in problems.items():
         print(f"servelib: preload {entry} failed: {problem}", file=sys.stderr, flush=True)
+    settle_heap()  # before serving: no full collector pass over the preloaded heap mid-request
     await grpc_server.serving()
     http_task = http_server = None
     http_port = None

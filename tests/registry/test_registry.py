@@ -278,3 +278,35 @@ def test_polling_does_not_reload_what_the_budget_evicted(repo):
 
     run(go())
     assert [c[0] for c in repository.calls] == ["demo", "gbt"]
+
+
+def test_a_dropped_version_is_freed_from_a_settled_heap(repo, monkeypatch):
+    """A server freezes its heap after preloading (settle_heap): a preloaded version dropped
+    later is still freed, and the heap is frozen again afterwards."""
+    import gc
+    import weakref
+
+    from servelib.registry import registry as module
+
+    monkeypatch.setattr(module, "COLLECT_DELAY", 0.05)
+    registry = Registry(Repository(str(repo)))
+
+    async def go():
+        model = await registry.get("demo")
+        model.main.score_instance(DEMO_ROW)
+        stage = weakref.ref(model.main.stages[-1])
+        del model
+        module.settle_heap()
+        frozen = gc.get_freeze_count()
+        registry.unload("demo")
+        await asyncio.sleep(0.5)
+        await registry.close()
+        return frozen, stage(), gc.get_freeze_count()
+
+    gc.disable()
+    try:
+        frozen, stage, refrozen = run(go())
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert frozen > 0 and stage is None and refrozen > 0
