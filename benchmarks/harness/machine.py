@@ -85,8 +85,10 @@ def ram_gib() -> float:
 
 def git_commit() -> str:
     sha = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    # the run's own outputs (BENCHMARKS.md, docs/bench/) do not make the code "uncommitted"
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
-                            "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+                            "--untracked-files=no", "--", ".", ":!BENCHMARKS.md", ":!docs/bench"],
+                           capture_output=True, text=True).stdout.strip()
     return sha + (" (with uncommitted changes)" if dirty else "")
 
 
