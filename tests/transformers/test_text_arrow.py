@@ -94,19 +94,23 @@ def test_stop_words_on_tokens_equal_the_per_row_function(texts, case_sensitive):
     assert out.objects().tolist() == [func(t) for t in tokens]
 
 
+def assert_tokens_column_equals_per_row(stage, texts):
+    """The stage's CSR column over RegexTokenizer's Arrow token column, row by row against its
+    per-row function."""
+    batch = Batch.from_table(pa.table({"s": texts}))
+    RegexTokenizer(uid="tok", input_col="s", output_col="t").run(batch)
+    col = stage.score_columns(batch).columns["v"]
+    assert isinstance(col, CsrColumn)
+    func = stage.per_row()
+    for i, tokens in enumerate(batch.column("t", "test")):
+        assert col.row(i) == stage.to_row(func(tokens)).finish()
+
+
 @pytest.mark.parametrize("binary", [False, True])
 def test_hashing_tf_on_tokens_equals_the_per_row_function(binary):
     texts = ["a b a c", "", "zz", "b b b İstanbul a", "x"] * 3
-    tokenizer = RegexTokenizer(uid="tok", input_col="s", output_col="t")
     hashing = HashingTF(uid="tf", input_col="t", output_col="v", num_features=16, binary=binary)
-    batch = Batch.from_table(pa.table({"s": texts}))
-    tokenizer.run(batch)
-    col = hashing.score_columns(batch).columns["v"]
-    assert isinstance(col, CsrColumn)
-    func = hashing.per_row()
-    for i, tokens in enumerate(batch.column("t", "test")):
-        entries = func(tokens)
-        assert col.row(i) == hashing.to_row(entries).finish()
+    assert_tokens_column_equals_per_row(hashing, texts)
 
 
 @pytest.mark.parametrize("lists", [
@@ -126,16 +130,9 @@ def test_hashing_tf_on_python_lists_equals_the_per_row_function(lists):
 @pytest.mark.parametrize("vocabulary", [("a", "b", "zz", "x"), ("a", "b", "a", "c")])
 def test_count_vectorizer_on_tokens_equals_the_per_row_function(min_tf, binary, vocabulary):
     texts = ["a b a c", "", "zz", "b b b İstanbul a", "x q q q", "a a a a"] * 3
-    tokenizer = RegexTokenizer(uid="tok", input_col="s", output_col="t")
     counter = CountVectorizerModel(uid="cv", input_col="t", output_col="v",
                                    vocabulary=vocabulary, min_tf=min_tf, binary=binary)
-    batch = Batch.from_table(pa.table({"s": texts}))
-    tokenizer.run(batch)
-    col = counter.score_columns(batch).columns["v"]
-    assert isinstance(col, CsrColumn)
-    func = counter.per_row()
-    for i, tokens in enumerate(batch.column("t", "test")):
-        assert col.row(i) == counter.to_row(func(tokens)).finish()
+    assert_tokens_column_equals_per_row(counter, texts)
 
 
 def test_token_column_take_and_splice():
