@@ -198,23 +198,22 @@ def exact_outcome(score: Callable[[], Any]) -> tuple:
 def row_path_problems(model, row: Mapping[str, Any]) -> list[str]:
     """The row path (row kernels, each falling back to its stage's batch path) against the
     batch path alone on one row: same result bits, or the same error or skip."""
-    kernel = exact_outcome(lambda: model.score_instance(row))
-    batch = exact_outcome(lambda: model.score_instance_as_batch(row))
-    problems = [f"{name} raised {o[1]}: {o[2]}" for name, o in
-                (("row path", kernel), ("batch path", batch)) if o[0] == "foreign"]
-    if kernel != batch:
-        problems.append(f"row path {_shown(kernel)} != batch path {_shown(batch)}")
-    return problems
+    return _differences("row path", exact_outcome(lambda: model.score_instance(row)),
+                        "batch path", exact_outcome(lambda: model.score_instance_as_batch(row)))
 
 
 def rows_path_problems(model, rows: Rows) -> list[str]:
     """score_instances (row by row for short lists) against the batch path on the same list."""
-    many = exact_outcome(lambda: model.score_instances(rows))
-    batch = exact_outcome(lambda: model.score_rows_as_batch(rows))
-    problems = [f"{name} raised {o[1]}: {o[2]}" for name, o in
-                (("score_instances", many), ("batch path", batch)) if o[0] == "foreign"]
-    if many != batch:
-        problems.append(f"score_instances {_shown(many)} != batch path {_shown(batch)}")
+    return _differences("score_instances", exact_outcome(lambda: model.score_instances(rows)),
+                        "batch path", exact_outcome(lambda: model.score_rows_as_batch(rows)))
+
+
+def _differences(first: str, a: tuple, second: str, b: tuple) -> list[str]:
+    """Foreign exceptions on either side, and any difference between the two outcomes."""
+    problems = [f"{name} raised {o[1]}: {o[2]}" for name, o in ((first, a), (second, b))
+                if o[0] == "foreign"]
+    if a != b:
+        problems.append(f"{first} {_shown(a)} != {second} {_shown(b)}")
     return problems
 
 

@@ -176,3 +176,16 @@ def test_only_keeps_the_other_sections_in_order():
     assert merged["service"]["status"] == merged["micro"]["status"] == "not run"
     assert list(kept_and_pending({}, list(sections.SECTIONS))) == \
         [s.name for s in sections.SECTIONS]
+
+
+def test_cassandra_is_counted_from_the_baseline_measured_beside_it():
+    from benchmarks.harness import render_service
+
+    variants = {**FEATURES["variants"],
+                "features in the request, beside Cassandra": {"p50_us": 60.0, "p99_us": 150.0},
+                "lookup: cassandra": {"p50_us": 660.0, "p99_us": 900.0},
+                "Cassandra 1-column SELECT": {"p50_us": 600.0, "p99_us": 800.0}}
+    text = render_service.features({**FEATURES, "variants": variants})
+    assert "| lookup: cassandra | 660 | 900 | +600 |" in text
+    assert "| lookup: embedded | 45 | 110 | +15 |" in text
+    assert "one local read (driver floor p50) | 1.00x | <= 1.00x | **met** |" in text

@@ -50,6 +50,34 @@ class Node:
         return ()
 
 
+@dataclass(frozen=True)
+class Binary(Node):
+    """An operator with two operands."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+    def bind_operands(self, env: Env) -> tuple[Callable[[tuple], Any], str,
+                                                Callable[[tuple], Any], str]:
+        lf, lk = self.left.bind(env)
+        rf, rk = self.right.bind(env)
+        return lf, lk, rf, rk
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    """An operator or function of one operand."""
+
+    arg: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,)
+
+
 def need(kind: str, allowed: tuple[str, ...], what: str) -> None:
     if kind != "null" and kind not in allowed:
         raise SqlError(f"{what} takes {' or '.join(allowed)}, got {kind}")
@@ -88,10 +116,8 @@ class Lit(Node):
 
 
 @dataclass(frozen=True)
-class Arith(Node):
-    op: str  # + - * / div %
-    left: Node
-    right: Node
+class Arith(Binary):
+    """op: + - * / div %"""
 
     @property
     def static(self) -> str | None:  # type: ignore[override]
@@ -99,12 +125,8 @@ class Arith(Node):
             return "double"
         return None
 
-    def children(self) -> tuple[Node, ...]:
-        return (self.left, self.right)
-
     def bind(self, env: Env) -> Bound:
-        lf, lk = self.left.bind(env)
-        rf, rk = self.right.bind(env)
+        lf, lk, rf, rk = self.bind_operands(env)
         what = f"operator {self.op}"
         integral = ("int", "bigint")
         need(lk, (*NUMERIC, "decimal") if self.op != "div" else integral, what)
@@ -150,15 +172,11 @@ class Arith(Node):
 
 
 @dataclass(frozen=True)
-class Neg(Node):
-    arg: Node
+class Neg(Unary):
 
     @property
     def static(self) -> str | None:  # type: ignore[override]
         return self.arg.static
-
-    def children(self) -> tuple[Node, ...]:
-        return (self.arg,)
 
     def bind(self, env: Env) -> Bound:
         f, kind = self.arg.bind(env)
@@ -176,18 +194,11 @@ _CMP: dict[str, Callable[[int], bool]] = {
 
 
 @dataclass(frozen=True)
-class Cmp(Node):
-    op: str
-    left: Node
-    right: Node
+class Cmp(Binary):
     static = "boolean"
 
-    def children(self) -> tuple[Node, ...]:
-        return (self.left, self.right)
-
     def bind(self, env: Env) -> Bound:
-        lf, lk = self.left.bind(env)
-        rf, rk = self.right.bind(env)
+        lf, lk, rf, rk = self.bind_operands(env)
         kinds = {k for k in (lk, rk) if k != "null"}
         numeric = kinds <= {*NUMERIC, "decimal"}
         if not numeric and len(kinds) > 1 or "other" in kinds:
@@ -211,18 +222,13 @@ class Cmp(Node):
 
 
 @dataclass(frozen=True)
-class Logic(Node):
-    op: str  # and, or
-    left: Node
-    right: Node
+class Logic(Binary):
+    """op: and, or"""
+
     static = "boolean"
 
-    def children(self) -> tuple[Node, ...]:
-        return (self.left, self.right)
-
     def bind(self, env: Env) -> Bound:
-        lf, lk = self.left.bind(env)
-        rf, rk = self.right.bind(env)
+        lf, lk, rf, rk = self.bind_operands(env)
         need(lk, ("boolean",), self.op.upper())
         need(rk, ("boolean",), self.op.upper())
         decisive = self.op == "or"  # the value that decides without the other side
@@ -240,12 +246,8 @@ class Logic(Node):
 
 
 @dataclass(frozen=True)
-class Not(Node):
-    arg: Node
+class Not(Unary):
     static = "boolean"
-
-    def children(self) -> tuple[Node, ...]:
-        return (self.arg,)
 
     def bind(self, env: Env) -> Bound:
         f, kind = self.arg.bind(env)
@@ -254,13 +256,9 @@ class Not(Node):
 
 
 @dataclass(frozen=True)
-class IsNull(Node):
-    arg: Node
+class IsNull(Unary):
     negate: bool
     static = "boolean"
-
-    def children(self) -> tuple[Node, ...]:
-        return (self.arg,)
 
     def bind(self, env: Env) -> Bound:
         f, _ = self.arg.bind(env)
@@ -323,17 +321,13 @@ class Coalesce(Node):
 
 
 @dataclass(frozen=True)
-class Cast(Node):
-    arg: Node
+class Cast(Unary):
     to: str
     ansi: bool | None = None  # False for try_cast; None follows the session's flag
 
     @property
     def static(self) -> str:  # type: ignore[override]
         return self.to
-
-    def children(self) -> tuple[Node, ...]:
-        return (self.arg,)
 
     def bind(self, env: Env) -> Bound:
         f, src = self.arg.bind(env)

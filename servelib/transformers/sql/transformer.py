@@ -154,9 +154,7 @@ class SQLTransformer(OnlineTransformer):
         computed = {name: (fn, kind) for name, fn, kind in plan.computed}
         for name, node in self.statement.items:
             if isinstance(node, Col):
-                if node.name in self.declared and node.name not in self._reads:
-                    self._column(batch, node.name)  # a declared type is checked all the same
-                out[name] = batch.column(node.name, self.name)
+                out[name] = self._passed(batch, node.name)
                 continue
             if self.statement.star and batch.has(name):
                 raise InvalidInput("SELECT * already has a column of this name: Spark's "
@@ -168,6 +166,12 @@ class SQLTransformer(OnlineTransformer):
             out[name] = _canonical(values, kind)
         visible = None if self.statement.star else tuple(self.output_columns())
         return Scored(out, keep=keep, skip_reason=_WHERE + " is not true", visible=visible)
+
+    def _passed(self, batch: Batch, column: str) -> Any:
+        """A selected input column as it is (a declared type is checked all the same)."""
+        if column in self.declared and column not in self._reads:
+            self._column(batch, column)
+        return batch.column(column, self.name)
 
     def _columnwise(self, batch: Batch) -> Scored | None:
         """The statement in NumPy when it reads only double and integer columns (nulls allowed)
@@ -187,9 +191,7 @@ class SQLTransformer(OnlineTransformer):
         out: dict[str, Any] = {}
         for name, node in self.statement.items:
             if isinstance(node, Col):
-                if node.name in self.declared and node.name not in self._reads:
-                    self._column(batch, node.name)  # a declared type is checked all the same
-                out[name] = batch.column(node.name, self.name)
+                out[name] = self._passed(batch, node.name)
                 continue
             value = vectorized.evaluate(node, columns, batch.n)
             if value is None or (self.statement.star and batch.has(name)):
