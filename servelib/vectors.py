@@ -31,16 +31,49 @@ VECTOR_ARROW_TYPE = pa.struct(
 
 
 class DenseVector:
-    """A dense vector; ``toArray()`` gives the float64 NumPy array."""
+    """A dense vector; ``toArray()`` gives the float64 NumPy array.
 
-    __slots__ = ("values",)
+    One scored on the row path keeps the Python floats it was computed in and makes the NumPy
+    array only when ``values``/``toArray()`` is first read; :meth:`tolist` (what the servers'
+    encoders read) never needs it."""
+
+    __slots__ = ("_values", "_floats")
 
     def __init__(self, values: Any) -> None:
-        self.values = np.asarray(values, dtype=np.float64)
+        self._values: np.ndarray | None = np.asarray(values, dtype=np.float64)
+        self._floats: list[float] | None = None
+
+    @classmethod
+    def _of_array(cls, values: np.ndarray) -> DenseVector:
+        """A vector over a float64 array (no copy, no check)."""
+        vec = object.__new__(cls)
+        vec._values, vec._floats = values, None
+        return vec
+
+    @classmethod
+    def _of_floats(cls, floats: list[float]) -> DenseVector:
+        """A vector over a list of Python floats the caller hands over (no copy, no check)."""
+        vec = object.__new__(cls)
+        vec._values, vec._floats = None, floats
+        return vec
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            self._values = np.array(self._floats, dtype=np.float64)
+        return self._values
 
     @property
     def size(self) -> int:
-        return int(self.values.shape[0])
+        if self._values is None:
+            return len(self._floats)  # type: ignore[arg-type]
+        return int(self._values.shape[0])
+
+    def tolist(self) -> list[float]:
+        """The values as Python floats (a new list)."""
+        if self._values is None:
+            return list(self._floats)  # type: ignore[arg-type]
+        return self._values.tolist()  # type: ignore[no-any-return]
 
     def toArray(self) -> np.ndarray:  # noqa: N802 - Spark's name
         return self.values
@@ -77,17 +110,21 @@ class SparseVector:
         _check_sparse(self.size, self._indices, self._values)
 
     @classmethod
-    def _of_row(cls, row: np.ndarray) -> SparseVector:
+    def _of_row(cls, row: np.ndarray | list[float]) -> SparseVector:
+        """The vector of a dense row (an array, or the row path's list of Python floats)."""
         vec = object.__new__(cls)
-        vec.size = row.shape[0]
+        vec.size = len(row)
         vec._row = row
         vec._indices = vec._values = None
         return vec
 
     def _split(self) -> None:
-        (idx,) = np.nonzero(self._row)
+        row = self._row
+        if row.__class__ is list:
+            row = self._row = np.array(row, dtype=np.float64)
+        (idx,) = np.nonzero(row)
         self._indices = idx.astype(np.int32)
-        self._values = self._row[idx]
+        self._values = row[idx]
 
     @property
     def indices(self) -> np.ndarray:
@@ -181,12 +218,10 @@ class RowVector:
             vec._indices = np.array(kept, dtype=np.int32)
             vec._values = np.array([self.entries[i] for i in kept], dtype=np.float64)
             return vec
-        row = np.array(self.values, dtype=np.float64)
+        # The lists are the kernel's own, never changed after this: no copy
         if self.sparse:
-            return SparseVector._of_row(row)
-        vec = object.__new__(DenseVector)
-        vec.values = row
-        return vec
+            return SparseVector._of_row(self.values)
+        return DenseVector._of_floats(self.values)
 
 
 def row_vector(value: Any) -> tuple[list[float], bool] | None:
@@ -197,9 +232,9 @@ def row_vector(value: Any) -> tuple[list[float], bool] | None:
     if cls is RowVector:
         return value.values, value.sparse
     if cls is DenseVector:
-        if value.values.ndim != 1:  # a hand-made DenseVector the batch path rejects
-            return None
-        return value.values.tolist(), False
+        if value._values is not None and value._values.ndim != 1:  # hand-made; the batch
+            return None  # path rejects it
+        return value.tolist(), False
     if cls is SparseVector:
         try:
             return value.toArray().tolist(), True
@@ -287,9 +322,7 @@ class VectorColumn:
         # Views of the batch's matrix: the batch is discarded after scoring, so no copy is needed.
         if self.sparse[i]:
             return SparseVector._of_row(self.dense[i])
-        vec = object.__new__(DenseVector)
-        vec.values = self.dense[i]
-        return vec
+        return DenseVector._of_array(self.dense[i])
 
     def to_arrow(self) -> pa.Array:
         """Spark's VectorUDT struct array, built column-wise (no per-row Python): the flat

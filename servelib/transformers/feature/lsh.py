@@ -30,9 +30,7 @@ HASH_PRIME = 2038074743
 
 
 def _dense(value: float) -> DenseVector:
-    vec = object.__new__(DenseVector)
-    vec.values = np.array([value], dtype=np.float64)
-    return vec
+    return DenseVector._of_floats([value])
 
 
 def _hash_column(hashes: np.ndarray) -> np.ndarray:
