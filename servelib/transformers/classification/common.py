@@ -32,7 +32,7 @@ from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.sparse_linear import sparse_linear_sums
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import EntriesVector, VectorColumn, row_values, vector_of_row
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
 MIN_DOUBLE_ROW = float(MIN_DOUBLE)
@@ -352,7 +352,7 @@ class ClassificationModel(OnlineTransformer):
         return None
 
     def raw_row_entries(self) -> Callable[[dict[int, float]], list[float] | None] | None:
-        """predict_raw for one row given as a sparse vector's entries (``RowVector.entries``:
+        """predict_raw for one row given as a sparse vector's entries (``EntriesVector.entries``:
         HashingTF's and CountVectorizer's rows, whose dense list of 2^18 slots would cost more
         than the model), or None for the row to take score_columns; None when the model has
         no such path."""
@@ -387,10 +387,10 @@ class ClassificationModel(OnlineTransformer):
 
         def write(values: dict, raw: list[float], predict: Callable[[], float]) -> None:
             if raw_col:
-                values[raw_col] = RowVector(raw, False)
+                values[raw_col] = vector_of_row(raw, False)
             if prob_col:
                 prob = probability(raw)
-                values[prob_col] = RowVector(prob, False)
+                values[prob_col] = vector_of_row(prob, False)
                 if pred_col:
                     values[pred_col] = from_raw(raw) if raw_col else from_probability(prob)
             elif pred_col:
@@ -413,8 +413,7 @@ class ClassificationModel(OnlineTransformer):
 
         def score(values: dict) -> bool:
             vec = values.get(features)
-            if raw_of_entries is not None and vec.__class__ is RowVector and (
-                    vec.entries is not None):
+            if raw_of_entries is not None and vec.__class__ is EntriesVector:
                 if vec.size != n and not accepts(vec.size):
                     return False
                 raw = raw_of_entries(vec.entries)
