@@ -31,16 +31,42 @@ VECTOR_ARROW_TYPE = pa.struct(
 
 
 class DenseVector:
-    """A dense vector; ``toArray()`` gives the float64 NumPy array."""
+    """A dense vector; ``toArray()`` gives the float64 NumPy array.
 
-    __slots__ = ("values",)
+    One scored on the row path keeps the Python floats it was computed in and makes the NumPy
+    array only when ``values``/``toArray()`` is first read; :meth:`tolist` (what the servers'
+    encoders read) never needs it."""
+
+    __slots__ = ("_values", "_floats")
 
     def __init__(self, values: Any) -> None:
-        self.values = np.asarray(values, dtype=np.float64)
+        self._values: np.ndarray | None = np.asarray(values, dtype=np.float64)
+        self._floats: list[float] | None = None
+
+    @classmethod
+    def _of_array(cls, values: np.ndarray) -> DenseVector:
+        """A vector over a float64 array (no copy, no check)."""
+        vec = object.__new__(cls)
+        vec._values, vec._floats = values, None
+        return vec
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            self._values = np.array(self._floats, dtype=np.float64)
+        return self._values
 
     @property
     def size(self) -> int:
-        return int(self.values.shape[0])
+        if self._values is None:
+            return len(self._floats)  # type: ignore[arg-type]
+        return int(self._values.shape[0])
+
+    def tolist(self) -> list[float]:
+        """The values as Python floats (a new list)."""
+        if self._values is None:
+            return list(self._floats)  # type: ignore[arg-type]
+        return self._values.tolist()  # type: ignore[no-any-return]
 
     def toArray(self) -> np.ndarray:  # noqa: N802 - Spark's name
         return self.values
@@ -78,16 +104,18 @@ class SparseVector:
 
     @classmethod
     def _of_row(cls, row: np.ndarray) -> SparseVector:
+        """The vector of a dense row (no copy, no check)."""
         vec = object.__new__(cls)
-        vec.size = row.shape[0]
+        vec.size = len(row)
         vec._row = row
         vec._indices = vec._values = None
         return vec
 
     def _split(self) -> None:
-        (idx,) = np.nonzero(self._row)
+        row = np.asarray(self._row, dtype=np.float64)  # a list stays: row_vector reads it
+        (idx,) = np.nonzero(row)
         self._indices = idx.astype(np.int32)
-        self._values = self._row[idx]
+        self._values = row[idx]
 
     @property
     def indices(self) -> np.ndarray:
@@ -136,75 +164,74 @@ def _check_sparse(size: int, indices: np.ndarray, values: np.ndarray) -> None:
                          f"{indices.min()} to {indices.max()}")
 
 
-class RowVector:
-    """A vector inside the one-row fast path (``OnlineTransformer.row_kernel``): plain Python
-    floats and Spark's dense/sparse choice. It never leaves scoring: :meth:`finish` turns it into
-    the DenseVector/SparseVector the batch path hands out for the same row.
-
-    A stage that makes a few entries of a long sparse vector (HashingTF's 2^18 slots) gives them
-    as ``entries`` (:meth:`of_entries`): the dense ``values`` list is then built only when a
-    consumer reads it, and a consumer that knows ``entries`` need never build it."""
-
-    __slots__ = ("_values", "sparse", "entries", "size")
-
-    def __init__(self, values: list[float], sparse: bool) -> None:
-        self._values: list[float] | None = values
-        self.sparse = sparse
-        self.entries: dict[int, float] | None = None
-        self.size = len(values)
-
-    @classmethod
-    def of_entries(cls, size: int, entries: dict[int, float]) -> RowVector:
-        """A sparse vector of ``size`` given by ``index -> value`` (any order, each index in
-        [0, size))."""
-        vec = object.__new__(cls)
-        vec._values = None
-        vec.sparse = True
-        vec.entries = entries
-        vec.size = size
+def vector_of_row(values: list[float], sparse: bool) -> Vector:
+    """A row kernel's output vector: Spark's dense/sparse choice over the Python floats the
+    kernel computed, which the vector keeps (the caller hands the list over and never changes
+    it): the next kernel reads them back (:func:`row_vector`) without a NumPy array, and the
+    array is made only when a caller reads ``values``/``toArray()``."""
+    if sparse:
+        vec = object.__new__(SparseVector)
+        vec.size, vec._row = len(values), values
+        vec._indices = vec._values = None
         return vec
+    dense = object.__new__(DenseVector)
+    dense._values, dense._floats = None, values
+    return dense
+
+
+class EntriesVector:
+    """A sparse vector inside the one-row fast path given by its entries (a stage that makes a
+    few entries of a long sparse vector: HashingTF's 2^18 slots): the dense ``values`` list is
+    built only when a consumer reads it, and a consumer that knows ``entries`` need never build
+    it. It never leaves scoring: :meth:`finish` turns it into the SparseVector the batch path
+    hands out for the same row."""
+
+    __slots__ = ("_values", "entries", "size")
+
+    def __init__(self, size: int, entries: dict[int, float]) -> None:
+        """``index -> value``, in any order, each index in [0, size)."""
+        self._values: list[float] | None = None
+        self.entries = entries
+        self.size = size
 
     @property
     def values(self) -> list[float]:
         if self._values is None:
             values = [0.0] * self.size
-            for index, value in self.entries.items():  # type: ignore[union-attr]
+            for index, value in self.entries.items():
                 values[index] = value
             self._values = values
         return self._values
 
-    def finish(self) -> Vector:
-        if self.entries is not None:  # sparse by construction: no dense row needed
-            kept = sorted(i for i, v in self.entries.items() if v != 0.0)  # as _of_row keeps
-            vec = object.__new__(SparseVector)
-            vec.size, vec._row = self.size, None
-            vec._indices = np.array(kept, dtype=np.int32)
-            vec._values = np.array([self.entries[i] for i in kept], dtype=np.float64)
-            return vec
-        row = np.array(self.values, dtype=np.float64)
-        if self.sparse:
-            return SparseVector._of_row(row)
-        vec = object.__new__(DenseVector)
-        vec.values = row
+    def finish(self) -> SparseVector:
+        kept = sorted(i for i, v in self.entries.items() if v != 0.0)  # as _split keeps
+        vec = object.__new__(SparseVector)
+        vec.size, vec._row = self.size, None
+        vec._indices = np.array(kept, dtype=np.int32)
+        vec._values = np.array([self.entries[i] for i in kept], dtype=np.float64)
         return vec
 
 
 def row_vector(value: Any) -> tuple[list[float], bool] | None:
-    """A row-path vector's values and the sparse flag ``Batch.vectors`` gives it (a RowVector's
-    own flag; True for a SparseVector); None for anything else, null included (the caller hands
-    the row to the batch path, which names the problem)."""
+    """A row-path vector's values (not to be changed by the caller) and the sparse flag
+    ``Batch.vectors`` gives it (True for a SparseVector); None for anything else, null included
+    (the caller hands the row to the batch path, which names the problem)."""
     cls = value.__class__
-    if cls is RowVector:
-        return value.values, value.sparse
     if cls is DenseVector:
-        if value.values.ndim != 1:  # a hand-made DenseVector the batch path rejects
+        if value._values is None:  # a kernel's output (vector_of_row)
+            return value._floats, False
+        if value._values.ndim != 1:  # a hand-made DenseVector the batch path rejects
             return None
-        return value.values.tolist(), False
+        return value._values.tolist(), False
     if cls is SparseVector:
+        if value._indices is None and value._row.__class__ is list:  # vector_of_row's
+            return value._row, True
         try:
             return value.toArray().tolist(), True
         except (IndexError, ValueError):  # indices past its size: the batch path fails
             return None
+    if cls is EntriesVector:
+        return value.values, True
     if cls is list or cls is tuple:  # what as_vector reads as a dense vector
         for x in value:
             if x.__class__ is not float and x.__class__ is not int and not isinstance(
@@ -287,9 +314,7 @@ class VectorColumn:
         # Views of the batch's matrix: the batch is discarded after scoring, so no copy is needed.
         if self.sparse[i]:
             return SparseVector._of_row(self.dense[i])
-        vec = object.__new__(DenseVector)
-        vec.values = self.dense[i]
-        return vec
+        return DenseVector._of_array(self.dense[i])
 
     def to_arrow(self) -> pa.Array:
         """Spark's VectorUDT struct array, built column-wise (no per-row Python): the flat
@@ -435,7 +460,7 @@ def as_vector(value: Any) -> Vector | None:
 def _as_vector(value: Any) -> Vector | None:
     if value is None or isinstance(value, (DenseVector, SparseVector)):
         return value
-    if value.__class__ is RowVector:  # a row kernel's output, scored on by a batch path
+    if value.__class__ is EntriesVector:  # a row kernel's output, scored on by a batch path
         return value.finish()
     if isinstance(value, dict):
         if not {"type", "values"} <= value.keys():

@@ -129,13 +129,13 @@ def test_malformed_sparse_vectors_are_refused_everywhere(indices, values):
 
 
 def test_row_vector_of_entries_matches_the_dense_row_vector():
-    from servelib.vectors import RowVector
+    from servelib.vectors import EntriesVector, vector_of_row
 
     entries = {7: 2.0, 1: -0.0, 3: float("nan"), 0: 1.5}
     dense = [1.5, -0.0, 0.0, float("nan"), 0.0, 0.0, 0.0, 2.0, 0.0]
-    lazy = RowVector.of_entries(9, dict(entries))
-    got, want = lazy.finish(), RowVector(dense, True).finish()
+    lazy = EntriesVector(9, dict(entries))
+    got, want = lazy.finish(), vector_of_row(dense, True)
     assert isinstance(got, SparseVector) and got.indices.tolist() == want.indices.tolist()
     assert got.toArray().tobytes() == want.toArray().tobytes()
-    values = RowVector.of_entries(9, entries).values  # built on first read
+    values = EntriesVector(9, entries).values  # built on first read
     assert np.array(values).tobytes() == np.array(dense).tobytes()

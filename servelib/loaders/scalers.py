@@ -6,7 +6,6 @@ the same ones, with the same float operations, once here.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -45,15 +45,16 @@ from servelib.transformers.text.token_column import TokenColumn
 from servelib.vectors import (
     VECTOR_ARROW_TYPE,
     DenseVector,
-    RowVector,
+    EntriesVector,
     SparseVector,
     VectorColumn,
     vector_to_struct,
 )
 
-# Scores one row dict in place (plain Python values, vectors as RowVector) and returns True, or
-# raises the InvalidInput / RowSkipped score_columns raises for the row; False: rare input the
-# kernel leaves to score_columns on the row (what it wrote to the stage's outputs is replaced).
+# Scores one row dict in place (plain Python values; vectors as vector_of_row makes them, or
+# EntriesVector) and returns True, or raises the InvalidInput / RowSkipped score_columns raises
+# for the row; False: rare input the kernel leaves to score_columns on the row (what it wrote to
+# the stage's outputs is replaced).
 RowKernel = Callable[[dict[str, Any]], bool]
 ABSENT = object()  # what a kernel's ``values.get(column, ABSENT)`` gives for a missing column
 # score_instances scores lists up to this long row by row through the kernel: per row it costs
@@ -272,14 +273,14 @@ class OnlineTransformer:
         if wanted is None:
             for key in self._produced:
                 value = values.get(key)
-                if value.__class__ is RowVector:
+                if value.__class__ is EntriesVector:
                     values[key] = value.finish()
             return values
         _check_present(wanted, values)
         out = {}
         for key in wanted:
             value = values[key]
-            out[key] = value.finish() if value.__class__ is RowVector else value
+            out[key] = value.finish() if value.__class__ is EntriesVector else value
         return out
 
     def _rows_as_batch(self, rows: list[Mapping[str, Any]], wanted: tuple[str, ...] | None):

@@ -48,7 +48,7 @@ def to_value(obj: Any, out: pb.Value, column: str) -> None:
     elif obj is None:
         out.null_value = pb.NULL_VALUE
     elif t is DenseVector:
-        out.dense_vector.values.extend(obj.values.tolist())
+        out.dense_vector.values.extend(obj.tolist())
     elif t is SparseVector:
         sparse = out.sparse_vector
         sparse.size = obj.size

@@ -73,7 +73,7 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, float):
         return encode_float(value)
     if isinstance(value, DenseVector):
-        return {"type": "dense", "values": [encode_float(v) for v in value.values.tolist()]}
+        return {"type": "dense", "values": [encode_float(v) for v in value.tolist()]}
     if isinstance(value, SparseVector):
         return {"type": "sparse", "size": value.size, "indices": value.indices.tolist(),
                 "values": [encode_float(v) for v in value.values.tolist()]}

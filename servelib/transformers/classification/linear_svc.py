@@ -45,7 +45,7 @@ class LinearSVCModel(ClassificationModel):
     def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
         """[-m, m] as straight-line Python (compile_linear); every configuration."""
         return compile_linear(self.coefficients, self.intercepts.tolist(), self.stored,
-                              returns="pair")
+                              returns="pair", keep_nan=True)  # NaN: prediction 0.0, as batch
 
     def prediction_rules(self) -> tuple[RowRule, RowRule, RowRule]:
         threshold = self.threshold

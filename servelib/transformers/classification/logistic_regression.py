@@ -81,11 +81,13 @@ class LogisticRegressionModel(ClassificationModel):
     # ---- the row kernel (ClassificationModel.row_kernel): thresholds only matter if multinomial
     def raw_row(self) -> Callable[[list[float]], list[float] | None] | None:
         """The margins as straight-line Python (compile_linear); every configuration up to
-        ROW_TERMS_LIMIT products."""
+        ROW_TERMS_LIMIT products. A NaN margin (a NaN feature) stays on the row path: the
+        probability and prediction depend on where NaNs are, not on their sign or payload."""
         if self.coefficients.size > ROW_TERMS_LIMIT:
             return None
         return compile_linear(self.coefficients, self.intercepts.tolist(), self.stored,
-                              self.intercept_first, returns="list" if self.multinomial else "pair")
+                              self.intercept_first, returns="list" if self.multinomial else "pair",
+                              keep_nan=True)
 
     def raw_row_entries(self) -> Callable[[dict[int, float]], list[float] | None]:
         """linear_sums over a sparse row's entries only, in index order. Skipping a zero

@@ -33,7 +33,7 @@ from servelib.transformers.classification.common import (
     spark_argmax,
 )
 from servelib.transformers.tree.xgboost import SparkXGBClassifierModel
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import VectorColumn, vector_of_row
 
 _RAW = "__servelib_ovr_raw"  # the binary models' own rawPrediction column, never output
 # A Spark classifier, or xgboost.spark's (PySpark then saves the OneVsRestModel with its
@@ -102,7 +102,7 @@ class OneVsRestModel(OnlineTransformer):
                     return False
                 conf.append(scratch[_RAW].values[1])
             if raw_col:
-                values[raw_col] = RowVector(conf, False)
+                values[raw_col] = vector_of_row(conf, False)
             if pred_col:
                 values[pred_col] = argmax(conf)
             return True

@@ -26,7 +26,7 @@ from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import exp_row, row_argmax, spark_argmax
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import VectorColumn, row_values, vector_of_row
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -135,7 +135,7 @@ class GaussianMixtureModel(OnlineTransformer):
                 return False
             prob = [v / total for v in p]
             if pcol:
-                values[pcol] = RowVector(prob, False)
+                values[pcol] = vector_of_row(prob, False)
             if ycol:
                 values[ycol] = int(row_argmax(prob))
             return True

@@ -24,12 +24,7 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
-from servelib.vectors import (
-    RowVector,
-    VectorColumn,
-    compressed_row_is_sparse,
-    row_vector,
-)
+from servelib.vectors import VectorColumn, compressed_row_is_sparse, row_vector, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,7 @@ class Binarizer(OnlineTransformer):
                         vec = [1.0 if v > td else 0.0 for v in got[0]]
                     else:  # only stored (non-zero) entries are compared
                         vec = [0.0 if v != 0.0 and v <= td else 1.0 for v in got[0]]
-                    out.append(RowVector(vec, compressed_row_is_sparse(vec, spark4)))
+                    out.append(vector_of_row(vec, compressed_row_is_sparse(vec, spark4)))
             for dst, value in zip(outputs, out):
                 values[dst] = value
             return True

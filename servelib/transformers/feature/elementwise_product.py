@@ -25,7 +25,7 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import VectorColumn, row_vector, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class ElementwiseProduct(OnlineTransformer):
                 out = [x * c if x != 0.0 else 0.0 for x, c in zip(vec, scale)]
             else:
                 out = [x * c for x, c in zip(vec, scale)]
-            values[dst] = RowVector(out, sparse)
+            values[dst] = vector_of_row(out, sparse)
             return True
 
         return multiply

@@ -31,7 +31,12 @@ from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.vector_assembler import holds_vectors
-from servelib.vectors import RowVector, VectorColumn, compressed_row_is_sparse, row_vector
+from servelib.vectors import (
+    VectorColumn,
+    compressed_row_is_sparse,
+    row_vector,
+    vector_of_row,
+)
 
 NULL_MESSAGE = "Values to interact cannot be null."
 
@@ -173,7 +178,7 @@ class Interaction(OnlineTransformer):
                     active = [a and b for a in act for b in active]
             assert acc is not None
             out = [x if a else 0.0 for x, a in zip(acc, active)]
-            values[out_col] = RowVector(out, compressed_row_is_sparse(out, spark4))
+            values[out_col] = vector_of_row(out, compressed_row_is_sparse(out, spark4))
             return True
 
         return interact

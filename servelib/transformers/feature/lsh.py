@@ -24,15 +24,13 @@ import numpy as np
 
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import DenseVector, VectorColumn, row_values
+from servelib.vectors import DenseVector, VectorColumn, row_values, vector_of_row
 
 HASH_PRIME = 2038074743
 
 
 def _dense(value: float) -> DenseVector:
-    vec = object.__new__(DenseVector)
-    vec.values = np.array([value], dtype=np.float64)
-    return vec
+    return vector_of_row([value], False)
 
 
 def _hash_column(hashes: np.ndarray) -> np.ndarray:

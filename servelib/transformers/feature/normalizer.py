@@ -27,7 +27,7 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import VectorColumn, row_vector, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Normalizer(OnlineTransformer):
                 out = [x / norm if x != 0.0 else 0.0 for x in vec]
             else:
                 out = [x / norm for x in vec]
-            values[dst] = RowVector(out, sparse)
+            values[dst] = vector_of_row(out, sparse)
             return True
 
         return normalize

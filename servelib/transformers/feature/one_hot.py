@@ -37,7 +37,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import VectorColumn, vector_of_row
 
 _NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars the kernel reads as numbers
 
@@ -156,7 +156,7 @@ class OneHotEncoderModel(OnlineTransformer):
                 vec = [0.0] * length
                 if slot < length:
                     vec[slot] = 1.0
-                values[dst] = RowVector(vec, True)
+                values[dst] = vector_of_row(vec, True)
             return True
 
         return encode

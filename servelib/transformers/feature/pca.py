@@ -22,7 +22,7 @@ from servelib.transformers.attributes import AttributeGroup, Attrs
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import compile_linear
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import VectorColumn, row_values, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class PCAModel(OnlineTransformer):
             out = linear(x)
             if out is None:
                 return False
-            values[dst] = RowVector(out, False)
+            values[dst] = vector_of_row(out, False)
             return True
 
         return project

@@ -24,7 +24,7 @@ import numpy as np
 
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import VectorColumn, row_vector, vector_of_row
 
 
 def expansion_plan(num_features: int, degree: int) -> np.ndarray:
@@ -117,7 +117,7 @@ class PolynomialExpansion(OnlineTransformer):
                         value = 0.0  # a branch Spark stops: the slot stays 0
                         break
                 out.append(value)
-            values[dst] = RowVector(out, sparse)
+            values[dst] = vector_of_row(out, sparse)
             return True
 
         return expand

@@ -43,10 +43,11 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.vectors import (
-    RowVector,
+    EntriesVector,
     VectorColumn,
     compressed_row_is_sparse,
     row_vector,
+    vector_of_row,
 )
 
 
@@ -133,7 +134,7 @@ class _ShiftScale(_VectorScaler):
                 got = row_vector(v)
                 if got is None:
                     return False
-                values[dst] = v if v.__class__ is RowVector else RowVector(*got)
+                values[dst] = v if v.__class__ is EntriesVector else vector_of_row(*got)
                 return True
 
             return identity
@@ -150,7 +151,7 @@ class _ShiftScale(_VectorScaler):
                     out = [x - m for x, m in zip(got[0], shift)]
                 else:
                     out = [(x - m) * c for x, m, c in zip(got[0], shift, scale)]
-                values[dst] = RowVector(out, False)  # always dense
+                values[dst] = vector_of_row(out, False)  # always dense
                 return True
 
             return center
@@ -169,7 +170,7 @@ class _ShiftScale(_VectorScaler):
                 if not sparse or any(x != 0.0 for x in vec[n:]):
                     return False
                 out += [0.0] * (len(vec) - n)
-            values[dst] = RowVector(out, sparse)
+            values[dst] = vector_of_row(out, sparse)
             return True
 
         return rescale
@@ -236,7 +237,7 @@ class MinMaxScalerModel(_VectorScaler):
             for j in constant:  # (min + max) / 2 unless NaN
                 x = vec[j]
                 out[j] = x if x != x else middle
-            values[dst] = RowVector(out, compressed_row_is_sparse(out, spark4))
+            values[dst] = vector_of_row(out, compressed_row_is_sparse(out, spark4))
             return True
 
         return rescale

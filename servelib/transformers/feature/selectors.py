@@ -25,7 +25,7 @@ import numpy as np
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import VectorColumn, row_vector, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class SelectorModel(OnlineTransformer):
                 if not sparse:
                     return False
                 vec = vec + [0.0] * (top + 1 - len(vec))
-            values[dst] = RowVector([vec[i] for i in take], sparse)
+            values[dst] = vector_of_row([vec[i] for i in take], sparse)
             return True
 
         return select

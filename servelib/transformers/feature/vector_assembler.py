@@ -45,12 +45,7 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
-from servelib.vectors import (
-    RowVector,
-    VectorColumn,
-    compressed_row_is_sparse,
-    row_values,
-)
+from servelib.vectors import VectorColumn, compressed_row_is_sparse, row_values, vector_of_row
 
 NAN_MESSAGE = (
     'Encountered NaN while assembling a row with handleInvalid = "error". Consider removing '
@@ -286,7 +281,7 @@ class VectorAssembler(OnlineTransformer):
                 if null_vector:  # found while assembling, before any number is looked at
                     raise InvalidInput(NULL_MESSAGE, column=null_vector, stage=self.name, row=0)
                 raise InvalidInput(bad_number[1], column=bad_number[0], stage=self.name, row=0)
-            values[self.output_col] = RowVector(out, compressed_row_is_sparse(out, spark4))
+            values[self.output_col] = vector_of_row(out, compressed_row_is_sparse(out, spark4))
             return True
 
         return assemble

@@ -43,7 +43,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import VectorColumn, row_vector, vector_of_row
 
 
 SKIP_REASON = "invalid categorical value"
@@ -200,7 +200,7 @@ class VectorIndexerModel(OnlineTransformer):
                                            stage=self.name, row=0)
                     mapped = size
                 out[feature] = mapped
-            values[dst] = RowVector(out, sparse)
+            values[dst] = vector_of_row(out, sparse)
             return True
 
         return index

@@ -33,7 +33,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.vector_assembler import group_size
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import VectorColumn, row_vector, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class VectorSlicer(OnlineTransformer):
                 if not sparse:
                     return False
                 vec = vec + [0.0] * (top + 1 - len(vec))  # a sparse vector reads 0.0 past its end
-            values[dst] = RowVector([vec[i] for i in take], sparse)
+            values[dst] = vector_of_row([vec[i] for i in take], sparse)
             return True
 
         return slice_

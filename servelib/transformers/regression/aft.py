@@ -21,7 +21,7 @@ from servelib.transformers.base import OnlineTransformer, RowKernel, Scored
 from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import exp_row
 from servelib.transformers.regression.linear_regression import LinearPredictor
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import VectorColumn, row_values, vector_of_row
 
 
 def base_quantiles(probabilities: Sequence[float], scale: float) -> tuple[float, ...]:
@@ -90,7 +90,7 @@ class AFTSurvivalRegressionModel(OnlineTransformer):
             if pred:
                 values[pred] = lam
             if qcol:
-                values[qcol] = RowVector([lam * q for q in qs], False)
+                values[qcol] = vector_of_row([lam * q for q in qs], False)
             return True
 
         return score

@@ -17,7 +17,7 @@ import numpy as np
 from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.sparse_column import CsrColumn
-from servelib.vectors import RowVector
+from servelib.vectors import EntriesVector
 
 
 class BadValue(Exception):
@@ -134,5 +134,5 @@ def sparse_column(rows: list[dict[int, float]], size: int) -> CsrColumn:
     return CsrColumn.of_entries(np.repeat(np.arange(n), counts), indices, values, n, size)
 
 
-def sparse_row(entries: dict[int, float], size: int) -> RowVector:
-    return RowVector.of_entries(size, entries)
+def sparse_row(entries: dict[int, float], size: int) -> EntriesVector:
+    return EntriesVector(size, entries)

@@ -23,7 +23,7 @@ from servelib.sparse_column import CsrColumn, count_entries, offsets_of
 from servelib.transformers.base import Scored
 from servelib.transformers.batch import Batch
 from servelib.transformers.text.common import RowwiseStage, sparse_column, sparse_row, string_list
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import EntriesVector, VectorColumn
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ class CountVectorizerModel(RowwiseStage):
     def to_column(self, outputs: list) -> VectorColumn:
         return sparse_column(outputs, len(self.vocabulary))
 
-    def to_row(self, output: dict[int, float]) -> RowVector:
+    def to_row(self, output: dict[int, float]) -> EntriesVector:
         return sparse_row(output, len(self.vocabulary))

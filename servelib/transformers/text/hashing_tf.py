@@ -30,7 +30,7 @@ from servelib.transformers.batch import Batch
 from servelib.transformers.text.common import BadValue, RowwiseStage, sparse_row, string_list
 from servelib.transformers.text.murmur3 import TermIndex
 from servelib.sparse_column import CsrColumn, count_entries, offsets_of
-from servelib.vectors import RowVector
+from servelib.vectors import EntriesVector
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class HashingTF(RowwiseStage):
                         values, size)
         return Scored({self.output_col: col})
 
-    def to_row(self, output: dict[int, float]) -> RowVector:
+    def to_row(self, output: dict[int, float]) -> EntriesVector:
         return sparse_row(output, self.num_features)
 
 

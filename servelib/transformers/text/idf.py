@@ -24,7 +24,7 @@ from servelib.transformers.base import ABSENT, OnlineTransformer, RowKernel, Sco
 from servelib.transformers.batch import Batch
 from servelib.transformers.text.common import NULL_INPUT
 from servelib.sparse_column import CsrColumn
-from servelib.vectors import RowVector, VectorColumn, row_vector
+from servelib.vectors import EntriesVector, VectorColumn, row_vector, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -79,16 +79,16 @@ class IDFModel(OnlineTransformer):
 
         def scale(values: dict) -> bool:
             vec = values.get(src, ABSENT)
-            if vec.__class__ is RowVector and vec.entries is not None:  # HashingTF's output
+            if vec.__class__ is EntriesVector:  # HashingTF's output
                 if vec.size > m:
                     return False
-                values[dst] = RowVector.of_entries(
+                values[dst] = EntriesVector(
                     vec.size, {i: x * idf[i] for i, x in vec.entries.items()})
                 return True
             got = row_vector(vec)
             if got is None or len(got[0]) > m:
                 return False
-            values[dst] = RowVector([v * w for v, w in zip(got[0], idf)], got[1])
+            values[dst] = vector_of_row([v * w for v, w in zip(got[0], idf)], got[1])
             return True
 
         return scale

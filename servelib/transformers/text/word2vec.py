@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from servelib.transformers.text.common import RowwiseStage, string_list
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import Vector, VectorColumn, vector_of_row
 
 
 @dataclass(frozen=True)
@@ -53,5 +53,5 @@ class Word2VecModel(RowwiseStage):
             len(outputs), self.vector_size)
         return VectorColumn(dense, np.array([sparse for _, sparse in outputs], dtype=bool))
 
-    def to_row(self, output: tuple[list[float], bool]) -> RowVector:
-        return RowVector(*output)
+    def to_row(self, output: tuple[list[float], bool]) -> Vector:
+        return vector_of_row(*output)

@@ -29,7 +29,7 @@ import numpy as np
 from servelib.transformers.attributes import Attribute, AttributeGroup, ColumnAttribute
 from servelib.transformers.base import OnlineTransformer, invalid
 from servelib.transformers.batch import Batch
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import Vector, VectorColumn, row_values, vector_of_row
 
 if TYPE_CHECKING:  # flat.py sums with this module's functions
     from servelib.transformers.tree.flat import Forest
@@ -78,10 +78,10 @@ def row_features(values: dict, column: str, forest: Forest) -> list[float] | Non
     return None if x is None or len(x) < forest.width else x
 
 
-def leaf_row(ranks: np.ndarray, leaves: np.ndarray, single_tree: bool) -> float | RowVector:
+def leaf_row(ranks: np.ndarray, leaves: np.ndarray, single_tree: bool) -> float | Vector:
     """:func:`leaf_column` for one row, from ``forest.leaf_rank``."""
     leaf = ranks[leaves].tolist()
-    return leaf[0] if single_tree else RowVector(leaf, False)
+    return leaf[0] if single_tree else vector_of_row(leaf, False)
 
 
 def lane_dot(products: np.ndarray, lanes: int) -> np.ndarray:

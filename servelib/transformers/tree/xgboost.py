@@ -49,7 +49,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.tree.boosters import XGBTrees, compile_walk
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import VectorColumn, row_values, vector_of_row
 
 _F32 = np.float32
 _ONE = _F32(1.0)
@@ -266,9 +266,9 @@ class SparkXGBClassifierModel(XGBoostModel):
             p1 = expit(margin)
             p0 = float(_ONE - _F32(p1))  # float32, as score_columns' _F32(1.0) - p1
             if raw_col:
-                values[raw_col] = RowVector([-margin, margin], False)
+                values[raw_col] = vector_of_row([-margin, margin], False)
             if prob_col:
-                values[prob_col] = RowVector([p0, p1], False)
+                values[prob_col] = vector_of_row([p0, p1], False)
             if pred_col:
                 values[pred_col] = 1.0 if p1 > p0 else 0.0
             return True
@@ -288,9 +288,9 @@ class SparkXGBClassifierModel(XGBoostModel):
             shifted = exp(m - amax(m, axis=1, keepdims=True))
             prob = shifted / asum(shifted, axis=1, keepdims=True)
             if raw_col:
-                values[raw_col] = RowVector(m[0].tolist(), False)
+                values[raw_col] = vector_of_row(m[0].tolist(), False)
             if prob_col:
-                values[prob_col] = RowVector(prob[0].tolist(), False)
+                values[prob_col] = vector_of_row(prob[0].tolist(), False)
             if pred_col:
                 values[pred_col] = float(argmax(prob, axis=1)[0])
             return True
