@@ -55,7 +55,8 @@ def walk(left: np.ndarray, right: np.ndarray, roots: np.ndarray, tree_of: np.nda
             raise BadValue(f"tree {int(tree_of[owners[at]])}: node {int(owners[at])} has child "
                            f"id {int(kids[at])} outside its tree")
         again = depth[kids] >= 0
-        if again.any() or np.unique(kids).shape[0] != kids.shape[0]:
+        ordered = np.sort(kids)
+        if again.any() or (ordered[1:] == ordered[:-1]).any():
             at = int(np.flatnonzero(again)[0]) if again.any() else 0
             raise BadValue(f"tree {int(tree_of[owners[at]])}: node {int(kids[at])} is reached "
                            "twice (a cycle or a shared child)")

@@ -301,7 +301,7 @@ def forest_from_table(nodes: NodeTable) -> Forest:
         cat_left=cat_table if categorical else None,
         is_leaf=leaf, leaf_rank=leaf_rank.astype(np.float64),
         num_leaves=tuple(np.diff(seen[bounds]).tolist()),
-        depths=_depths(bounds[:-1], left, right, leaf, sizes.shape[0]),
+        depths=_depths(bounds[:-1], left, right, leaf, sizes),
         width=int(splits.max()) + 1 if splits.size else 0,
         table=node_table, cat_table=cat_table,
     )
@@ -381,16 +381,17 @@ def _check(nodes: NodeTable, sizes: np.ndarray) -> None:
 
 
 def _depths(roots: np.ndarray, left: np.ndarray, right: np.ndarray, is_leaf: np.ndarray,
-            trees: int) -> tuple[int, ...]:
+            sizes: np.ndarray) -> tuple[int, ...]:
     """Spark's subtreeDepth of each root, level by level (children follow their parent, so at
-    most the tree's node count of levels)."""
-    depths = np.zeros(trees, dtype=np.intp)
-    tree_of = np.repeat(np.arange(trees), np.diff(np.append(roots, left.shape[0])))
-    level = roots[~is_leaf[roots]] if trees else roots
+    most the tree's node count of levels; a node two paths reach is walked once per level)."""
+    depths = np.zeros(sizes.shape[0], dtype=np.intp)
+    tree_of = np.repeat(np.arange(sizes.shape[0]), sizes)
+    level = roots[~is_leaf[roots]]
     d = 0
     while level.size:
         d += 1
-        level = np.unique(np.concatenate([left[level], right[level]]))
+        level = np.sort(np.concatenate([left[level], right[level]]))
+        level = level[np.concatenate([[True], level[1:] != level[:-1]])]
         depths[tree_of[level]] = d
         level = level[~is_leaf[level]]
     return tuple(depths.tolist())

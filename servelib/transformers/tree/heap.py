@@ -142,21 +142,24 @@ def _columns(forest: Forest) -> tuple[np.ndarray, np.ndarray, tuple]:
         return columns, thresholds, ()
     cats = np.flatnonzero(forest.cat_size > 0)
     group = np.empty(cats.shape[0], dtype=np.intp)  # each categorical node's distinct table
-    found: list[tuple[int, int, int, np.ndarray]] = []  # first node, feature, ncat, table
+    firsts, specs = [], []  # per distinct table: its first node; (feature, ncat, z)
     sizes = forest.cat_size[cats]
     for ncat in np.unique(sizes).tolist():
         at = np.flatnonzero(sizes == ncat)
-        slots = forest.cat_offset[cats[at], None] + np.arange(ncat + 1)
-        keys = np.column_stack([forest.feature[cats[at]], forest.cat_left[slots]])
-        distinct, first, inverse = np.unique(keys, axis=0, return_index=True,
-                                             return_inverse=True)
-        group[at] = len(found) + inverse.reshape(-1)
-        found += [(int(at[f]), int(key[0]), ncat, key[1:].astype(bool))
-                  for key, f in zip(distinct, first.tolist())]
-    order = sorted(range(len(found)), key=lambda g: found[g][0])
-    rank = np.empty(len(found), dtype=np.intp)
-    rank[order] = np.arange(len(found))
+        feature = forest.feature[cats[at]]
+        tables = forest.cat_left[forest.cat_offset[cats[at], None] + np.arange(ncat + 1)]
+        # one byte string per node, feature then packed table: equal strings, equal columns
+        key = np.concatenate([feature.astype(">i8").view(np.uint8).reshape(-1, 8),
+                              np.packbits(tables, axis=1)], axis=1)
+        key = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        group[at] = len(specs) + inverse.reshape(-1)
+        firsts.append(at[first])
+        z = np.where(tables[first], 0.0, 1.0)
+        specs += [(f, ncat, row) for f, row in zip(feature[first].tolist(), z)]
+    order = np.argsort(np.concatenate(firsts), kind="stable")
+    rank = np.empty(order.shape[0], dtype=np.intp)
+    rank[order] = np.arange(order.shape[0])
     columns[cats] = forest.width + rank[group]
     thresholds[cats] = 0.5
-    specs = tuple((found[g][1], found[g][2], np.where(found[g][3], 0.0, 1.0)) for g in order)
-    return columns, thresholds, specs
+    return columns, thresholds, tuple(specs[g] for g in order.tolist())
