@@ -150,7 +150,9 @@ class _Nodes:
             raise ctx.error(f"impurityStats of different lengths {widths[:10].tolist()}",
                             _data_dir(ctx))
         self.stats = stats.reshape(len(order), int(widths[0]) if len(widths) else 0)
-        self.trees = np.unique(self.tree_id)
+        first = np.ones(len(order), dtype=bool)  # sorted: a tree starts where its id changes
+        first[1:] = self.tree_id[1:] != self.tree_id[:-1]
+        self.trees = self.tree_id[first]
         if len(self.trees) == 0:
             raise ctx.error("model data holds no tree nodes", _data_dir(ctx))
         if len(self.trees) > limits.max_trees or len(node_id) > limits.max_nodes:
@@ -206,9 +208,8 @@ class _Nodes:
                          self.values, self.value_bounds)
 
     def importances(self, count: np.ndarray, num_features: int, per_tree: bool) -> list[float]:
-        spans = zip(self.bounds[:-1].tolist(), self.bounds[1:].tolist())
-        trees = [(self.feature[a:b], self.gain[a:b], count[a:b]) for a, b in spans]
-        return feature_importances(trees, num_features, per_tree)
+        return feature_importances(self.bounds, self.feature, self.gain, count, num_features,
+                                   per_tree)
 
 
 def _num_features(ctx: StageContext) -> int:
