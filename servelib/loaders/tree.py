@@ -34,8 +34,9 @@ from servelib.transformers.tree.classifiers import (
     RandomForestClassificationModel,
     class_distribution,
 )
-from servelib.transformers.tree.flat import Forest, NodeTable, forest_from_table
+from servelib.transformers.tree.flat import Forest, forest_from_table
 from servelib.transformers.tree.importances import feature_importances
+from servelib.transformers.tree.layout import NodeTable
 from servelib.transformers.tree.regressors import (
     DecisionTreeRegressionModel,
     GBTRegressionModel,
@@ -85,8 +86,8 @@ def _numpy(arr: pa.Array) -> np.ndarray:
 
 def _lists(ctx: StageContext, arr: pa.Array, name: str, order: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
-    """A column of non-null lists of numbers, its rows taken in ``order``: the values back to
-    back and where each row's start (then the end)."""
+    """A column of non-null lists of numbers, its rows taken in ``order``: all their values back
+    to back, and where each row's values start (then where the last row's end)."""
     if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)) or arr.null_count:
         raise ctx.error(f"column {name!r} must hold non-null lists of numbers, got {arr.type}",
                         _data_dir(ctx))
@@ -196,11 +197,11 @@ class _Nodes:
         ncat, v = self.num_categories[owner], self.values
         outside = (ncat > 0) & ~((v >= 0) & (v < ncat) & (v == np.floor(v)))
         first = min(wrong[:1].tolist() + owner[outside][:1].tolist(), default=None)
-        if first is not None:
-            i, ncat_i = first, int(self.num_categories[first])
-            raise BadValue(f"node {int(i - start[i])}: a continuous split holds {int(counts[i])} "
-                           "thresholds" if ncat_i == -1 else
-                           f"node {int(i - start[i])}: left categories outside 0..{ncat_i - 1}")
+        if first is not None:  # the first node at fault, as a node-by-node check finds it
+            node, ncat_first = int(first - start[first]), int(self.num_categories[first])
+            raise BadValue(f"node {node}: a continuous split holds {int(counts[first])} thresholds"
+                           if ncat_first == -1 else
+                           f"node {node}: left categories outside 0..{ncat_first - 1}")
         return int(found.depth.max())
 
     def table(self) -> NodeTable:
