@@ -2,8 +2,9 @@
 
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/tree/Node.scala
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/tree/Split.scala
-Every node of every tree of a model gets one global index. A leaf's children are the leaf itself,
-so ``depth`` steps from the roots land every row on its leaf whatever the branch lengths.
+Every node of every tree of a model gets one global index (layout.py builds the arrays from the
+node tables of all trees at once). A leaf's children are the leaf itself, so ``depth`` steps from
+the roots land every row on its leaf whatever the branch lengths.
 Routing is ``Split.shouldGoLeft``:
 
 * continuous: ``x[f] <= threshold`` goes left, so NaN goes right;
