@@ -12,6 +12,7 @@ from servelib.errors import ModelLoadError
 from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
 from tests.transformers.test_tree import _random_tree
 
+
 def _tree(left, right, feature, ncat, values) -> TreeNodes:
     return TreeNodes(np.array(left), np.array(right), np.array(feature), np.array(ncat), values)
 
