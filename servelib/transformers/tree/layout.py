@@ -143,15 +143,16 @@ def _check(nodes: NodeTable, sizes: np.ndarray) -> None:
 def _depths(roots: np.ndarray, left: np.ndarray, right: np.ndarray, is_leaf: np.ndarray,
             sizes: np.ndarray) -> tuple[int, ...]:
     """Spark's subtreeDepth of each root, level by level (children follow their parent, so at
-    most the tree's node count of levels; a node two paths reach is walked once per level)."""
+    most the tree's node count of levels)."""
     depths = np.zeros(sizes.shape[0], dtype=np.intp)
     tree_of = np.repeat(np.arange(sizes.shape[0]), sizes)
     level = roots[~is_leaf[roots]]
     d = 0
     while level.size:
         d += 1
-        level = np.sort(np.concatenate([left[level], right[level]]))
-        level = level[np.concatenate([[True], level[1:] != level[:-1]])]
+        level = np.concatenate([left[level], right[level]])
+        if level.size > left.size:  # only a node two paths reach repeats: keep one of each
+            level = np.unique(level)
         depths[tree_of[level]] = d
         level = level[~is_leaf[level]]
     return tuple(depths.tolist())
