@@ -34,8 +34,9 @@ from servelib.transformers.tree.classifiers import (
     RandomForestClassificationModel,
     class_distribution,
 )
-from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
+from servelib.transformers.tree.flat import Forest, forest_from_table
 from servelib.transformers.tree.importances import feature_importances
+from servelib.transformers.tree.layout import NodeTable
 from servelib.transformers.tree.regressors import (
     DecisionTreeRegressionModel,
     GBTRegressionModel,
@@ -83,15 +84,20 @@ def _numpy(arr: pa.Array) -> np.ndarray:
                          offset=arr.offset * dtype.itemsize)
 
 
-def _lists(ctx: StageContext, arr: pa.Array, name: str) -> list[np.ndarray]:
+def _lists(ctx: StageContext, arr: pa.Array, name: str, order: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """A column of non-null lists of numbers, its rows taken in ``order``: all their values back
+    to back, and where each row's values start (then where the last row's end)."""
     if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)) or arr.null_count:
         raise ctx.error(f"column {name!r} must hold non-null lists of numbers, got {arr.type}",
                         _data_dir(ctx))
     off = np.asarray(_numpy(arr.offsets), dtype=np.int64)
     # the values the offsets span, not flatten(): that imports pyarrow.compute
     flat = _numbers(ctx, arr.values.slice(off[0], off[-1] - off[0]), name, np.float64)
-    off = off - off[0]
-    return [flat[a:b] for a, b in zip(off[:-1], off[1:])]
+    counts = np.diff(off)[order]
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    starts = off[:-1][order] - off[0]
+    return flat[np.repeat(starts - bounds[:-1], counts) + np.arange(bounds[-1])], bounds
 
 
 class _Nodes:
@@ -128,10 +134,6 @@ class _Nodes:
         def column(arr: pa.Array, name: str, dtype: type) -> np.ndarray:
             return _numbers(ctx, arr, name, dtype)[order]
 
-        def lists(arr: pa.Array, name: str) -> list[np.ndarray]:
-            found = _lists(ctx, arr, name)
-            return [found[i] for i in order.tolist()]
-
         self.prediction = column(struct.field("prediction"), "prediction", np.float64)
         self.gain = column(struct.field("gain"), "gain", np.float64)
         self.left = column(struct.field("leftChild"), "leftChild", np.int64)
@@ -141,14 +143,17 @@ class _Nodes:
         num_categories = column(split.field("numCategories"), "numCategories", np.int64)
         self.feature = np.where(leaf, -1, feature)
         self.num_categories = np.where(leaf, -1, num_categories)
-        self.split_values = lists(split.field("leftCategoriesOrThreshold"),
-                                  "leftCategoriesOrThreshold")
-        stats = lists(struct.field("impurityStats"), "impurityStats")
-        widths = sorted({len(s) for s in stats})
+        self.values, self.value_bounds = _lists(ctx, split.field("leftCategoriesOrThreshold"),
+                                                "leftCategoriesOrThreshold", order)
+        stats, stat_bounds = _lists(ctx, struct.field("impurityStats"), "impurityStats", order)
+        widths = np.unique(np.diff(stat_bounds))
         if len(widths) > 1:
-            raise ctx.error(f"impurityStats of different lengths {widths[:10]}", _data_dir(ctx))
-        self.stats = np.array(stats, dtype=np.float64).reshape(len(stats), (widths or [0])[0])
-        self.trees = np.unique(self.tree_id)
+            raise ctx.error(f"impurityStats of different lengths {widths[:10].tolist()}",
+                            _data_dir(ctx))
+        self.stats = stats.reshape(len(order), int(widths[0]) if len(widths) else 0)
+        first = np.ones(len(order), dtype=bool)  # sorted: a tree starts where its id changes
+        first[1:] = self.tree_id[1:] != self.tree_id[:-1]
+        self.trees = self.tree_id[first]
         if len(self.trees) == 0:
             raise ctx.error("model data holds no tree nodes", _data_dir(ctx))
         if len(self.trees) > limits.max_trees or len(node_id) > limits.max_nodes:
@@ -156,7 +161,7 @@ class _Nodes:
                             f"(max_trees {limits.max_trees}, max_nodes {limits.max_nodes})",
                             _data_dir(ctx))
         bounds = np.searchsorted(self.tree_id, np.append(self.trees, self.trees[-1] + 1))
-        self.spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+        self.bounds = bounds
         start = np.repeat(bounds[:-1], np.diff(bounds))
         if not np.array_equal(node_id, np.arange(len(node_id)) - start):
             t = int(self.tree_id[np.flatnonzero(node_id != np.arange(len(node_id)) - start)[0]])
@@ -170,8 +175,7 @@ class _Nodes:
         """Structure, features and categorical splits; the deepest tree's depth."""
         glob = lambda c: np.where(leaf, -1, c + start)  # noqa: E731 - children as global ids
         left, right = glob(self.left), glob(self.right)
-        found = walk(left, right, np.array([a for a, _ in self.spans]), self.tree_id,
-                     ctx.limits.max_tree_depth)
+        found = walk(left, right, self.bounds[:-1], self.tree_id, ctx.limits.max_tree_depth)
         check_preorder(left, right, found, start)
         num_features = _num_features(ctx)
         inner = np.flatnonzero(~leaf)
@@ -186,25 +190,27 @@ class _Nodes:
             raise BadValue("numCategories must be -1 (continuous) or a positive category count "
                            "(total within LoadLimits.max_vector_size), got "
                            f"{sorted(set(cats.tolist()))[:5]}")
-        for i in inner:
-            values, ncat = self.split_values[i], int(self.num_categories[i])
-            if ncat == -1 and len(values) != 1:
-                raise BadValue(f"node {int(i - start[i])}: a continuous split holds "
-                               f"{len(values)} thresholds")
-            if ncat > 0 and not ((values >= 0) & (values < ncat) & (values == np.floor(values))
-                                 ).all():
-                raise BadValue(f"node {int(i - start[i])}: left categories outside "
-                               f"0..{ncat - 1}")
+        counts = np.diff(self.value_bounds)
+        wrong = inner[(cats == -1) & (counts[inner] != 1)]  # a continuous split's thresholds
+        # each value of a categorical split with the node's numCategories
+        owner = np.repeat(np.arange(len(leaf)), counts)
+        ncat, v = self.num_categories[owner], self.values
+        outside = (ncat > 0) & ~((v >= 0) & (v < ncat) & (v == np.floor(v)))
+        first = min(wrong[:1].tolist() + owner[outside][:1].tolist(), default=None)
+        if first is not None:  # the first node at fault, as a node-by-node check finds it
+            node, ncat_first = int(first - start[first]), int(self.num_categories[first])
+            raise BadValue(f"node {node}: a continuous split holds {int(counts[first])} thresholds"
+                           if ncat_first == -1 else
+                           f"node {node}: left categories outside 0..{ncat_first - 1}")
         return int(found.depth.max())
 
-    def tree_nodes(self) -> list[TreeNodes]:
-        return [TreeNodes(self.left[a:b], self.right[a:b], self.feature[a:b],
-                          self.num_categories[a:b], self.split_values[a:b])
-                for a, b in self.spans]
+    def table(self) -> NodeTable:
+        return NodeTable(self.bounds, self.left, self.right, self.feature, self.num_categories,
+                         self.values, self.value_bounds)
 
     def importances(self, count: np.ndarray, num_features: int, per_tree: bool) -> list[float]:
-        trees = [(self.feature[a:b], self.gain[a:b], count[a:b]) for a, b in self.spans]
-        return feature_importances(trees, num_features, per_tree)
+        return feature_importances(self.bounds, self.feature, self.gain, count, num_features,
+                                   per_tree)
 
 
 def _num_features(ctx: StageContext) -> int:
@@ -283,7 +289,7 @@ def _read(ctx: StageContext, ensemble: bool) -> tuple[_Nodes, Forest]:
     nodes = _Nodes(ctx, ensemble)
     if ensemble:
         _check_num_trees(ctx, nodes)
-    return nodes, build_forest(nodes.tree_nodes())
+    return nodes, forest_from_table(nodes.table())
 
 
 def _boosted(ctx: StageContext, nodes: _Nodes) -> tuple[dict[str, Any], list[float]]:

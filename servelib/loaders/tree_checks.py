@@ -36,6 +36,7 @@ def walk(left: np.ndarray, right: np.ndarray, roots: np.ndarray, tree_of: np.nda
     n = left.shape[0]
     depth = np.full(n, -1, dtype=np.int64)
     parent = np.full(n, -1, dtype=np.int64)
+    slot = np.empty(n, dtype=np.int64)
     level, levels = roots.astype(np.int64), []
     depth[level] = 0
     for d in range(max_depth + 2):
@@ -55,7 +56,9 @@ def walk(left: np.ndarray, right: np.ndarray, roots: np.ndarray, tree_of: np.nda
             raise BadValue(f"tree {int(tree_of[owners[at]])}: node {int(owners[at])} has child "
                            f"id {int(kids[at])} outside its tree")
         again = depth[kids] >= 0
-        if again.any() or np.unique(kids).shape[0] != kids.shape[0]:
+        places = np.arange(kids.shape[0])
+        slot[kids] = places  # a kid listed twice keeps only one of its places
+        if again.any() or (slot[kids] != places).any():
             at = int(np.flatnonzero(again)[0]) if again.any() else 0
             raise BadValue(f"tree {int(tree_of[owners[at]])}: node {int(kids[at])} is reached "
                            "twice (a cycle or a shared child)")

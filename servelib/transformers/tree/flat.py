@@ -2,8 +2,9 @@
 
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/tree/Node.scala
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/tree/Split.scala
-Every node of every tree of a model gets one global index. A leaf's children are the leaf itself,
-so ``depth`` steps from the roots land every row on its leaf whatever the branch lengths.
+Every node of every tree of a model gets one global index (layout.py builds the arrays from the
+node tables of all trees at once). A leaf's children are the leaf itself, so ``depth`` steps from
+the roots land every row on its leaf whatever the branch lengths.
 Routing is ``Split.shouldGoLeft``:
 
 * continuous: ``x[f] <= threshold`` goes left, so NaN goes right;
@@ -34,6 +35,7 @@ import numpy as np
 from servelib.errors import ModelLoadError
 from servelib.transformers.tree import engine
 from servelib.transformers.tree.heap import HeapForest, build_heap
+from servelib.transformers.tree.layout import NodeTable, forest_arrays
 from servelib.transformers.tree.scoring import lane_dot, sequential_sum
 
 _CHUNK = 1 << 15  # rows x trees per step of the NumPy walk
@@ -234,92 +236,28 @@ class Forest:
 
 
 def build_forest(trees: Sequence[TreeNodes]) -> Forest:
-    """Concatenate trees into one Forest; precompute categorical tables and the node table."""
+    """Concatenate trees into one Forest (:func:`forest_from_table`)."""
     for t, tree in enumerate(trees):
-        _check(tree, t)
-    sizes = [len(t.left) for t in trees]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
-    total = int(offsets[-1])
-    left = np.empty(total, dtype=np.intp)
-    right = np.empty(total, dtype=np.intp)
-    feature = np.zeros(total, dtype=np.intp)
-    threshold = np.zeros(total)
-    cat_size = np.zeros(total, dtype=np.intp)
-    cat_offset = np.zeros(total, dtype=np.intp)
-    tables: list[np.ndarray] = []
-    table_len = 0
-    is_leaf = np.zeros(total, dtype=bool)
-    leaf_rank = np.zeros(total, dtype=np.intp)
-    depths, num_leaves = [], []
-    for t, (tree, base) in enumerate(zip(trees, offsets[:-1])):
-        ids = np.arange(len(tree.left)) + base
-        leaf = np.asarray(tree.left) < 0
-        is_leaf[ids] = leaf
-        left[ids] = np.where(leaf, ids, np.asarray(tree.left) + base)
-        right[ids] = np.where(leaf, ids, np.asarray(tree.right) + base)
-        feature[ids] = np.where(leaf, 0, tree.feature)
-        leaf_rank[ids] = np.cumsum(leaf) - 1  # ids are pre-order, as Spark numbers leaves
-        num_leaves.append(int(leaf.sum()))
-        for i in np.flatnonzero(~leaf):
-            ncat, vals = int(tree.num_categories[i]), tree.split_values[i]
-            if ncat < 0:
-                threshold[base + i] = float(vals[0])
-                continue
-            left_set = {float(c) for c in vals}
-            is_left = len(vals) <= ncat // 2  # CategoricalSplit.isLeft
-            table = np.array([float(c) in left_set for c in range(ncat)] + [not is_left])
-            cat_size[base + i], cat_offset[base + i] = ncat, table_len
-            tables.append(table)
-            table_len += ncat + 1
-        depths.append(_depth(np.asarray(tree.left), np.asarray(tree.right)))
-    splits = feature[~is_leaf]
-    cat_table = np.concatenate(tables) if tables else np.zeros(1, dtype=bool)
-    node_table = np.stack([left, right, np.where(is_leaf, -1, feature), cat_size, cat_offset],
-                          axis=1).astype(np.int64)
-    return Forest(
-        roots=offsets[:-1].copy(),
-        left=left, right=right, feature=feature, threshold=threshold,
-        cat_size=cat_size if tables else None,
-        cat_offset=cat_offset if tables else None,
-        cat_left=cat_table if tables else None,
-        is_leaf=is_leaf, leaf_rank=leaf_rank.astype(np.float64),
-        num_leaves=tuple(num_leaves), depths=tuple(depths),
-        width=int(splits.max()) + 1 if splits.size else 0,
-        table=node_table, cat_table=cat_table,
-    )
+        lengths = {len(tree.left), len(tree.right), len(tree.feature), len(tree.num_categories),
+                   len(tree.split_values)}
+        if len(lengths) > 1:
+            raise ModelLoadError(f"tree {t}: node fields of different lengths {sorted(lengths)}")
+    sizes = [len(tree.left) for tree in trees]
+    values = [np.asarray(v, dtype=np.float64).reshape(-1) for t in trees for v in t.split_values]
+
+    def column(name: str) -> np.ndarray:
+        parts = [np.asarray(getattr(t, name), dtype=np.int64).reshape(-1) for t in trees]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    return forest_from_table(NodeTable(
+        bounds=np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64),
+        left=column("left"), right=column("right"), feature=column("feature"),
+        num_categories=column("num_categories"),
+        values=np.concatenate(values) if values else np.zeros(0),
+        value_bounds=np.concatenate([[0], np.cumsum([len(v) for v in values], dtype=np.int64)]
+                                    ).astype(np.int64)))
 
 
-def _check(tree: TreeNodes, t: int) -> None:
-    """What every walk relies on (the compiled one reads memory unchecked): children inside the
-    tree and after their parent (Spark numbers nodes in pre-order, so a tree has no cycle and
-    at most its node count in depth), split features that are column indices."""
-    n = len(tree.left)
-    if n == 0:
-        raise ModelLoadError(f"tree {t} has no nodes")
-    lengths = {len(tree.right), len(tree.feature), len(tree.num_categories),
-               len(tree.split_values)}
-    if lengths != {n}:
-        raise ModelLoadError(f"tree {t}: node fields of different lengths {sorted(lengths)}")
-    left, right = np.asarray(tree.left, dtype=np.int64), np.asarray(tree.right, dtype=np.int64)
-    ids = np.arange(n)
-    split = left >= 0
-    for name, child in (("leftChild", left), ("rightChild", right)):
-        bad = split & ((child <= ids) | (child >= n))
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ModelLoadError(f"tree {t} node {i}: {name} {int(child[i])} is not a node after "
-                                 f"it in the tree's pre-order (ids {i + 1}..{n - 1})")
-    bad = split & (np.asarray(tree.feature, dtype=np.int64) < 0)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ModelLoadError(f"tree {t} node {i}: split on feature index "
-                             f"{int(np.asarray(tree.feature)[i])}")
-
-
-def _depth(left: np.ndarray, right: np.ndarray) -> int:
-    """Spark's subtreeDepth of the root; children follow their parent in pre-order."""
-    depth = np.zeros(len(left), dtype=np.intp)
-    for i in range(len(left)):
-        if left[i] >= 0:
-            depth[left[i]] = depth[right[i]] = depth[i] + 1
-    return int(depth.max()) if len(left) else 0
+def forest_from_table(nodes: NodeTable) -> Forest:
+    """One Forest from the node tables of all trees (layout.py)."""
+    return Forest(**forest_arrays(nodes))

@@ -100,46 +100,66 @@ class HeapForest:
 
 
 def build_heap(forest: Forest) -> HeapForest | None:
-    """The heap layout of ``forest``, or None when it is too deep to pad."""
+    """The heap layout of ``forest``, or None when it is too deep to pad. The trees are walked
+    level by level from their roots, all at once: each node's heap position follows from its
+    parent's, and a leaf at level ``l`` owns the ``2**(depth - l)`` bottom slots under it."""
     depth, trees = forest.depth, forest.num_trees
     if trees << (depth + 1) > _NODE_LIMIT:
         return None
     inner, bottom = (1 << depth) - 1, 1 << depth
     column = np.zeros(trees * inner, dtype=np.intp)
     threshold = np.zeros(trees * inner)
-    leaf = np.zeros(trees * bottom, dtype=np.intp)
     node_column, node_threshold, virtual = _columns(forest)
-    left, right, is_leaf = forest.left.tolist(), forest.right.tolist(), forest.is_leaf.tolist()
-    for t, root in enumerate(forest.roots.tolist()):
-        stack = [(root, 0, 0)]  # node, heap position, level
-        while stack:
-            node, p, level = stack.pop()
-            if is_leaf[node]:
-                span = 1 << (depth - level)
-                first = t * bottom + (p - ((1 << level) - 1)) * span
-                leaf[first : first + span] = node
-                continue
-            column[t * inner + p] = node_column[node]
-            threshold[t * inner + p] = node_threshold[node]
-            stack.append((left[node], 2 * p + 1, level + 1))
-            stack.append((right[node], 2 * p + 2, level + 1))
-    return HeapForest(depth, trees, forest.width, column, threshold, leaf, virtual)
+    nodes, tree = forest.roots, np.arange(trees, dtype=np.intp)
+    pos = np.zeros(trees, dtype=np.intp)  # heap position within the tree
+    firsts, leaves, spans = [], [], []
+    for level in range(depth + 1):
+        leaf = forest.is_leaf[nodes]
+        span = 1 << (depth - level)
+        firsts.append(tree[leaf] * bottom + (pos[leaf] - ((1 << level) - 1)) * span)
+        leaves.append(nodes[leaf])
+        spans.append(np.full(int(leaf.sum()), span, dtype=np.intp))
+        split = ~leaf
+        nodes, tree, pos = nodes[split], tree[split], pos[split]
+        column[tree * inner + pos] = node_column[nodes]
+        threshold[tree * inner + pos] = node_threshold[nodes]
+        nodes = np.concatenate([forest.left[nodes], forest.right[nodes]])
+        tree = np.concatenate([tree, tree])
+        pos = np.concatenate([2 * pos + 1, 2 * pos + 2])
+    # the leaves' bottom ranges tile every tree's bottom level: in order, they are the layout
+    order = np.argsort(np.concatenate(firsts), kind="stable")
+    leaf_slots = np.repeat(np.concatenate(leaves)[order], np.concatenate(spans)[order])
+    return HeapForest(depth, trees, forest.width, column, threshold, leaf_slots.astype(np.intp),
+                      virtual)
 
 
-def _columns(forest: Forest) -> tuple[list[int], list[float], tuple]:
-    """Per node: the augmented column and threshold its split compares; the virtual columns."""
-    columns = forest.feature.tolist()
-    thresholds = forest.threshold.tolist()
+def _columns(forest: Forest) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Per node: the augmented column and threshold its split compares; the virtual columns, one
+    per distinct (feature, numCategories, table) in node order."""
+    columns = forest.feature.copy()
+    thresholds = forest.threshold.copy()
     if forest.cat_size is None:
         return columns, thresholds, ()
-    virtual: dict[tuple, int] = {}
-    for node in np.flatnonzero(forest.cat_size > 0).tolist():
-        ncat, start = int(forest.cat_size[node]), int(forest.cat_offset[node])
-        goes_left = forest.cat_left[start : start + ncat + 1]
-        key = (columns[node], ncat, goes_left.tobytes())
-        j = virtual.setdefault(key, len(virtual))
-        columns[node] = forest.width + j
-        thresholds[node] = 0.5
-    specs = tuple((feature, ncat, np.where(np.frombuffer(table, dtype=bool), 0.0, 1.0))
-                  for (feature, ncat, table) in virtual)
-    return columns, thresholds, specs
+    cats = np.flatnonzero(forest.cat_size > 0)
+    group = np.empty(cats.shape[0], dtype=np.intp)  # each categorical node's distinct table
+    firsts, specs = [], []  # per distinct table: its first node; (feature, ncat, z)
+    sizes = forest.cat_size[cats]
+    for ncat in np.unique(sizes).tolist():
+        at = np.flatnonzero(sizes == ncat)
+        feature = forest.feature[cats[at]]
+        tables = forest.cat_left[forest.cat_offset[cats[at], None] + np.arange(ncat + 1)]
+        # one byte string per node, feature then packed table: equal strings, equal columns
+        key = np.concatenate([feature.astype(">i8").view(np.uint8).reshape(-1, 8),
+                              np.packbits(tables, axis=1)], axis=1)
+        key = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        group[at] = len(specs) + inverse.reshape(-1)
+        firsts.append(at[first])
+        z = np.where(tables[first], 0.0, 1.0)
+        specs += [(f, ncat, row) for f, row in zip(feature[first].tolist(), z)]
+    order = np.argsort(np.concatenate(firsts), kind="stable")
+    rank = np.empty(order.shape[0], dtype=np.intp)
+    rank[order] = np.arange(order.shape[0])
+    columns[cats] = forest.width + rank[group]
+    thresholds[cats] = 0.5
+    return columns, thresholds, tuple(specs[g] for g in order.tolist())
