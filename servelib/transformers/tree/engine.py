@@ -60,7 +60,8 @@ def _kernels() -> ModuleType | None:
         if "no locator available" not in str(exc):
             raise
         numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
-        sys.modules.pop(f"{__package__}.kernels", None)
+        for name in ("kernels", "block_kernels"):
+            sys.modules.pop(f"{__package__}.{name}", None)
         from servelib.transformers.tree import kernels
     kernels.warm_up()
     return kernels
