@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 BLOCK = 64  # rows per block (a power of two: blocks.py scales columns by it)
+MASK_DEPTH = 5  # trees up to this deep find their leaves by masks (_bottom_by_masks)
 _LANES = 8
 _U = np.uint64
+_ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -75,8 +78,30 @@ def _fill(x, start, rows, width, cats, source, mask, xt, slots):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _bottom(xt, rows, depth, column, threshold, at):
+def _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive):
+    """:func:`_bottom` by every split's answer instead of a walk (QuickScorer's idea): a row's
+    ``alive`` bit per bottom position starts set, and a split the row fails clears the bits of
+    its left subtree (``left``: per heap position, every bit but those). The lowest bit still
+    set is the walk's exit: every position left of it lies in the left subtree of a split on
+    its path that sent the row right, and no split on its path clears it. Each split is then
+    one comparison for the whole block, in vector instructions, and no chain of loads: for
+    shallow trees (few splits) this beats the walk. Rows past ``rows`` hold junk, unused."""
+    inner = (1 << depth) - 1
+    alive[:] = _ALL
+    for g in range(inner):
+        first, t, m = column[g], threshold[g], left[g]
+        for r in range(_U(BLOCK)):
+            alive[r] &= _ALL if xt[first + r] <= t else m
+    for r in range(rows):
+        at[r] = _U(inner) + trailing_zeros(alive[r])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bottom(xt, rows, depth, column, threshold, left, at, alive):
     """``at[r]``: block row r's heap position at the bottom level of one tree."""
+    if depth <= MASK_DEPTH:
+        _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive)
+        return
     whole = rows - rows % _LANES
     for r in range(0, whole, _LANES):
         found = _walk8(xt, r, depth, column, threshold)
@@ -90,20 +115,20 @@ def _bottom(xt, rows, depth, column, threshold, at):
 
 
 @njit(cache=True, nogil=True)
-def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, out):
+def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, left, out):
     """(rows, trees) leaf ids of float64 rows ``x`` into ``out``; the arrays are
     blocks.BlockForest's."""
     n, trees = x.shape[0], out.shape[1]
     inner, bottom = (1 << depth) - 1, 1 << depth
     xt = np.empty((width + source.shape[0]) * BLOCK)
     slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
-    at = np.empty(BLOCK, dtype=_U)
+    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=_U)
     for start in range(0, n, BLOCK):
         rows = min(n, start + BLOCK) - start
         _fill(x, start, rows, width, cats, source, mask, xt, slots)
         for t in range(trees):
             g = t * inner
-            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], at)
+            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive)
             first = t * bottom - inner  # leaf[first + p]: bottom position p
             for r in range(rows):
                 out[start + r, t] = leaf[first + np.int64(at[r])]
@@ -118,7 +143,8 @@ def _lane_total(part, r, lanes, j):
 
 
 @njit(cache=True, nogil=True)
-def block_sums(x, width, column, threshold, depth, cats, source, mask, slot_values, lanes, out):
+def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slot_values, lanes,
+               out):
     """(rows, k) sums over trees of ``slot_values`` (trees * 2**depth, k: the summed values of
     each tree's bottom positions), in kernels._sum_leaves' order, into ``out``."""
     n, k = x.shape[0], slot_values.shape[1]
@@ -127,7 +153,7 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, slot_valu
     whole = trees - trees % lanes if lanes > 0 else 0  # trees summed in lanes
     xt = np.empty((width + source.shape[0]) * BLOCK)
     slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
-    at = np.empty(BLOCK, dtype=_U)
+    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=_U)
     part = np.empty((BLOCK, max(lanes, 1), k))
     acc = np.zeros((BLOCK, k))
     for start in range(0, n, BLOCK):
@@ -136,7 +162,7 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, slot_valu
         acc[:] = 0.0  # no trees: sums of nothing
         for t in range(trees):
             g = t * inner
-            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], at)
+            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive)
             first = t * bottom - inner
             if t < whole:
                 lane = t % lanes
@@ -169,7 +195,23 @@ def warm_up() -> None:
     x, depth = np.zeros((1, 1)), 1
     column, threshold = np.zeros(1, dtype=_U), np.zeros(1)
     cats, source, mask = np.zeros((0, 2), np.int64), np.zeros(0, np.int64), np.zeros(0, _U)
-    block_leaves(x, 1, column, threshold, np.zeros(2, np.int64), depth, cats, source, mask,
+    left = left_masks(depth)
+    block_leaves(x, 1, column, threshold, np.zeros(2, np.int64), depth, cats, source, mask, left,
                  np.empty((1, 1), np.int64))
-    block_sums(x, 1, column, threshold, depth, cats, source, mask, np.zeros((2, 1)), 0,
+    block_sums(x, 1, column, threshold, depth, cats, source, mask, left, np.zeros((2, 1)), 0,
                np.empty((1, 1)))
+
+
+def left_masks(depth: int) -> np.ndarray:
+    """Per heap position of a tree ``depth`` deep (at most 6: 64 bottom positions), every bit
+    but those of the bottom positions under its left child (_bottom_by_masks); empty for
+    deeper trees, which walk."""
+    if depth > 6:
+        return np.zeros(0, dtype=_U)
+    out = np.zeros((1 << depth) - 1, dtype=_U)
+    for p in range(out.shape[0]):
+        level = (p + 1).bit_length() - 1
+        span = 1 << (depth - level - 1)  # bottom positions under each child
+        first = (p - ((1 << level) - 1)) * 2 * span
+        out[p] = ((1 << 64) - 1) ^ (((1 << span) - 1) << first)
+    return out

@@ -40,6 +40,7 @@ class BlockForest:
     cats: np.ndarray  # (sources, 2) int64: feature, numCategories of each categorical source
     source: np.ndarray  # int64 per virtual column: its categorical source
     mask: np.ndarray  # uint64 per virtual column: bit s set where slot s goes right
+    left: np.ndarray  # block_kernels.left_masks(depth)
     _slot_values: dict = field(default_factory=dict, repr=False)
 
     def slot_values(self, values: np.ndarray) -> np.ndarray:
@@ -87,7 +88,7 @@ def sums(forest: Forest, x: np.ndarray, values: np.ndarray, lanes: int
 
 
 def _args(plan: BlockForest) -> tuple:
-    return plan.depth, plan.cats, plan.source, plan.mask
+    return plan.depth, plan.cats, plan.source, plan.mask, plan.left
 
 
 def _plan(forest: Forest, x: np.ndarray) -> tuple[ModuleType, BlockForest | None]:
@@ -98,11 +99,11 @@ def _plan(forest: Forest, x: np.ndarray) -> tuple[ModuleType, BlockForest | None
         # the padded layout only where the compiled walk over the nodes would take it too
         walk, _ = forest._compiled(kernels, "leaves")
         heap = forest.heap if walk is kernels.heap_leaves else None
-        _PLANS[forest] = None if heap is None else build_blocks(heap, kernels.BLOCK)
+        _PLANS[forest] = None if heap is None else build_blocks(heap, kernels)
     return kernels, _PLANS[forest]
 
 
-def build_blocks(heap: HeapForest, block: int) -> BlockForest | None:
+def build_blocks(heap: HeapForest, kernels: ModuleType) -> BlockForest | None:
     """The block walks' arrays for ``heap``; None when a categorical table is too long for a
     mask."""
     if any(ncat + 1 > _MASK_BITS for _, ncat, _ in heap.virtual):
@@ -114,6 +115,6 @@ def build_blocks(heap: HeapForest, block: int) -> BlockForest | None:
                      for _, _, z in heap.virtual], dtype=np.uint64)
     cats = np.array(list(sources), dtype=np.int64).reshape(-1, 2)
     return BlockForest(heap.width, heap.depth, heap.num_trees,
-                       (heap.column * block).astype(np.uint64),
+                       (heap.column * kernels.BLOCK).astype(np.uint64),
                        heap.threshold.astype(np.float64), heap.leaf.astype(np.int64),
-                       cats, source, mask)
+                       cats, source, mask, kernels.left_masks(heap.depth))

@@ -29,10 +29,12 @@ def _plan(forest: Forest) -> blocks.BlockForest | None:
     return blocks._plan(forest, np.zeros((1, max(forest.width, 1))))[1]
 
 
-@pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (30, 6), (7, 9)])
+@pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (12, 5), (30, 6), (7, 9)])
 @pytest.mark.parametrize("n", [1, 7, 8, 63, 64, 65, 1001])
 def test_block_leaves_equal_the_forest_walks(trees, depth, n):
+    """Up to block_kernels.MASK_DEPTH by masks, deeper by walks."""
     forest = _forest(trees * 10 + depth, trees, depth)
+    assert forest.depth == depth
     assert forest.cat_left is not None and _plan(forest) is not None
     x = _rows(np.random.default_rng(n + depth), n, 7)  # wider than the splits read
     got, bad = blocks.leaves(forest, x)
@@ -42,9 +44,11 @@ def test_block_leaves_equal_the_forest_walks(trees, depth, n):
 
 @pytest.mark.parametrize("count", [1, 3, 4, 5, 8, 9, 30])
 @pytest.mark.parametrize("lanes", [0, 4, 8])
-def test_block_sums_equal_the_forest_sums(count, lanes):
-    """Signed zeros, infinities, NaN from inf - inf, subnormals: the same bits in every order."""
-    forest = _forest(count * 10 + lanes, count, 4)
+@pytest.mark.parametrize("depth", [4, 7])
+def test_block_sums_equal_the_forest_sums(count, lanes, depth):
+    """Signed zeros, infinities, NaN from inf - inf, subnormals: the same bits in every order,
+    by masks and by walks."""
+    forest = _forest(count * 10 + lanes, count, depth)
     rng = np.random.default_rng(count)
     x = _rows(rng, 203, 5)
     leaves, _ = forest._walk(x, None)
@@ -57,6 +61,19 @@ def test_block_sums_equal_the_forest_sums(count, lanes):
             assert got.tobytes() == forest.sums(x, values, lanes)[0].tobytes()
             again, _ = blocks.sums(forest, x[:9], values, lanes)  # slot values kept per array
             assert again.tobytes() == want[:9].tobytes()
+
+
+def test_left_masks_clear_the_left_subtree():
+    assert kernels.left_masks(7).size == 0  # deeper trees walk
+    assert kernels.left_masks(0).size == 0
+    for depth in range(1, 7):
+        masks = kernels.left_masks(depth)
+        for p, m in enumerate(masks.tolist()):
+            cleared = [b for b in range(64) if not m >> b & 1]
+            # the bottom positions under the left child: descend left, then take its span
+            level = (p + 1).bit_length() - 1
+            start = ((2 * p + 1) - ((1 << (level + 1)) - 1)) << (depth - level - 1)
+            assert cleared == list(range(start, start + (1 << (depth - level - 1))))
 
 
 def test_big_batches_are_split_between_threads_with_the_same_bits(monkeypatch):
