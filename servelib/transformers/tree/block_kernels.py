@@ -23,10 +23,10 @@ from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 BLOCK = 64  # rows per block (a power of two: blocks.py scales columns by it)
-MASK_DEPTH = 5  # trees up to this deep find their leaves by masks (_bottom_by_masks)
+MASK_DEPTH = 5  # trees up to this deep find their leaves by masks of 2**5 bits
 _LANES = 8
 _U = np.uint64
-_ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+_ALL = np.uint32(0xFFFF_FFFF)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -87,13 +87,13 @@ def _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive):
     one comparison for the whole block, in vector instructions, and no chain of loads: for
     shallow trees (few splits) this beats the walk. Rows past ``rows`` hold junk, unused."""
     inner = (1 << depth) - 1
-    alive[:] = _ALL
+    alive[:] = _ALL  # uint32: twice the rows per vector instruction of uint64
     for g in range(inner):
         first, t, m = column[g], threshold[g], left[g]
         for r in range(_U(BLOCK)):
             alive[r] &= _ALL if xt[first + r] <= t else m
     for r in range(rows):
-        at[r] = _U(inner) + trailing_zeros(alive[r])
+        at[r] = _U(inner) + _U(trailing_zeros(alive[r]))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -122,7 +122,7 @@ def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, l
     inner, bottom = (1 << depth) - 1, 1 << depth
     xt = np.empty((width + source.shape[0]) * BLOCK)
     slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
-    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=_U)
+    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=np.uint32)
     for start in range(0, n, BLOCK):
         rows = min(n, start + BLOCK) - start
         _fill(x, start, rows, width, cats, source, mask, xt, slots)
@@ -132,6 +132,23 @@ def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, l
             first = t * bottom - inner  # leaf[first + p]: bottom position p
             for r in range(rows):
                 out[start + r, t] = leaf[first + np.int64(at[r])]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gather(slot_values, first, at, rows, into, assign):
+    """into[r] = (or +=) slot_values[first + at[r]] for the block's rows; the choice made once
+    per tree, not per row."""
+    k = slot_values.shape[1]
+    if assign:
+        for r in range(rows):
+            s = first + np.int64(at[r])
+            for j in range(k):
+                into[r, j] = slot_values[s, j]
+    else:
+        for r in range(rows):
+            s = first + np.int64(at[r])
+            for j in range(k):
+                into[r, j] += slot_values[s, j]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -153,7 +170,7 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slo
     whole = trees - trees % lanes if lanes > 0 else 0  # trees summed in lanes
     xt = np.empty((width + source.shape[0]) * BLOCK)
     slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
-    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=_U)
+    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=np.uint32)
     part = np.empty((BLOCK, max(lanes, 1), k))
     acc = np.zeros((BLOCK, k))
     for start in range(0, n, BLOCK):
@@ -164,27 +181,14 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slo
             g = t * inner
             _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive)
             first = t * bottom - inner
-            if t < whole:
-                lane = t % lanes
-                for r in range(rows):
-                    s = first + np.int64(at[r])
-                    for j in range(k):
-                        if t < lanes:
-                            part[r, lane, j] = slot_values[s, j]
-                        else:
-                            part[r, lane, j] += slot_values[s, j]
+            if t < whole:  # lane t % lanes: its first tree or the next
+                _gather(slot_values, first, at, rows, part[:, t % lanes], t < lanes)
                 if t == whole - 1:  # the lanes are complete: their sum starts the total
                     for r in range(rows):
                         for j in range(k):
                             acc[r, j] = _lane_total(part, r, lanes, j)
             else:
-                for r in range(rows):
-                    s = first + np.int64(at[r])
-                    for j in range(k):
-                        if t == 0:
-                            acc[r, j] = slot_values[s, j]
-                        else:
-                            acc[r, j] += slot_values[s, j]
+                _gather(slot_values, first, at, rows, acc, t == 0)
         for r in range(rows):
             for j in range(k):
                 out[start + r, j] = acc[r, j]
@@ -203,15 +207,15 @@ def warm_up() -> None:
 
 
 def left_masks(depth: int) -> np.ndarray:
-    """Per heap position of a tree ``depth`` deep (at most 6: 64 bottom positions), every bit
-    but those of the bottom positions under its left child (_bottom_by_masks); empty for
-    deeper trees, which walk."""
-    if depth > 6:
-        return np.zeros(0, dtype=_U)
-    out = np.zeros((1 << depth) - 1, dtype=_U)
+    """Per heap position of a tree ``depth`` deep (at most MASK_DEPTH: 32 bottom positions),
+    every bit but those of the bottom positions under its left child (_bottom_by_masks); empty
+    for deeper trees, which walk."""
+    if depth > MASK_DEPTH:
+        return np.zeros(0, dtype=np.uint32)
+    out = np.zeros((1 << depth) - 1, dtype=np.uint32)
     for p in range(out.shape[0]):
         level = (p + 1).bit_length() - 1
         span = 1 << (depth - level - 1)  # bottom positions under each child
         first = (p - ((1 << level) - 1)) * 2 * span
-        out[p] = ((1 << 64) - 1) ^ (((1 << span) - 1) << first)
+        out[p] = ((1 << 32) - 1) ^ (((1 << span) - 1) << first)
     return out
