@@ -30,7 +30,7 @@ def _plan(forest: Forest) -> blocks.BlockForest | None:
 
 
 @pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (12, 5), (30, 6), (7, 9)])
-@pytest.mark.parametrize("n", [1, 7, 8, 63, 64, 65, 1001])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 63, 64, 65, 1001])
 def test_block_leaves_equal_the_forest_walks(trees, depth, n):
     """Up to block_kernels.MASK_DEPTH by masks, deeper by walks."""
     forest = _forest(trees * 10 + depth, trees, depth)
@@ -126,3 +126,15 @@ def test_forests_the_block_walks_do_not_cover_take_the_forest_walks(monkeypatch)
     assert bad is not None and bad.any()  # the NumPy walk finds rows Spark fails on
     monkeypatch.setattr(engine, "ENGINE", "numpy")
     assert np.array_equal(blocks.leaves(narrow, y)[0], narrow._walk(y, None)[0])
+
+
+def test_forests_of_single_leaves():
+    """Depth 0: every row on each tree's root."""
+    leafy = build_forest([TreeNodes(np.array([-1]), np.array([-1]), np.array([-1]),
+                                    np.array([-1]), [[]]) for _ in range(3)])
+    x = np.zeros((70, 2))
+    assert _plan(leafy) is not None
+    assert np.array_equal(blocks.leaves(leafy, x)[0], leafy._walk(x, None)[0])
+    values = np.array([[1.5], [-0.0], [2.0]])
+    assert blocks.sums(leafy, x, values, 0)[0].tobytes() == \
+        _numpy_sums(values, leafy._walk(x, None)[0], 0).tobytes()
