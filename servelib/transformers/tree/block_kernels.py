@@ -1,10 +1,13 @@
 """Compiled batch walks over heap.py's padded trees, a block of rows at a time (blocks.py builds
 their arrays; kernels.py keeps the one-row walks and re-exports these for engine.py).
 
-The rows of a block are copied column-major (``xt[c * BLOCK + r]``), so the eight rows walked side
-by side read one column at constant offsets from one base: per level and row the walk is two
-loads from the tree (column, threshold), one from the block and an add-with-carry, and all
-indices are unsigned (numba adds a negative-index fix-up to every signed index). The block's
+The rows of a block are copied column-major (``xt[c * BLOCK + r]``). A tree's top MASK_DEPTH
+levels are decided by masks (_bottom_by_masks): each split one vector comparison over the whole
+block. Levels below them (deeper trees) are walked, eight rows side by side reading one column
+at constant offsets from one base: per level and row two loads from the tree (column,
+threshold), one from the block and an add-with-carry. All indices are unsigned (numba adds a
+negative-index fix-up to every signed index). Both give the heap position the walk of
+heap.py's layout reaches, so the same leaf. The block's
 virtual categorical columns (heap.py: ``z = 0.0`` goes left, ``1.0`` right, split at ``z <= 0.5``)
 are computed once per block from each categorical feature's slot (the category's index, the
 table's last slot for values in no category) as a bit of the table's mask: the same 0.0/1.0 and
@@ -37,14 +40,15 @@ def _step(xt, row, p, column, threshold):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _walk8(xt, r, depth, column, threshold):
-    """Heap positions at the bottom level for block rows r..r + 7: eight independent chains of
-    loads the CPU overlaps, kept in registers."""
-    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = _U(0)
+def _walk8(xt, r, levels, column, threshold, at):
+    """Heap positions ``levels`` below ``at[r..r + 7]`` for block rows r..r + 7: eight
+    independent chains of loads the CPU overlaps, kept in registers."""
+    p0, p1, p2, p3, p4, p5, p6, p7 = at[r], at[r + 1], at[r + 2], at[r + 3], at[r + 4], \
+        at[r + 5], at[r + 6], at[r + 7]
     b0 = _U(r)
     b1, b2, b3, b4, b5, b6, b7 = b0 + _U(1), b0 + _U(2), b0 + _U(3), b0 + _U(4), b0 + _U(5), \
         b0 + _U(6), b0 + _U(7)
-    for _ in range(depth):
+    for _ in range(levels):
         p0 = _step(xt, b0, p0, column, threshold)
         p1 = _step(xt, b1, p1, column, threshold)
         p2 = _step(xt, b2, p2, column, threshold)
@@ -98,18 +102,21 @@ def _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive):
 
 @njit(cache=True, nogil=True, inline="always")
 def _bottom(xt, rows, depth, column, threshold, left, at, alive):
-    """``at[r]``: block row r's heap position at the bottom level of one tree."""
-    if depth <= MASK_DEPTH:
-        _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive)
+    """``at[r]``: block row r's heap position at the bottom level of one tree: the top
+    MASK_DEPTH levels by masks, the levels below them (deeper trees) by walks."""
+    top = min(depth, MASK_DEPTH)
+    _bottom_by_masks(xt, rows, top, column, threshold, left, at, alive)
+    levels = depth - top
+    if levels == 0:
         return
     whole = rows - rows % _LANES
     for r in range(0, whole, _LANES):
-        found = _walk8(xt, r, depth, column, threshold)
+        found = _walk8(xt, r, levels, column, threshold, at)
         for k in range(_LANES):
             at[r + k] = found[k]
     for r in range(whole, rows):
-        p = _U(0)
-        for _ in range(depth):
+        p = at[r]
+        for _ in range(levels):
             p = _step(xt, _U(r), p, column, threshold)
         at[r] = p
 
@@ -207,11 +214,10 @@ def warm_up() -> None:
 
 
 def left_masks(depth: int) -> np.ndarray:
-    """Per heap position of a tree ``depth`` deep (at most MASK_DEPTH: 32 bottom positions),
-    every bit but those of the bottom positions under its left child (_bottom_by_masks); empty
-    for deeper trees, which walk."""
-    if depth > MASK_DEPTH:
-        return np.zeros(0, dtype=np.uint32)
+    """Per heap position of the top ``min(depth, MASK_DEPTH)`` levels of a tree ``depth`` deep
+    (32 positions at the last of them at most), every bit but those of the positions under its
+    left child at that level (_bottom_by_masks)."""
+    depth = min(depth, MASK_DEPTH)
     out = np.zeros((1 << depth) - 1, dtype=np.uint32)
     for p in range(out.shape[0]):
         level = (p + 1).bit_length() - 1
