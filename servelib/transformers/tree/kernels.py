@@ -21,8 +21,9 @@ Routing and sums are those of the NumPy walks they replace, to the bit:
   to its intercept in ``order``, a ``-1`` pad adding float32 ``-0.0``.
 
 Batches that walk heap.py's layout take block_kernels.py's block walks (blocks.py), which this
-module re-exports. Rows are taken in chunks of ``_CHUNK``; within a chunk the loop runs tree by tree, so one
-tree's nodes stay in cache while the chunk's rows walk it. The helpers are inlined into the entry
+module re-exports; the walks here score one row, and batches of the other layouts. Rows are
+taken in chunks of ``_CHUNK``; within a chunk the loop runs tree by tree, so one tree's nodes
+stay in cache while the chunk's rows walk it. The helpers are inlined into the entry
 points (``inline="always"``): a call per tree walk, passing five arrays, tripled its cost.
 """
 
