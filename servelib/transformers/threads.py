@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from itertools import pairwise
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ def ranges(n: int, min_rows: int | None = None) -> list[tuple[int, int]]:
     count = THREADS if n >= max(least, 2) and not getattr(_local, "inside", False) else 1
     count = min(count, n) or 1
     bounds = [n * i // count for i in range(count + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(pairwise(bounds))
 
 
 def map_ranges(score: Callable[[int, int], T], parts: list[tuple[int, int]]) -> list[T]:

@@ -124,10 +124,9 @@ def test_the_error_is_the_single_runs_first_in_stage_then_row_order(split, monke
                                       _Check("check_b", column="b")])
     # rows 0-1, 2-3, 4-5: range 0 fails in stage b (row 1), range 2 in stage a (row 5)
     table = _table([1, 1, 1, 1, 1, -1], [1, -1, 1, 1, 1, 1])
-    with pytest.raises(InvalidInput) as single:
-        with monkeypatch.context() as m:
-            m.setattr(threads, "THREADS", 1)
-            model.transform(table)
+    with pytest.raises(InvalidInput) as single, monkeypatch.context() as m:
+        m.setattr(threads, "THREADS", 1)
+        model.transform(table)
     split.clear()
     with pytest.raises(InvalidInput) as ranged:
         model.transform(table)
@@ -185,7 +184,7 @@ def test_servelib_threads_from_the_environment(value, expect):
     env = {**os.environ, "SERVELIB_THREADS": value, "PYTHONPATH": str(ROOT)}
     code = "from servelib.transformers import threads; print(threads.THREADS)"
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=60)
+                         timeout=60, check=False)
     if expect == "error":
         assert run.returncode != 0 and "SERVELIB_THREADS must be a positive integer" in run.stderr
     elif expect is None:
