@@ -39,6 +39,7 @@ import numpy as np
 import pyarrow as pa
 
 from servelib.errors import InvalidInput, RowSkipped
+from servelib.transformers import threads
 from servelib.transformers.attributes import Attrs
 from servelib.transformers.batch import Batch, brief
 from servelib.transformers.text.token_column import TokenColumn
@@ -206,18 +207,38 @@ class OnlineTransformer:
 
     def transform(self, table: pa.Table, outputs: Sequence[str] | None = None) -> pa.Table:
         """Score an Arrow table; vector columns use Spark's VectorUDT struct layout. With
-        ``outputs``, the table holds exactly those columns."""
+        ``outputs``, the table holds exactly those columns.
+
+        A big table is scored as row ranges in threads (threads.py, ``SERVELIB_THREADS``) and
+        the ranges' tables concatenated: the same rows and values as one run (every stage
+        scores rows independently). When a range raises, or the ranges' schemas differ (an
+        object column's Arrow type inferred from its values), the whole table is scored again
+        as one range, so errors are the ones a single run raises: the first in stage order,
+        then row order, with the row numbered in the whole table."""
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
         if not isinstance(table, pa.Table):
             raise TypeError(f"transform takes a pyarrow.Table, got {type(table).__name__}")
         model, wanted = self._selecting(outputs)
+        parts = threads.ranges(table.num_rows)
+        if len(parts) == 1:
+            return model._transform(table, wanted)
+        try:
+            tables = threads.map_ranges(
+                lambda a, b: model._transform(table.slice(a, b - a), wanted), parts)
+        except Exception:  # noqa: BLE001 - the single run raises it again, numbered as one
+            return model._transform(table, wanted)
+        if any(not t.schema.equals(tables[0].schema, check_metadata=True) for t in tables):
+            return model._transform(table, wanted)
+        return pa.concat_tables(tables)
+
+    def _transform(self, table: pa.Table, wanted: tuple[str, ...] | None) -> pa.Table:
         batch = Batch.from_table(table)
-        model.run(batch)
+        self.run(batch)
         scored = batch.outputs()
         if batch.n != table.num_rows:
             table = table.take(pa.array(batch.row_ids, pa.int64()))
-        for key in model._produced:
+        for key in self._produced:
             if key in scored and (wanted is None or key in wanted):
                 arr = arrow_column(scored[key])
                 if key in table.column_names:

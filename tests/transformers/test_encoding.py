@@ -239,7 +239,9 @@ def test_vector_indexer_batch_lookup_matches_the_row_kernel():
                        CategoryMap.of(2, {-1.0: 0, 4.0: 1, 1e300: 2})),
     )
     rng = np.random.default_rng(0)
-    pool = [0.0, -0.0, 2.0, 2.5, -1.0, 4.0, 7.0, 1e300, -np.inf, np.inf, np.nan]
+    # 6.0: the direct table's last entry (no key); 3.0: inside it, no key; -0.5, 0.5 round to 0
+    pool = [0.0, -0.0, 2.0, 2.5, -1.0, 4.0, 7.0, 6.0, 3.0, -0.5, 0.5, 1e300, -np.inf, np.inf,
+            np.nan]
     rows = [{"f": [float(rng.choice(pool)), float(rng.normal()), float(rng.choice(pool))]}
             for _ in range(200)]
     batch = stage.score_rows_as_batch(rows)
@@ -248,6 +250,39 @@ def test_vector_indexer_batch_lookup_matches_the_row_kernel():
     assert [r["o"].toArray().tolist() for r in stage.score_rows_as_batch(
         [{"f": [-0.0, 0.0, 4.0]}, {"f": [np.nan, 0.0, np.nan]}])] == [[2.0, 0.0, 1.0],
                                                                         [3.0, 0.0, 3.0]]
+
+
+@pytest.mark.parametrize("mode", list(HandleInvalid))
+def test_vector_indexer_sparse_rows_in_every_mode(mode):
+    """A sparse row's implicit 0 is not looked up (0.0 is no key here), its stored values are;
+    the batch path keeps, skips and raises as the row path, on the same rows."""
+    from servelib.vectors import DenseVector, SparseVector
+
+    stage = VectorIndexerModel(
+        "vi", input_col="f", output_col="o", num_features=3, handle_invalid=mode,
+        category_maps=(CategoryMap.of(0, {1.0: 0, 2.0: 1}), CategoryMap.of(2, {3.0: 0})),
+    )
+    good = [{"f": SparseVector(3, [1], [5.0])}, {"f": SparseVector(3, [0, 2], [2.0, 3.0])},
+            {"f": DenseVector([1.0, 0.0, 3.0])}]
+    bad = [{"f": SparseVector(3, [2], [7.0])}, {"f": DenseVector([0.0, 1.0, 3.0])}]
+    rows = good + bad + good
+
+    def outcome(score, row):
+        try:
+            return score(row)["o"].toArray().tolist()
+        except (InvalidInput, RowSkipped) as exc:
+            return type(exc).__name__, str(exc)
+
+    single = [outcome(stage.score_instance, r) for r in rows]
+    assert single[0] == [0.0, 5.0, 0.0] and single[1] == [1.0, 0.0, 0.0]
+    if mode is HandleInvalid.ERROR:
+        with pytest.raises(InvalidInput) as exc:
+            stage.score_rows_as_batch(rows)
+        assert single[3][0] == "InvalidInput" and "invalid value 7.0" in single[3][1]
+        assert "invalid value 7.0" in str(exc.value) and exc.value.row == 3
+    else:
+        batch = [r["o"].toArray().tolist() for r in stage.score_rows_as_batch(rows)]
+        assert batch == [s for s in single if isinstance(s, list)]
 
 
 def test_vector_indexer_without_categorical_slots():

@@ -140,16 +140,18 @@ class VectorIndexerModel(OnlineTransformer):
             return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
         dense = col.dense.copy()
         bad_rows = np.zeros(n, dtype=bool)
-        sparse = col.sparse if col.sparse.any() else None
+        checked = self.handle_invalid is not HandleInvalid.KEEP  # keep: no row is bad
+        sparse = np.flatnonzero(col.sparse)
         for cm, lookup in zip(self.category_maps, self._lookup):
             x = col.dense[:, cm.feature]
             found, mapped = lookup.find(x)
-            if sparse is not None:  # a sparse row's implicit 0 is not looked up
-                implicit = sparse & (x == 0.0)
-                found |= implicit
+            if sparse.size:  # a sparse row's implicit 0 is not looked up
+                implicit = sparse[x[sparse] == 0.0]
+                found[implicit] = True
                 mapped[implicit] = 0.0
             dense[:, cm.feature] = mapped
-            bad_rows |= ~found
+            if checked:
+                bad_rows |= ~found
         if self.handle_invalid is HandleInvalid.ERROR and bad_rows.any():
             row = int(np.argmax(bad_rows))
             x = col.dense[row]
@@ -244,13 +246,15 @@ class _SlotLookup:
         """Per value: whether it is a key (-0.0 finds 0.0, NaN nothing), and the index it maps
         to (the map's size where it is none)."""
         if self.table is not None:
-            last = self.table.shape[0] - 1
+            missing = len(self.keys)
             with np.errstate(invalid="ignore"):  # NaN and huge values: checked just below
                 slot = x.astype(np.intp)
-            ok = (slot == x) & (slot >= 0) & (slot < last)  # integral and in the table
-            np.copyto(slot, last, where=~ok)
+            # into the table (whose last entry is no key), then a value is looked up only when
+            # it is that integer: NaN, fractions, values out of range fail the comparison
+            np.clip(slot, 0, self.table.shape[0] - 1, out=slot)
             pos = self.table[slot]
-            return pos != len(self.keys), self.indices[pos]
+            np.copyto(pos, missing, where=slot != x)
+            return pos != missing, self.indices[pos]
         if not len(self.keys):  # a map of NaN alone
             return np.zeros(x.shape, dtype=bool), np.full(x.shape, self.indices[-1])
         pos = np.searchsorted(self.keys, np.ascontiguousarray(x))  # NaN sorts past every key

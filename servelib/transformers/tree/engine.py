@@ -12,8 +12,9 @@ package is read-only, in the user's cache directory (``~/.cache/numba``), or in
 ``NUMBA_CACHE_DIR`` when set; with none of them writable, in a temporary directory (each process
 then compiles them again, about 10 s of CPU).
 
-Big batches are cut into row ranges scored in threads: the kernels release the GIL (as do NumPy's
-gathers in heap.py), so the parts run in parallel.
+Big batches are cut into row ranges scored in threads (servelib/transformers/threads.py,
+``SERVELIB_THREADS``): the kernels release the GIL (as do NumPy's gathers in heap.py), so the
+parts run in parallel.
 """
 
 from __future__ import annotations
@@ -24,15 +25,12 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
-import numpy as np
+from servelib.transformers import threads
 
 ENGINE = os.environ.get("SERVELIB_TREE_ENGINE", "numba")  # "numba" or "numpy"
-_THREAD_ROWS = 20_000  # batches from this size are split between threads
-_THREADS = min(4, os.cpu_count() or 1)
-_POOL: list[ThreadPoolExecutor] = []
+_THREAD_ROWS = threads.SPLIT_ROWS  # batches from this size are split between threads
 
 
 def compiled() -> ModuleType | None:
@@ -60,7 +58,8 @@ def _kernels() -> ModuleType | None:
         if "no locator available" not in str(exc):
             raise
         numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
-        sys.modules.pop(f"{__package__}.kernels", None)
+        for name in ("kernels", "block_kernels"):
+            sys.modules.pop(f"{__package__}.{name}", None)
         from servelib.transformers.tree import kernels
     kernels.warm_up()
     return kernels
@@ -68,20 +67,5 @@ def _kernels() -> ModuleType | None:
 
 def in_parts(score: Callable[[int, int], None], n: int) -> None:
     """``score(start, stop)`` over row ranges covering ``[0, n)``: one range, or one per thread
-    from ``_THREAD_ROWS`` rows."""
-    parts = _THREADS if n >= _THREAD_ROWS else 1
-    if parts == 1:
-        score(0, n)
-        return
-    bounds = np.linspace(0, n, parts + 1).astype(int).tolist()
-    list(_pool().map(score, bounds[:-1], bounds[1:]))
-
-
-def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(_THREADS, thread_name_prefix="servelib-trees"))
-    return _POOL[0]
-
-
-# A forked child (a prefork server) inherits the pool object but not its threads: start anew.
-os.register_at_fork(after_in_child=_POOL.clear)
+    from ``_THREAD_ROWS`` rows (threads.ranges)."""
+    threads.map_ranges(score, threads.ranges(n, _THREAD_ROWS))

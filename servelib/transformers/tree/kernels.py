@@ -20,8 +20,10 @@ Routing and sums are those of the NumPy walks they replace, to the bit:
   default child, else ``x < threshold`` goes left; each group's margin adds its trees' leaves
   to its intercept in ``order``, a ``-1`` pad adding float32 ``-0.0``.
 
-Rows are taken in chunks of ``_CHUNK``; within a chunk the loop runs tree by tree, so one
-tree's nodes stay in cache while the chunk's rows walk it. The helpers are inlined into the entry
+Batches that walk heap.py's layout take block_kernels.py's block walks (blocks.py), which this
+module re-exports; the walks here score one row, and batches of the other layouts. Rows are
+taken in chunks of ``_CHUNK``; within a chunk the loop runs tree by tree, so one tree's nodes
+stay in cache while the chunk's rows walk it. The helpers are inlined into the entry
 points (``inline="always"``): a call per tree walk, passing five arrays, tripled its cost.
 """
 
@@ -31,6 +33,15 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+# re-exported: engine.compiled() is this module, blocks.py calls these through it
+from servelib.transformers.tree.block_kernels import (  # noqa: F401
+    BLOCK,
+    block_leaves,
+    block_sums,
+    left_masks,
+)
+from servelib.transformers.tree.block_kernels import warm_up as _warm_up_blocks
 
 _CHUNK = 64  # rows per tree-outer pass
 _LANES = 8  # heap walks side by side (_heap_walk8)
@@ -270,7 +281,9 @@ def xgb_margins(x, roots, nodes, threshold, value, order, base, missing, depth, 
 
 def warm_up() -> None:
     """Load every entry point from the cache (or compile it) for the argument types engine.py,
-    flat.py and xgboost.py pass, so that the first row a model scores does not pay for it."""
+    flat.py, blocks.py and xgboost.py pass, so that the first row a model scores does not pay
+    for it."""
+    _warm_up_blocks()
     x, roots, depth = np.zeros((1, 1)), np.zeros(1, dtype=np.int64), 0
     nodes = np.array([[0, 0, -1, 0, 0]], dtype=np.int64)
     cat_left, values = np.zeros(1, dtype=np.bool_), np.zeros((1, 1))

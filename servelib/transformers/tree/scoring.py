@@ -17,6 +17,8 @@ Sums follow Spark's loops exactly (``np.add.accumulate`` is strictly left to rig
 
 :func:`sequential_sum` and :func:`lane_dot` are the NumPy engine's sums and the specification
 of the compiled one (kernels.py), which adds in the same order (tests/transformers/tree/).
+Batches walk through blocks.py (block walks where the forest takes heap.py's layout, else the
+Forest's own walks).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from servelib.transformers.attributes import Attribute, AttributeGroup, ColumnAttribute
 from servelib.transformers.base import OnlineTransformer, invalid
 from servelib.transformers.batch import Batch
+from servelib.transformers.tree import blocks
 from servelib.vectors import Vector, VectorColumn, row_values, vector_of_row
 
 if TYPE_CHECKING:  # flat.py sums with this module's functions
@@ -39,13 +42,13 @@ _LOOP_ROWS = 512  # sequential_sum: from this many rows, a loop over columns bea
 
 def find_leaves(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str) -> np.ndarray:
     """(rows, trees) leaf ids; InvalidInput where Spark's vector access would fail."""
-    return _checked(stage, forest, batch, column, forest.leaves)
+    return _checked(stage, forest, batch, column, lambda x: blocks.leaves(forest, x))
 
 
 def find_sums(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str,
               values: np.ndarray, lanes: int) -> np.ndarray:
     """(rows, k) ``Forest.sums`` of ``values``; errors as :func:`find_leaves`."""
-    return _checked(stage, forest, batch, column, lambda x: forest.sums(x, values, lanes))
+    return _checked(stage, forest, batch, column, lambda x: blocks.sums(forest, x, values, lanes))
 
 
 def _checked(stage: OnlineTransformer, forest: Forest, batch: Batch, column: str,
