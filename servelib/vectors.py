@@ -13,8 +13,14 @@ sparse, 1 = dense (dense rows leave size and indices null).
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
+import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -28,6 +34,40 @@ VECTOR_ARROW_TYPE = pa.struct(
         pa.field("values", pa.list_(pa.field("element", pa.float64(), nullable=False))),
     ]
 )
+
+
+# "numba": the compiled passes of vector_kernels.py; "numpy": the NumPy ones they replace
+ENGINE = os.environ.get("SERVELIB_VECTOR_ENGINE", "numba")
+
+
+def compiled() -> ModuleType | None:
+    """servelib.vector_kernels when the compiled passes are in use, else None (NumPy)."""
+    if ENGINE == "numpy":
+        return None
+    if ENGINE != "numba":
+        raise ValueError(f"SERVELIB_VECTOR_ENGINE must be 'numba' or 'numpy', got {ENGINE!r}")
+    return _kernels()
+
+
+@functools.cache
+def _kernels() -> ModuleType | None:
+    """Imported on first use: a one-row request never pays for numba."""
+    try:
+        import numba
+    except ImportError as exc:  # numba missing or broken for this NumPy/Python
+        logging.getLogger(__name__).warning(
+            "compiled vector passes unavailable (%s): NumPy does them", exc)
+        return None
+    try:
+        from servelib import vector_kernels
+    except RuntimeError as exc:
+        # cache=True needs a writable cache directory (as for the tree engine's kernels)
+        if "no locator available" not in str(exc):
+            raise
+        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
+        sys.modules.pop("servelib.vector_kernels", None)
+        from servelib import vector_kernels
+    return vector_kernels
 
 
 class DenseVector:
@@ -292,39 +332,20 @@ class VectorColumn:
         return vec
 
     def to_arrow(self) -> pa.Array:
-        """Spark's VectorUDT struct array, built column-wise (no per-row Python): the flat
-        positions of the entries rows store (every slot of a dense row, the non-zeros of a
-        sparse one) give the values in row order, their indices, and the row offsets."""
+        """Spark's VectorUDT struct array: the row entries gathered by one compiled sweep
+        (vector_kernels.arrow_buffers), or column-wise in NumPy without numba."""
         n, size = self.dense.shape
         if self.null is None and not self.sparse.any():
             return self._dense_to_arrow(n, size)
         null = np.zeros(n, dtype=bool) if self.null is None else self.null
-        sparse = self.sparse & ~null
-        dense = np.ascontiguousarray(self.dense)
-        stored = dense != 0  # NaN is stored, as Spark's sparse vectors keep it
-        mixed = bool((~self.sparse & ~null).any())  # some dense rows
-        if mixed or self.null is not None:
-            stored[~self.sparse] = True
-            stored[null] = False
-        positions = np.flatnonzero(stored)
-        counts = _row_counts(stored)
-        offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(counts, out=offsets[1:])
-        indices = positions % size if size else positions
-        index_offsets = offsets
-        if mixed:  # only sparse rows list their indices
-            indices = indices[np.repeat(sparse, counts)]
-            index_offsets = np.zeros(n + 1, dtype=np.int32)
-            np.cumsum(np.where(sparse, counts, 0), out=index_offsets[1:])
-        children = [
-            pa.array(np.where(self.sparse, 0, 1).astype(np.int8)),
-            pa.array(np.full(n, size, dtype=np.int32), mask=~sparse),
-            _list_array(index_offsets, indices.astype(np.int32), ~sparse, 2),
-            _list_array(offsets, dense.ravel()[positions], null, 3),
-        ]
-        return pa.StructArray.from_arrays(
-            children, fields=list(VECTOR_ARROW_TYPE), mask=pa.array(null)
-        )
+        kernels = compiled()
+        if kernels is None:
+            buffers = _arrow_buffers(self.dense, self.sparse, null)
+        else:
+            buffers = kernels.arrow_buffers(self.dense, self.sparse, null)
+        value_offsets, values, index_offsets, indices = buffers
+        return vector_struct((~self.sparse).view(np.int8), size, index_offsets, indices,
+                             value_offsets, values, self.null)
 
     def _dense_to_arrow(self, n: int, size: int) -> pa.Array:
         """The common case (every row dense, none null): the matrix is the values buffer."""
@@ -386,12 +407,53 @@ def _row_counts(mask: np.ndarray) -> np.ndarray:
     return np.einsum("ij->i", mask.view(np.uint8), dtype=np.intp)
 
 
-def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray, field: int) -> pa.Array:
+def _arrow_buffers(dense: np.ndarray, sparse: np.ndarray,
+                   null: np.ndarray) -> tuple[np.ndarray, ...]:
+    """vector_kernels.arrow_buffers in NumPy: the flat positions of the entries rows store
+    (every slot of a dense row, the non-zeros of a sparse one) give the values in row order,
+    their indices, and the row offsets."""
+    n, size = dense.shape
+    dense = np.ascontiguousarray(dense)
+    stored = dense != 0  # NaN is stored, as Spark's sparse vectors keep it
+    stored[~sparse] = True
+    stored[null] = False
+    positions = np.flatnonzero(stored)
+    counts = _row_counts(stored)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    listed = sparse & ~null  # only sparse rows list their indices
+    indices = (positions % size if size else positions)[np.repeat(listed, counts)]
+    index_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.where(listed, counts, 0), out=index_offsets[1:])
+    return offsets, dense.ravel()[positions], index_offsets, indices.astype(np.int32)
+
+
+def vector_struct(types: np.ndarray, size: int, index_offsets: np.ndarray, indices: np.ndarray,
+                  value_offsets: np.ndarray, values: np.ndarray,
+                  null: np.ndarray | None) -> pa.Array:
+    """The VectorUDT struct array of the rows' types (int8: 0 sparse, 1 dense), int32 index and
+    value offsets, int32 indices and float64 values; ``null`` (or None) marks null rows. Sparse
+    non-null rows have the size and an index list, the others null ones."""
+    n = types.shape[0]
+    null = None if null is None or not null.any() else null
+    no_indices = types.astype(bool) if null is None else types.astype(bool) | null
+    children = [
+        pa.array(types),
+        pa.array(np.full(n, size, dtype=np.int32), mask=no_indices if no_indices.any() else None),
+        _list_array(index_offsets, indices, no_indices, 2),
+        _list_array(value_offsets, values, null, 3),
+    ]
+    return pa.StructArray.from_arrays(children, fields=list(VECTOR_ARROW_TYPE),
+                                      mask=None if null is None else pa.array(null))
+
+
+def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray | None,
+                field: int) -> pa.Array:
     """A list child of VECTOR_ARROW_TYPE (``field``) from int32 row offsets into the flat
     entries; rows where ``null`` is True are null lists."""
+    mask = None if null is None or not null.any() else pa.array(null)
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat),
-                                    type=VECTOR_ARROW_TYPE.field(field).type,
-                                    mask=pa.array(null))
+                                    type=VECTOR_ARROW_TYPE.field(field).type, mask=mask)
 
 
 def is_vector_struct(arrow_type: pa.DataType) -> bool:

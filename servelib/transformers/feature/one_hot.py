@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from servelib.errors import InvalidInput, ModelLoadError
+from servelib.sparse_column import CsrColumn, offsets_of
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -37,7 +38,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import RowVector, VectorColumn
+from servelib.vectors import RowVector
 
 _NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars the kernel reads as numbers
 
@@ -118,11 +119,10 @@ class OneHotEncoderModel(OnlineTransformer):
                 if null is not None:
                     slot[null] = -1.0  # matches no slot
             # one 1.0 where the slot is a column; slots past the vector give all zeros
-            index = slot.astype(np.intp)
-            rows = np.flatnonzero((index >= 0) & (index < length))
-            dense = np.zeros((len(index), length))
-            dense[rows, index[rows]] = 1.0
-            out[dst] = VectorColumn.of_sparse(dense, null)
+            index = slot.astype(np.int32)
+            hit = (index >= 0) & (index < length)
+            indices = index if hit.all() else index[hit]
+            out[dst] = CsrColumn(offsets_of(hit), indices, np.ones(indices.size), length, null)
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from servelib.errors import InvalidInput, ModelLoadError, RowSkipped
+from servelib.sparse_column import CsrColumn, compressed_column
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -202,15 +203,19 @@ class VectorAssembler(OnlineTransformer):
             kinds.append(True)
 
         offsets, number_slots = self._layout(tuple(widths), tuple(kinds))
-        out = np.empty((n, offsets[-1]), dtype=np.float64)
+        entries = [j for j, col in enumerate(columns)
+                   if isinstance(col, CsrColumn) and col.size == widths[j]]
+        out = (np.zeros if entries else np.empty)((n, offsets[-1]), dtype=np.float64)
         for a in range(0, n, _BLOCK):  # by blocks of rows: the block written stays in cache
             b = a + _BLOCK
             for j, col in enumerate(columns):
                 start = offsets[j]
                 if not isinstance(col, VectorColumn):
                     out[a:b, start] = col[a:b]
-                elif col.size == widths[j]:
+                elif col.size == widths[j] and j not in entries:
                     out[a:b, start : start + widths[j]] = col.dense[a:b]
+        for j in entries:  # sparse inputs (one-hot vectors): their entries, no dense matrix
+            columns[j].scatter_into(out, offsets[j])
         bad = None  # rows with a null vector
         for j, col in enumerate(columns):
             if not isinstance(col, VectorColumn):
@@ -293,7 +298,7 @@ class VectorAssembler(OnlineTransformer):
 
     def _scored(self, out: np.ndarray, keep: np.ndarray | None = None,
                 column: str | None = None) -> Scored:
-        vectors = VectorColumn.compressed(out, spark4=self.spark4)
+        vectors = compressed_column(out, spark4=self.spark4)
         return Scored({self.output_col: vectors}, keep=keep, skip_reason=SKIP_REASON,
                       skip_column=column)
 

@@ -1,0 +1,162 @@
+"""Compiled (numba) passes over vector columns: the Arrow buffers, CSR entries, linear sums.
+
+Each replaces several NumPy passes (masks, counts, cumsums, gathers) by one or two sweeps over
+the rows, with the same results to the bit: the callers (vectors.py, sparse_column.py,
+sparse_linear.py) keep their NumPy code as the fallback where numba cannot be imported, and
+tests/test_vector_kernels.py checks both ways give the same arrays.
+
+* An entry a row "stores" is what Spark's sparse vectors keep: ``x != 0`` (NaN is stored, a
+  ``-0.0`` is not), every slot of a dense row, nothing for a null row.
+* Sums run left to right over the stored entries, as ``classification.common.linear_sums`` (see
+  sparse_linear.py for why skipping zero products keeps its bits bar a zero's sign; a zero sum
+  is summed again over every slot here). numba does no fused multiply-add or reassociation
+  without ``fastmath``, so each product and sum is the IEEE operation NumPy does.
+
+Compiled once per process (``cache=True``: on disk next to this file, or numba's user cache
+directory); ``nogil=True`` so threads scoring other batches run meanwhile.
+"""
+
+# mypy: disable-error-code="no-untyped-def"
+# (numba types the arguments from the values passed)
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def arrow_buffers(dense, sparse, null):
+    """The VectorUDT children of a column: value offsets (int32), values, index offsets
+    (int32) and indices (int32, sparse rows only); values and indices are views of buffers
+    sized for the worst case (untouched pages cost no memory)."""
+    n, size = dense.shape
+    value_offsets = np.empty(n + 1, np.int32)
+    index_offsets = np.empty(n + 1, np.int32)
+    values = np.empty(n * size, np.float64)
+    indices = np.empty(n * size, np.int32)
+    v = 0
+    k = 0
+    value_offsets[0] = 0
+    index_offsets[0] = 0
+    for i in range(n):
+        if not null[i]:
+            if sparse[i]:
+                for j in range(size):
+                    x = dense[i, j]
+                    values[v] = x  # kept when stored: no branch to mispredict
+                    indices[k] = j
+                    stored = x != 0.0  # True for NaN
+                    v += stored
+                    k += stored
+            else:
+                for j in range(size):
+                    values[v] = dense[i, j]
+                    v += 1
+        value_offsets[i + 1] = v
+        index_offsets[i + 1] = k
+    return value_offsets, values[:v], index_offsets, indices[:k]
+
+
+@njit(cache=True, nogil=True)
+def compressed_entries(dense, spark4):
+    """Spark's ``compressed`` choice per row (vectors.compressed_is_sparse) and, in the same
+    sweep, the rows' stored entries as CSR (int64 offsets, int32 indices, values): what a
+    CsrColumn holds when every row is sparse."""
+    n, size = dense.shape
+    sparse = np.empty(n, np.bool_)
+    offsets = np.empty(n + 1, np.int64)
+    indices = np.empty(n * size, np.int32)
+    values = np.empty(n * size, np.float64)
+    k = 0
+    offsets[0] = 0
+    for i in range(n):
+        start = k
+        for j in range(size):
+            x = dense[i, j]
+            values[k] = x  # kept when stored: no branch to mispredict
+            indices[k] = j
+            k += x != 0.0
+        nnz = k - start
+        if spark4:
+            sparse[i] = 12 * nnz + 28 < 8 * size + 12
+        else:
+            sparse[i] = 1.5 * (nnz + 1.0) < size
+        offsets[i + 1] = k
+    return sparse, offsets, indices[:k], values[:k]
+
+
+@njit(cache=True, nogil=True)
+def csr_linear_sums(offsets, indices, values, w, b, stored, b_first):
+    """``linear_sums`` of CSR rows (``stored``: the coefficients a sparse model holds, all True
+    for a dense one): the products of the stored entries, left to right; a row whose sum is
+    zero, or any row when a coefficient is not finite, over every slot as the dense form."""
+    n = offsets.shape[0] - 1
+    c, d = w.shape
+    finite = True
+    for k in range(c):
+        for j in range(d):
+            if not np.isfinite(w[k, j]):
+                finite = False
+    out = np.empty((n, c))
+    row = np.zeros(d)
+    for i in range(n):
+        lo, hi = offsets[i], offsets[i + 1]
+        for k in range(c):
+            total = 0.0
+            if b_first:
+                total = b[k]
+            for e in range(lo, hi):
+                j = indices[e]
+                if stored[k, j]:
+                    total += values[e] * w[k, j]
+            if not b_first:
+                total += b[k]
+            if total == 0.0 or not finite:  # the dense form's bits: every slot's product
+                for e in range(lo, hi):
+                    row[indices[e]] = values[e]
+                total = _dense_sum(row, w, b, stored, b_first, k)
+                for e in range(lo, hi):
+                    row[indices[e]] = 0.0
+            out[i, k] = total
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dense_sum(row, w, b, stored, b_first, k):
+    d = row.shape[0]
+    if d == 0:
+        return b[k]
+    total = row[0] * w[k, 0] if stored[k, 0] else 0.0
+    if b_first:
+        total += b[k]
+    for j in range(1, d):
+        total += row[j] * w[k, j] if stored[k, j] else 0.0
+    return total if b_first else total + b[k]
+
+
+@njit(cache=True, nogil=True)
+def scatter_rows(out, start, offsets, indices, values):
+    """Write CSR rows into ``out[:, start:]`` (the slots they store; the others untouched)."""
+    for i in range(offsets.shape[0] - 1):
+        for e in range(offsets[i], offsets[i + 1]):
+            out[i, start + indices[e]] = values[e]
+
+
+@njit(cache=True, nogil=True)
+def scaled_entries(offsets, indices, values, factors):
+    """CSR rows with each entry times its slot's factor, the zeros this makes dropped."""
+    n = offsets.shape[0] - 1
+    out_offsets = np.empty(n + 1, np.int64)
+    out_indices = np.empty(values.shape[0], np.int32)
+    out_values = np.empty(values.shape[0], np.float64)
+    k = 0
+    out_offsets[0] = 0
+    for i in range(n):
+        for e in range(offsets[i], offsets[i + 1]):
+            j = indices[e]
+            x = values[e] * factors[j]
+            out_values[k] = x  # kept unless zero: no branch to mispredict
+            out_indices[k] = j
+            k += x != 0.0
+        out_offsets[i + 1] = k
+    return out_offsets, out_indices[:k], out_values[:k]
