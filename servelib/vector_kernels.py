@@ -10,7 +10,9 @@ tests/test_vector_kernels.py checks both ways give the same arrays.
 * Sums run left to right over the stored entries, as ``classification.common.linear_sums`` (see
   sparse_linear.py for why skipping zero products keeps its bits bar a zero's sign; a zero sum
   is summed again over every slot here). numba does no fused multiply-add or reassociation
-  without ``fastmath``, so each product and sum is the IEEE operation NumPy does.
+  without ``fastmath``, so each product and sum is the IEEE operation NumPy does. One thing
+  is not kept: which operand's sign and payload NaN + NaN keeps, which NumPy's own loops do
+  not keep stable either (it changes with the number of rows: SIMD body or remainder loop).
 
 Compiled once per process (``cache=True``: on disk next to this file, or numba's user cache
 directory); ``nogil=True`` so threads scoring other batches run meanwhile.

@@ -1,0 +1,143 @@
+"""The compiled vector passes (servelib/vector_kernels.py) against the NumPy ones they replace
+and against per-row references, bit for bit (-0.0, NaN, inf, null and empty rows)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from servelib import vectors
+from servelib.sparse_column import CsrColumn, compressed_column
+from servelib.transformers.classification.common import linear_sums
+from servelib.vectors import SparseVector, VectorColumn
+
+SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -2.5, np.nan, np.inf, -np.inf, 1e-300, 3.0])
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+@st.composite
+def columns(draw: st.DrawFn) -> VectorColumn:
+    n = draw(st.integers(0, 12))
+    size = draw(st.integers(0, 7))
+    dense = draw(hnp.arrays(np.float64, (n, size), elements=SPECIAL))
+    sparse = draw(hnp.arrays(np.bool_, n))
+    null = draw(st.none() | hnp.arrays(np.bool_, n))
+    return VectorColumn(dense, sparse, null)
+
+
+def _row_reference(col: VectorColumn) -> list[dict | None]:
+    """The VectorUDT struct of each row, from the row objects."""
+    out: list[dict | None] = []
+    for i in range(len(col)):
+        vec = col.row(i)
+        if vec is None:
+            out.append(None)
+        elif isinstance(vec, SparseVector):
+            out.append({"type": 0, "size": vec.size, "indices": vec.indices.tolist(),
+                        "values": _bits(vec.values).tolist()})
+        else:
+            out.append({"type": 1, "size": None, "indices": None,
+                        "values": _bits(vec.values).tolist()})
+    return out
+
+
+def _arrow_rows(arr) -> list[dict | None]:
+    rows = arr.to_pylist()
+    for row in rows:
+        if row is not None:
+            row["values"] = _bits(np.array(row["values"], dtype=np.float64)).tolist()
+    return rows
+
+
+@SETTINGS
+@given(columns())
+def test_to_arrow_matches_the_row_objects(col):
+    for engine in ("numba", "numpy"):
+        vectors.ENGINE = engine
+        try:
+            arr = col.to_arrow()
+        finally:
+            vectors.ENGINE = "numba"
+        arr.validate(full=True)
+        assert arr.type == vectors.VECTOR_ARROW_TYPE
+        assert _arrow_rows(arr) == _row_reference(col)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float64, st.tuples(st.integers(0, 10), st.integers(0, 8)),
+                  elements=SPECIAL), st.booleans())
+def test_compressed_column_is_spark_compressed(dense, spark4):
+    got = compressed_column(dense, spark4)
+    want = VectorColumn.compressed(dense, spark4=spark4)
+    np.testing.assert_array_equal(got.sparse, want.sparse)
+    assert _arrow_rows(got.to_arrow()) == _arrow_rows(want.to_arrow())
+    assert got.dense is dense  # stages reading the matrix do not rebuild it
+    if isinstance(got, CsrColumn):
+        assert _arrow_rows(got.take(np.arange(len(got))[::-1]).to_arrow()) == _arrow_rows(
+            want.take(np.arange(len(want))[::-1]).to_arrow())
+
+
+@st.composite
+def csr_columns(draw: st.DrawFn) -> CsrColumn:
+    dense = draw(hnp.arrays(np.float64, st.tuples(st.integers(0, 10), st.integers(0, 8)),
+                            elements=SPECIAL))
+    null = draw(st.none() | hnp.arrays(np.bool_, dense.shape[0]))
+    if null is not None:
+        dense[null] = 0.0  # null rows hold no entries
+    rows, slots = np.nonzero(dense != 0)
+    col = CsrColumn.of_entries(rows, slots.astype(np.int32), dense[rows, slots],
+                               dense.shape[0], dense.shape[1])
+    return CsrColumn(col.offsets, col.indices, col.values, col.size, null)
+
+
+@SETTINGS
+@given(csr_columns(), st.data())
+def test_scaled_and_scatter_match_numpy(col, data):
+    factors = data.draw(hnp.arrays(np.float64, col.size, elements=SPECIAL))
+    fast = col.scaled(factors)
+    vectors.ENGINE = "numpy"
+    try:
+        slow = col.scaled(factors)
+    finally:
+        vectors.ENGINE = "numba"
+    for a, b in ((fast.offsets, slow.offsets), (fast.indices, slow.indices)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(_bits(fast.values), _bits(slow.values))
+    out = np.full((len(col), col.size + 2), 7.0)
+    col.scatter_into(out, 1)
+    want = np.full_like(out, 7.0)
+    want[:, 1:-1][col.dense != 0] = col.dense[col.dense != 0]
+    np.testing.assert_array_equal(_bits(out), _bits(want))
+
+
+@SETTINGS
+@given(csr_columns(), st.data())
+def test_csr_linear_sums_are_the_dense_bits(col, data):
+    c = data.draw(st.integers(1, 3))
+    w = data.draw(hnp.arrays(np.float64, (c, col.size), elements=SPECIAL | st.floats(-3, 3)))
+    b = data.draw(hnp.arrays(np.float64, c, elements=SPECIAL))
+    stored = data.draw(st.none() | hnp.arrays(np.bool_, (c, col.size)))
+    b_first = data.draw(st.booleans())
+    with np.errstate(all="ignore"):
+        want = linear_sums(col.dense, w, b, stored, b_first)
+        got = linear_sums(col, w, b, stored, b_first)
+    # NaN + NaN keeps one operand's sign and payload, and which one NumPy's loops keep
+    # changes with the number of rows (SIMD body or remainder): NaN is only NaN here
+    nan = np.isnan(want)
+    assert (np.isnan(got) == nan).all()
+    np.testing.assert_array_equal(_bits(got[~nan]), _bits(want[~nan]))
+
+
+def test_numpy_engine_is_a_choice_and_a_typo_is_not(monkeypatch):
+    monkeypatch.setattr(vectors, "ENGINE", "numpy")
+    assert vectors.compiled() is None
+    monkeypatch.setattr(vectors, "ENGINE", "numbaa")
+    with pytest.raises(ValueError, match="SERVELIB_VECTOR_ENGINE"):
+        vectors.compiled()
