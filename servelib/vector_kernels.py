@@ -162,3 +162,65 @@ def scaled_entries(offsets, indices, values, factors):
             k += x != 0.0
         out_offsets[i + 1] = k
     return out_offsets, out_indices[:k], out_values[:k]
+
+
+@njit(cache=True, nogil=True)
+def assemble_entries(numbers, number_slots, offsets, indices, values, null, starts, widths,
+                     plan, size, spark4):
+    """VectorAssembler over number columns (``numbers``: a column per input, at
+    ``number_slots``) and CSR columns (``offsets``: one row per column into the concatenated
+    ``indices``/``values``; ``null`` rows give ``widths`` NaNs from ``starts``), in input order
+    (``plan``: column ``r`` is number ``r`` when ``r >= 0``, CSR column ``-r - 1`` else).
+    Returns Spark's ``compressed`` choice per row and, when every row is sparse, the rows'
+    stored entries as CSR (else empty arrays): one count sweep, one write sweep."""
+    n = offsets.shape[1] - 1
+    counts = np.zeros(n, np.int64)
+    sparse = np.empty(n, np.bool_)
+    every = True
+    for i in range(n):
+        nnz = 0
+        for r in plan:
+            if r >= 0:
+                nnz += numbers[i, r] != 0.0  # NaN is stored
+            else:
+                c = -r - 1
+                if null[c, i]:
+                    nnz += widths[c]
+                else:
+                    for e in range(offsets[c, i], offsets[c, i + 1]):
+                        nnz += values[e] != 0.0
+        counts[i] = nnz
+        if spark4:
+            sparse[i] = 12 * nnz + 28 < 8 * size + 12
+        else:
+            sparse[i] = 1.5 * (nnz + 1.0) < size
+        every &= sparse[i]
+    out_offsets = np.zeros(n + 1 if every else 1, np.int64)
+    if not every:
+        return sparse, out_offsets, np.empty(0, np.int32), np.empty(0, np.float64)
+    for i in range(n):
+        out_offsets[i + 1] = out_offsets[i] + counts[i]
+    out_indices = np.empty(out_offsets[n] + 1, np.int32)  # + 1: a last unkept write
+    out_values = np.empty(out_offsets[n] + 1, np.float64)
+    k = 0
+    for i in range(n):
+        for r in plan:
+            if r >= 0:
+                x = numbers[i, r]
+                out_values[k] = x
+                out_indices[k] = number_slots[r]
+                k += x != 0.0
+            else:
+                c = -r - 1
+                if null[c, i]:
+                    for j in range(widths[c]):
+                        out_values[k] = np.nan
+                        out_indices[k] = starts[c] + j
+                        k += 1
+                else:
+                    for e in range(offsets[c, i], offsets[c, i + 1]):
+                        x = values[e]
+                        out_values[k] = x
+                        out_indices[k] = starts[c] + indices[e]
+                        k += x != 0.0
+    return sparse, out_offsets, out_indices[:k], out_values[:k]
