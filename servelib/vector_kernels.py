@@ -61,30 +61,41 @@ def arrow_buffers(dense, sparse, null):
 
 @njit(cache=True, nogil=True)
 def compressed_entries(dense, spark4):
-    """Spark's ``compressed`` choice per row (vectors.compressed_is_sparse) and, in the same
-    sweep, the rows' stored entries as CSR (int64 offsets, int32 indices, values): what a
-    CsrColumn holds when every row is sparse."""
+    """Spark's ``compressed`` choice per row (vectors.compressed_is_sparse) and, when every row
+    is sparse, the rows' stored entries as CSR (int64 offsets, int32 indices, values; else
+    empty arrays): a count sweep, then a write sweep only when its output is wanted (fresh
+    memory is dear: each page written faults)."""
     n, size = dense.shape
     sparse = np.empty(n, np.bool_)
-    offsets = np.empty(n + 1, np.int64)
-    indices = np.empty(n * size, np.int32)
-    values = np.empty(n * size, np.float64)
-    k = 0
-    offsets[0] = 0
+    offsets = np.zeros(n + 1, np.int64)
+    every = True
     for i in range(n):
-        start = k
+        nnz = 0
+        for j in range(size):
+            nnz += dense[i, j] != 0.0  # NaN is stored
+        offsets[i + 1] = offsets[i] + nnz
+        sparse[i] = _is_sparse(nnz, size, spark4)
+        every &= sparse[i]
+    if not every:
+        return sparse, offsets[:1], np.empty(0, np.int32), np.empty(0, np.float64)
+    indices = np.empty(offsets[n] + 1, np.int32)  # + 1: a last unkept write
+    values = np.empty(offsets[n] + 1, np.float64)
+    k = 0
+    for i in range(n):
         for j in range(size):
             x = dense[i, j]
             values[k] = x  # kept when stored: no branch to mispredict
             indices[k] = j
             k += x != 0.0
-        nnz = k - start
-        if spark4:
-            sparse[i] = 12 * nnz + 28 < 8 * size + 12
-        else:
-            sparse[i] = 1.5 * (nnz + 1.0) < size
-        offsets[i + 1] = k
     return sparse, offsets, indices[:k], values[:k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _is_sparse(nnz, size, spark4):
+    """vectors.compressed_is_sparse for one row."""
+    if spark4:
+        return 12 * nnz + 28 < 8 * size + 12
+    return 1.5 * (nnz + 1.0) < size
 
 
 @njit(cache=True, nogil=True)
@@ -146,22 +157,29 @@ def scatter_rows(out, start, offsets, indices, values):
 
 @njit(cache=True, nogil=True)
 def scaled_entries(offsets, indices, values, factors):
-    """CSR rows with each entry times its slot's factor, the zeros this makes dropped."""
+    """CSR rows with each entry times its slot's factor, the zeros this makes dropped. When it
+    makes none, the offsets and indices returned are the ones given (fresh memory is dear)."""
+    out = np.empty(values.shape[0], np.float64)
+    zeros = 0
+    for e in range(values.shape[0]):
+        x = values[e] * factors[indices[e]]
+        out[e] = x
+        zeros += x == 0.0
+    if zeros == 0:
+        return offsets, indices, out
     n = offsets.shape[0] - 1
     out_offsets = np.empty(n + 1, np.int64)
-    out_indices = np.empty(values.shape[0], np.int32)
-    out_values = np.empty(values.shape[0], np.float64)
+    out_indices = np.empty(values.shape[0] - zeros + 1, np.int32)  # + 1: a last unkept write
     k = 0
     out_offsets[0] = 0
     for i in range(n):
         for e in range(offsets[i], offsets[i + 1]):
-            j = indices[e]
-            x = values[e] * factors[j]
-            out_values[k] = x  # kept unless zero: no branch to mispredict
-            out_indices[k] = j
+            x = out[e]
+            out[k] = x  # k <= e: compacted in place
+            out_indices[k] = indices[e]
             k += x != 0.0
         out_offsets[i + 1] = k
-    return out_offsets, out_indices[:k], out_values[:k]
+    return out_offsets, out_indices[:k], out[:k]
 
 
 @njit(cache=True, nogil=True)
@@ -190,10 +208,7 @@ def assemble_entries(numbers, number_slots, offsets, indices, values, null, star
                     for e in range(offsets[c, i], offsets[c, i + 1]):
                         nnz += values[e] != 0.0
         counts[i] = nnz
-        if spark4:
-            sparse[i] = 12 * nnz + 28 < 8 * size + 12
-        else:
-            sparse[i] = 1.5 * (nnz + 1.0) < size
+        sparse[i] = _is_sparse(nnz, size, spark4)
         every &= sparse[i]
     out_offsets = np.zeros(n + 1 if every else 1, np.int64)
     if not every:
