@@ -187,7 +187,7 @@ def assemble_entries(numbers, number_slots, offsets, indices, values, null, star
                      plan, size, spark4):
     """VectorAssembler over number columns (``numbers``: a column per input, at
     ``number_slots``) and CSR columns (``offsets``: one row per column into the concatenated
-    ``indices``/``values``; ``null`` rows give ``widths`` NaNs from ``starts``), in input order
+    ``indices``/``values``, none zero; ``null`` rows give ``widths`` NaNs from ``starts``), in input order
     (``plan``: column ``r`` is number ``r`` when ``r >= 0``, CSR column ``-r - 1`` else).
     Returns Spark's ``compressed`` choice per row and, when every row is sparse, the rows'
     stored entries as CSR (else empty arrays): one count sweep, one write sweep."""
@@ -195,18 +195,13 @@ def assemble_entries(numbers, number_slots, offsets, indices, values, null, star
     counts = np.zeros(n, np.int64)
     sparse = np.empty(n, np.bool_)
     every = True
+    m, q = numbers.shape[1], offsets.shape[0]
     for i in range(n):
         nnz = 0
-        for r in plan:
-            if r >= 0:
-                nnz += numbers[i, r] != 0.0  # NaN is stored
-            else:
-                c = -r - 1
-                if null[c, i]:
-                    nnz += widths[c]
-                else:
-                    for e in range(offsets[c, i], offsets[c, i + 1]):
-                        nnz += values[e] != 0.0
+        for r in range(m):
+            nnz += numbers[i, r] != 0.0  # NaN is stored
+        for c in range(q):  # a CsrColumn stores no zeros
+            nnz += widths[c] if null[c, i] else offsets[c, i + 1] - offsets[c, i]
         counts[i] = nnz
         sparse[i] = _is_sparse(nnz, size, spark4)
         every &= sparse[i]
@@ -234,8 +229,7 @@ def assemble_entries(numbers, number_slots, offsets, indices, values, null, star
                         k += 1
                 else:
                     for e in range(offsets[c, i], offsets[c, i + 1]):
-                        x = values[e]
-                        out_values[k] = x
+                        out_values[k] = values[e]
                         out_indices[k] = starts[c] + indices[e]
-                        k += x != 0.0
+                        k += 1
     return sparse, out_offsets, out_indices[:k], out_values[:k]
