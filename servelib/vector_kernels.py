@@ -182,21 +182,21 @@ def scaled_entries(offsets, indices, values, factors):
     return out_offsets, out_indices[:k], out[:k]
 
 
+# VectorAssembler over a block of rows (feature/assembly.py): number columns (``numbers``: a
+# column per input, at ``number_slots``) and CSR columns (``offsets``: one row per column into
+# the concatenated ``indices``/``values``, none zero; a ``null`` row gives ``widths`` NaNs
+# from ``starts``), in input order (``plan``: input ``r`` is number ``r`` when ``r >= 0``, CSR
+# column ``-r - 1`` else). A count sweep over every block, then, when every row is sparse, a
+# write sweep.
+
+
 @njit(cache=True, nogil=True)
-def assemble_entries(numbers, number_slots, offsets, indices, values, null, starts, widths,
-                     plan, size, spark4):
-    """VectorAssembler over number columns (``numbers``: a column per input, at
-    ``number_slots``) and CSR columns (``offsets``: one row per column into the concatenated
-    ``indices``/``values``, none zero; ``null`` rows give ``widths`` NaNs from ``starts``), in input order
-    (``plan``: column ``r`` is number ``r`` when ``r >= 0``, CSR column ``-r - 1`` else).
-    Returns Spark's ``compressed`` choice per row and, when every row is sparse, the rows'
-    stored entries as CSR (else empty arrays): one count sweep, one write sweep."""
-    n = offsets.shape[1] - 1
-    counts = np.zeros(n, np.int64)
-    sparse = np.empty(n, np.bool_)
+def count_assembled(numbers, offsets, null, widths, size, spark4, counts, sparse):
+    """Each row's stored entries into ``counts`` and Spark's ``compressed`` choice into
+    ``sparse``; True when every row is sparse."""
     every = True
     m, q = numbers.shape[1], offsets.shape[0]
-    for i in range(n):
+    for i in range(counts.shape[0]):
         nnz = 0
         for r in range(m):
             nnz += numbers[i, r] != 0.0  # NaN is stored
@@ -205,19 +205,20 @@ def assemble_entries(numbers, number_slots, offsets, indices, values, null, star
         counts[i] = nnz
         sparse[i] = _is_sparse(nnz, size, spark4)
         every &= sparse[i]
-    out_offsets = np.zeros(n + 1 if every else 1, np.int64)
-    if not every:
-        return sparse, out_offsets, np.empty(0, np.int32), np.empty(0, np.float64)
-    for i in range(n):
-        out_offsets[i + 1] = out_offsets[i] + counts[i]
-    out_indices = np.empty(out_offsets[n] + 1, np.int32)  # + 1: a last unkept write
-    out_values = np.empty(out_offsets[n] + 1, np.float64)
+    return every
+
+
+@njit(cache=True, nogil=True)
+def write_assembled(numbers, number_slots, offsets, indices, values, null, starts, widths, plan,
+                    out_indices, out_values):
+    """The rows' stored entries, in row and slot order, from the start of ``out_indices`` and
+    ``out_values`` (one slot longer than the entries: a last unkept write)."""
     k = 0
-    for i in range(n):
+    for i in range(numbers.shape[0]):
         for r in plan:
             if r >= 0:
                 x = numbers[i, r]
-                out_values[k] = x
+                out_values[k] = x  # kept when stored: no branch to mispredict
                 out_indices[k] = number_slots[r]
                 k += x != 0.0
             else:
@@ -232,4 +233,3 @@ def assemble_entries(numbers, number_slots, offsets, indices, values, null, star
                         out_values[k] = values[e]
                         out_indices[k] = starts[c] + indices[e]
                         k += 1
-    return sparse, out_offsets, out_indices[:k], out_values[:k]

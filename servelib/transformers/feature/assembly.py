@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from servelib.sparse_column import CsrColumn, compressed_column
+from servelib.sparse_column import CsrColumn, compressed_column, offsets_of
 from servelib.vectors import VectorColumn, compiled
 
 _BLOCK = 4096  # rows assembled at a time
+_ENTRY_BLOCK = 8192  # rows gathered at a time for the compiled assembly
 
 
 def assemble(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[int], n: int,
@@ -42,37 +43,78 @@ def assemble(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[in
 def _entries(kernels: Any, columns: Sequence[Any], widths: Sequence[int],
              offsets: Sequence[int], n: int,
              spark4: bool) -> tuple[np.ndarray, CsrColumn | None]:
-    numbers = [c for c in columns if not isinstance(c, VectorColumn)]
-    csr: list[CsrColumn] = [c for c in columns if isinstance(c, CsrColumn)]
-    stacked = np.empty((n, len(numbers)))  # a row's numbers side by side
-    for r, col in enumerate(numbers):
-        stacked[:, r] = col
-    plan, number_slots, starts, spans, r, c = [], [], [], [], 0, 0
-    for j, col in enumerate(columns):
-        if isinstance(col, CsrColumn):
-            plan.append(-c - 1)
-            starts.append(offsets[j])
-            spans.append(widths[j])
-            c += 1
-        else:
-            plan.append(r)
-            number_slots.append(offsets[j])
-            r += 1
-    bases = np.cumsum([0] + [col.values.size for col in csr[:-1]])
-    entry_offsets = np.stack([col.offsets + base for col, base in zip(csr, bases)])
-    null = np.zeros((len(csr), n), dtype=bool)
-    for c, col in enumerate(csr):
-        if col.null is not None:
-            null[c] = col.null
-    sparse, row_offsets, indices, values = kernels.assemble_entries(
-        stacked, np.array(number_slots, dtype=np.int64), entry_offsets,
-        np.concatenate([col.indices for col in csr]).astype(np.int32, copy=False),
-        np.concatenate([col.values for col in csr]), null, np.array(starts, dtype=np.int64),
-        np.array(spans, dtype=np.int64), np.array(plan, dtype=np.int64), int(offsets[-1]),
-        spark4)
-    if row_offsets.size != n + 1:  # some row is dense
+    """Spark's sparse/dense choice per row and, when every row is sparse, the CsrColumn. Rows
+    go by blocks whose inputs are gathered side by side in small reused buffers: whole-column
+    copies would be fresh memory, whose first touch costs more than the assembly."""
+    blocks = _Blocks(columns, widths, offsets)
+    size = int(offsets[-1])
+    counts = np.empty(n, dtype=np.int64)
+    sparse = np.empty(n, dtype=bool)
+    every = True
+    for a in range(0, n, _ENTRY_BLOCK):
+        b = min(n, a + _ENTRY_BLOCK)
+        numbers, entry_offsets, null, _, _ = blocks.gather(a, b, entries=False)
+        every &= kernels.count_assembled(numbers, entry_offsets, null, blocks.spans, size,
+                                         spark4, counts[a:b], sparse[a:b])
+    if not every:
         return sparse, None
-    return sparse, CsrColumn(row_offsets, indices, values, int(offsets[-1]))
+    row_offsets = offsets_of(counts)
+    indices = np.empty(row_offsets[-1] + 1, dtype=np.int32)  # + 1: a last unkept write
+    values = np.empty(row_offsets[-1] + 1)
+    for a in range(0, n, _ENTRY_BLOCK):
+        b = min(n, a + _ENTRY_BLOCK)
+        lo, hi = row_offsets[a], row_offsets[b] + 1
+        numbers, entry_offsets, null, entry_indices, entry_values = blocks.gather(a, b)
+        kernels.write_assembled(numbers, blocks.slots, entry_offsets, entry_indices,
+                                entry_values, null, blocks.starts, blocks.spans, blocks.plan,
+                                indices[lo:hi], values[lo:hi])
+    return sparse, CsrColumn(row_offsets, indices[:-1], values[:-1], size)
+
+
+class _Blocks:
+    """The assembler's inputs for a block of rows, as the compiled passes read them."""
+
+    def __init__(self, columns: Sequence[Any], widths: Sequence[int],
+                 offsets: Sequence[int]) -> None:
+        self.numbers = [c for c in columns if not isinstance(c, VectorColumn)]
+        self.csr: list[CsrColumn] = [c for c in columns if isinstance(c, CsrColumn)]
+        plan, slots, starts, spans = [], [], [], []
+        for j, col in enumerate(columns):
+            if isinstance(col, CsrColumn):
+                plan.append(-len(starts) - 1)
+                starts.append(offsets[j])
+                spans.append(widths[j])
+            else:
+                plan.append(len(slots))
+                slots.append(offsets[j])
+        self.plan, self.slots = np.array(plan, np.int64), np.array(slots, np.int64)
+        self.starts, self.spans = np.array(starts, np.int64), np.array(spans, np.int64)
+        rows = _ENTRY_BLOCK
+        self._numbers = np.empty((rows, len(self.numbers)))
+        self._offsets = np.empty((len(self.csr), rows + 1), dtype=np.int64)
+        self._null = np.zeros((len(self.csr), rows), dtype=bool)
+
+    def gather(self, a: int, b: int, entries: bool = True) -> tuple[np.ndarray, ...]:
+        """Rows a..b: numbers side by side, CSR offsets into the concatenated indices and
+        values, null flags, and (``entries``) those indices and values."""
+        rows = b - a
+        numbers = self._numbers[:rows]
+        for r, col in enumerate(self.numbers):
+            numbers[:, r] = col[a:b]
+        offsets = self._offsets[:, : rows + 1]
+        null = self._null[:, :rows]
+        parts_i, parts_v, base = [], [], 0
+        for c, col in enumerate(self.csr):
+            lo, hi = col.offsets[a], col.offsets[b]
+            np.subtract(col.offsets[a : b + 1], lo - base, out=offsets[c])
+            parts_i.append(col.indices[lo:hi])
+            parts_v.append(col.values[lo:hi])
+            base += hi - lo
+            null[c] = False if col.null is None else col.null[a:b]
+        if not entries:
+            return numbers, offsets, null, None, None
+        indices = np.concatenate(parts_i).astype(np.int32, copy=False)
+        return numbers, offsets, null, indices, np.concatenate(parts_v)
 
 
 def _dense(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[int],
