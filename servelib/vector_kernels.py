@@ -186,26 +186,7 @@ def scaled_entries(offsets, indices, values, factors):
 # column per input, at ``number_slots``) and CSR columns (``offsets``: one row per column into
 # the concatenated ``indices``/``values``, none zero; a ``null`` row gives ``widths`` NaNs
 # from ``starts``), in input order (``plan``: input ``r`` is number ``r`` when ``r >= 0``, CSR
-# column ``-r - 1`` else). A count sweep over every block, then, when every row is sparse, a
-# write sweep.
-
-
-@njit(cache=True, nogil=True)
-def count_assembled(numbers, offsets, null, widths, size, spark4, counts, sparse):
-    """Each row's stored entries into ``counts`` and Spark's ``compressed`` choice into
-    ``sparse``; True when every row is sparse."""
-    every = True
-    m, q = numbers.shape[1], offsets.shape[0]
-    for i in range(counts.shape[0]):
-        nnz = 0
-        for r in range(m):
-            nnz += numbers[i, r] != 0.0  # NaN is stored
-        for c in range(q):  # a CsrColumn stores no zeros
-            nnz += widths[c] if null[c, i] else offsets[c, i + 1] - offsets[c, i]
-        counts[i] = nnz
-        sparse[i] = _is_sparse(nnz, size, spark4)
-        every &= sparse[i]
-    return every
+# column ``-r - 1`` else).
 
 
 @njit(cache=True, nogil=True)

@@ -280,8 +280,11 @@ def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
     """Spark's ``Vector.compressed`` choice per row. Spark 3.x: sparse iff 1.5 * (nnz + 1) < size.
     Spark 4.x (``compressedWithNNZ``: ``Vectors.getSparseSize(nnz) < getDenseSize(size)``):
     sparse iff 12 * nnz + 28 < 8 * size + 12, so e.g. 2 non-zeros of 5 are dense in 4.x only."""
-    size = dense.shape[1]
-    nnz = _row_counts(dense != 0)  # NaN counts as non-zero, as in Spark
+    return sparse_by_count(_row_counts(dense != 0), dense.shape[1], spark4)  # NaN counts
+
+
+def sparse_by_count(nnz: np.ndarray, size: int, spark4: bool = False) -> np.ndarray:
+    """:func:`compressed_is_sparse` of rows with ``nnz`` stored entries of ``size``."""
     if spark4:
         return 12 * nnz + 28 < 8 * size + 12
     return 1.5 * (nnz + 1.0) < size

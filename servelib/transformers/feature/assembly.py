@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from servelib.sparse_column import CsrColumn, compressed_column, offsets_of
-from servelib.vectors import VectorColumn, compiled
+from servelib.vectors import VectorColumn, compiled, sparse_by_count
 
 _BLOCK = 4096  # rows assembled at a time
 _ENTRY_BLOCK = 8192  # rows gathered at a time for the compiled assembly
@@ -43,21 +43,23 @@ def assemble(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[in
 def _entries(kernels: Any, columns: Sequence[Any], widths: Sequence[int],
              offsets: Sequence[int], n: int,
              spark4: bool) -> tuple[np.ndarray, CsrColumn | None]:
-    """Spark's sparse/dense choice per row and, when every row is sparse, the CsrColumn. Rows
-    go by blocks whose inputs are gathered side by side in small reused buffers: whole-column
-    copies would be fresh memory, whose first touch costs more than the assembly."""
-    blocks = _Blocks(columns, widths, offsets)
+    """Spark's sparse/dense choice per row and, when every row is sparse, the CsrColumn, its
+    entries written a block of rows at a time from inputs gathered side by side in small
+    reused buffers (whole-column copies would be fresh memory, whose first touch costs more
+    than the assembly)."""
+    counts = np.zeros(n, dtype=np.int64)
+    for j, col in enumerate(columns):
+        if not isinstance(col, VectorColumn):
+            counts += col != 0  # NaN is stored
+        elif col.null is None:
+            counts += np.diff(col.offsets)  # a CsrColumn stores no zeros
+        else:
+            counts += np.where(col.null, widths[j], np.diff(col.offsets))
     size = int(offsets[-1])
-    counts = np.empty(n, dtype=np.int64)
-    sparse = np.empty(n, dtype=bool)
-    every = True
-    for a in range(0, n, _ENTRY_BLOCK):
-        b = min(n, a + _ENTRY_BLOCK)
-        numbers, entry_offsets, null, _, _ = blocks.gather(a, b, entries=False)
-        every &= kernels.count_assembled(numbers, entry_offsets, null, blocks.spans, size,
-                                         spark4, counts[a:b], sparse[a:b])
-    if not every:
+    sparse = sparse_by_count(counts, size, spark4)
+    if not sparse.all():
         return sparse, None
+    blocks = _Blocks(columns, widths, offsets, n)
     row_offsets = offsets_of(counts)
     indices = np.empty(row_offsets[-1] + 1, dtype=np.int32)  # + 1: a last unkept write
     values = np.empty(row_offsets[-1] + 1)
@@ -74,8 +76,8 @@ def _entries(kernels: Any, columns: Sequence[Any], widths: Sequence[int],
 class _Blocks:
     """The assembler's inputs for a block of rows, as the compiled passes read them."""
 
-    def __init__(self, columns: Sequence[Any], widths: Sequence[int],
-                 offsets: Sequence[int]) -> None:
+    def __init__(self, columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[int],
+                 n: int) -> None:
         self.numbers = [c for c in columns if not isinstance(c, VectorColumn)]
         self.csr: list[CsrColumn] = [c for c in columns if isinstance(c, CsrColumn)]
         plan, slots, starts, spans = [], [], [], []
@@ -89,20 +91,22 @@ class _Blocks:
                 slots.append(offsets[j])
         self.plan, self.slots = np.array(plan, np.int64), np.array(slots, np.int64)
         self.starts, self.spans = np.array(starts, np.int64), np.array(spans, np.int64)
-        rows = _ENTRY_BLOCK
+        self._rows = rows = min(n, _ENTRY_BLOCK)
         self._numbers = np.empty((rows, len(self.numbers)))
         self._offsets = np.empty((len(self.csr), rows + 1), dtype=np.int64)
-        self._null = np.zeros((len(self.csr), rows), dtype=bool)
+        self._null = np.empty((len(self.csr), rows), dtype=bool)
 
-    def gather(self, a: int, b: int, entries: bool = True) -> tuple[np.ndarray, ...]:
+    def gather(self, a: int, b: int) -> tuple[np.ndarray, ...]:
         """Rows a..b: numbers side by side, CSR offsets into the concatenated indices and
-        values, null flags, and (``entries``) those indices and values."""
+        values, null flags, and those indices and values."""
         rows = b - a
         numbers = self._numbers[:rows]
         for r, col in enumerate(self.numbers):
             numbers[:, r] = col[a:b]
-        offsets = self._offsets[:, : rows + 1]
-        null = self._null[:, :rows]
+        # the last, shorter block in contiguous buffers too: one compiled signature
+        full = rows == self._rows
+        offsets = self._offsets if full else np.empty((len(self.csr), rows + 1), np.int64)
+        null = self._null if full else np.empty((len(self.csr), rows), bool)
         parts_i, parts_v, base = [], [], 0
         for c, col in enumerate(self.csr):
             lo, hi = col.offsets[a], col.offsets[b]
@@ -111,8 +115,6 @@ class _Blocks:
             parts_v.append(col.values[lo:hi])
             base += hi - lo
             null[c] = False if col.null is None else col.null[a:b]
-        if not entries:
-            return numbers, offsets, null, None, None
         indices = np.concatenate(parts_i).astype(np.int32, copy=False)
         return numbers, offsets, null, indices, np.concatenate(parts_v)
 
