@@ -2,7 +2,9 @@
 
 HashingTF, CountVectorizerModel and FeatureHasher always output ``Vectors.sparse`` (see
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/HashingTF.scala),
-a handful of entries in 512 to 2^18 slots. Held as :class:`~servelib.vectors.VectorColumn`'s
+a handful of entries in 512 to 2^18 slots; so does OneHotEncoderModel (one entry), and
+VectorAssembler's ``compressed`` output often is sparse on every row (one-hot inputs beside a
+few numbers): those come as CsrColumns too, and scalers and linear models keep them so. Held as :class:`~servelib.vectors.VectorColumn`'s
 dense rows x size matrix, 100k rows of 2^18 slots would be 200 GB; as CSR they are the entries
 alone. :class:`CsrColumn` IS a VectorColumn: a stage that knows CSR (IDFModel, linear models,
 the Arrow output) reads ``offsets``/``indices``/``values``; any other stage reads ``dense``,
@@ -97,8 +99,8 @@ class CsrColumn(VectorColumn):
         if kernels is None:
             with np.errstate(over="ignore", invalid="ignore"):
                 return self.with_values(self.values * factors[self.indices])
-        offsets, indices, values = kernels.scaled_entries(self.offsets, self.indices,
-                                                          self.values, factors)
+        offsets, indices, values = kernels.scaled_entries(
+            self.offsets, self.indices, self.values, factors, bool((factors == 0).any()))
         return CsrColumn(offsets, indices, values, self._size, self.null)
 
     def take(self, index: np.ndarray) -> CsrColumn:

@@ -156,27 +156,30 @@ def scatter_rows(out, start, offsets, indices, values):
 
 
 @njit(cache=True, nogil=True)
-def scaled_entries(offsets, indices, values, factors):
-    """CSR rows with each entry times its slot's factor, the zeros this makes dropped. When it
-    makes none, the offsets and indices returned are the ones given (fresh memory is dear)."""
-    out = np.empty(values.shape[0], np.float64)
-    zeros = 0
-    for e in range(values.shape[0]):
-        x = values[e] * factors[indices[e]]
-        out[e] = x
-        zeros += x == 0.0
-    if zeros == 0:
-        return offsets, indices, out
+def scaled_entries(offsets, indices, values, factors, zero_factor):
+    """CSR rows with each entry times its slot's factor, the zeros this makes dropped. Without
+    a zero factor (``zero_factor`` False) a product is rarely zero (underflow): the offsets and
+    indices given are returned unless it is (fresh memory is dear)."""
     n = offsets.shape[0] - 1
+    out = np.empty(values.shape[0], np.float64)
+    if not zero_factor:
+        zeros = 0
+        for e in range(values.shape[0]):
+            x = values[e] * factors[indices[e]]
+            out[e] = x
+            zeros += x == 0.0
+        if zeros == 0:
+            return offsets, indices, out
     out_offsets = np.empty(n + 1, np.int64)
-    out_indices = np.empty(values.shape[0] - zeros + 1, np.int32)  # + 1: a last unkept write
+    out_indices = np.empty(values.shape[0], np.int32)
     k = 0
     out_offsets[0] = 0
     for i in range(n):
         for e in range(offsets[i], offsets[i + 1]):
-            x = out[e]
-            out[k] = x  # k <= e: compacted in place
-            out_indices[k] = indices[e]
+            j = indices[e]
+            x = values[e] * factors[j]
+            out[k] = x  # k <= e: compacted in place (kept unless zero: no branch)
+            out_indices[k] = j
             k += x != 0.0
         out_offsets[i + 1] = k
     return out_offsets, out_indices[:k], out[:k]

@@ -5,6 +5,12 @@ per-row flag saying whether Spark would hold that row as a SparseVector, and a n
 matrix keeps every stage's math vectorised; the flag keeps Spark's dense/sparse choice, so the
 row objects handed back (``DenseVector``/``SparseVector``) have the same type Spark produces.
 Explicit zeros stored inside a Spark SparseVector are not kept (they never change a value).
+Columns whose rows are all sparse (one-hot vectors, most assembled ones, text features) come as
+:class:`~servelib.sparse_column.CsrColumn`, a VectorColumn holding the entries alone.
+
+The column-wide passes (the Arrow buffers, CSR entries, sums over them) run as compiled numba
+functions (:mod:`servelib.vector_kernels`, imported on first use) with the NumPy passes below as
+the fallback where numba cannot be imported, or with ``SERVELIB_VECTOR_ENGINE=numpy``.
 
 VectorUDT layout (org.apache.spark.ml.linalg.VectorUDT.sqlType):
 ``struct<type: int8, size: int32, indices: list<int32>, values: list<double>>`` with type 0 =

@@ -110,11 +110,16 @@ def test_scaled_and_scatter_match_numpy(col, data):
     for a, b in ((fast.offsets, slow.offsets), (fast.indices, slow.indices)):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(_bits(fast.values), _bits(slow.values))
-    out = np.full((len(col), col.size + 2), 7.0)
-    col.scatter_into(out, 1)
-    want = np.full_like(out, 7.0)
+    want = np.full((len(col), col.size + 2), 7.0)
     want[:, 1:-1][col.dense != 0] = col.dense[col.dense != 0]
-    np.testing.assert_array_equal(_bits(out), _bits(want))
+    for engine in ("numba", "numpy"):
+        vectors.ENGINE = engine
+        try:
+            out = np.full((len(col), col.size + 2), 7.0)
+            col.scatter_into(out, 1)
+        finally:
+            vectors.ENGINE = "numba"
+        np.testing.assert_array_equal(_bits(out), _bits(want))
 
 
 @SETTINGS

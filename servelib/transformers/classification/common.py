@@ -94,6 +94,14 @@ def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def signed_pair(m: np.ndarray) -> np.ndarray:
+    """``pair(-m, m)`` without the temporary ``-m``."""
+    out = np.empty((m.shape[0], 2))
+    np.negative(m, out=out[:, 0])
+    out[:, 1] = m
+    return out
+
+
 def spark_argmax(m: np.ndarray) -> np.ndarray:
     """DenseVector.argmax per row: first index whose value beats all before it (``>``)."""
     nan = np.isnan(m)
