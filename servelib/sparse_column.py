@@ -95,7 +95,7 @@ class CsrColumn(VectorColumn):
     def scaled(self, factors: np.ndarray) -> CsrColumn:
         """Each entry times its slot's factor (IEEE: 0 * inf is never formed, as only stored
         entries are multiplied), the zeros this makes dropped."""
-        kernels = compiled()
+        kernels = compiled(len(self))
         if kernels is None:
             with np.errstate(over="ignore", invalid="ignore"):
                 return self.with_values(self.values * factors[self.indices])
@@ -112,7 +112,7 @@ class CsrColumn(VectorColumn):
 
     def scatter_into(self, out: np.ndarray, start: int) -> None:
         """Write the stored entries into ``out[:, start:start + size]`` (other slots untouched)."""
-        kernels = compiled()
+        kernels = compiled(len(self))
         if kernels is None:
             out[self.row_of_entries(), start + self.indices] = self.values
         else:
@@ -140,7 +140,7 @@ def compressed_column(dense: np.ndarray, spark4: bool = False) -> VectorColumn:
     """``VectorColumn.compressed(dense, spark4=spark4)``; with the compiled passes, a CsrColumn
     (over the same ``dense``) when every row is sparse, so stages that know CSR skip the
     matrix."""
-    kernels = compiled()
+    kernels = compiled(dense.shape[0])
     if kernels is None:
         return VectorColumn.compressed(dense, spark4=spark4)
     sparse, offsets, indices, values = kernels.compressed_entries(dense, spark4)

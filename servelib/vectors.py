@@ -44,11 +44,15 @@ VECTOR_ARROW_TYPE = pa.struct(
 
 # "numba": the compiled passes of vector_kernels.py; "numpy": the NumPy ones they replace
 ENGINE = os.environ.get("SERVELIB_VECTOR_ENGINE", "numba")
+# Shorter columns take the NumPy passes: as fast for a few rows, and a row that falls back to
+# the batch path never waits for numba's import (a few hundred ms, once a process).
+COMPILED_ROWS = 64
 
 
-def compiled() -> ModuleType | None:
-    """servelib.vector_kernels when the compiled passes are in use, else None (NumPy)."""
-    if ENGINE == "numpy":
+def compiled(rows: int) -> ModuleType | None:
+    """servelib.vector_kernels when the compiled passes are in use for a column of ``rows``,
+    else None (NumPy)."""
+    if ENGINE == "numpy" or rows < COMPILED_ROWS:
         return None
     if ENGINE != "numba":
         raise ValueError(f"SERVELIB_VECTOR_ENGINE must be 'numba' or 'numpy', got {ENGINE!r}")
@@ -347,7 +351,7 @@ class VectorColumn:
         if self.null is None and not self.sparse.any():
             return self._dense_to_arrow(n, size)
         null = np.zeros(n, dtype=bool) if self.null is None else self.null
-        kernels = compiled()
+        kernels = compiled(n)
         if kernels is None:
             buffers = _arrow_buffers(self.dense, self.sparse, null)
         else:

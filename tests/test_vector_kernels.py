@@ -18,6 +18,14 @@ SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -2.5, np.nan, np.inf, -np.inf, 1e-300
 SETTINGS = settings(max_examples=60, deadline=None)
 
 
+
+@pytest.fixture(autouse=True, scope="module")
+def every_column_compiled():
+    """The compiled passes for the short columns drawn here too (not only from 64 rows)."""
+    rows, vectors.COMPILED_ROWS = vectors.COMPILED_ROWS, 0
+    yield
+    vectors.COMPILED_ROWS = rows
+
 def _bits(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
 
@@ -140,9 +148,12 @@ def test_csr_linear_sums_are_the_dense_bits(col, data):
     np.testing.assert_array_equal(_bits(got[~nan]), _bits(want[~nan]))
 
 
-def test_numpy_engine_is_a_choice_and_a_typo_is_not(monkeypatch):
+def test_engine_and_row_threshold_choose_the_passes(monkeypatch):
+    assert vectors.compiled(1) is not None
+    monkeypatch.setattr(vectors, "COMPILED_ROWS", 64)
+    assert vectors.compiled(63) is None and vectors.compiled(64) is not None
     monkeypatch.setattr(vectors, "ENGINE", "numpy")
-    assert vectors.compiled() is None
+    assert vectors.compiled(1000) is None
     monkeypatch.setattr(vectors, "ENGINE", "numbaa")
     with pytest.raises(ValueError, match="SERVELIB_VECTOR_ENGINE"):
-        vectors.compiled()
+        vectors.compiled(1000)

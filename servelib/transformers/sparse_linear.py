@@ -34,7 +34,7 @@ def sparse_linear_sums(
     """``dense_sums(x.dense, w, b, stored, b_first)``'s bits without the dense matrix (bar the
     few rows the module docstring names)."""
     n, c = len(x), w.shape[0]
-    kernels = compiled()
+    kernels = compiled(n)
     if kernels is not None:
         held = np.ones(w.shape, dtype=bool) if stored is None else stored
         return kernels.csr_linear_sums(x.offsets, x.indices, x.values, w, b, held, b_first)

@@ -14,6 +14,7 @@ from servelib.transformers.classification.common import linear_sums
 @pytest.fixture(autouse=True, params=["numba", "numpy"])
 def engine(request, monkeypatch):
     monkeypatch.setattr(vectors, "ENGINE", request.param)
+    monkeypatch.setattr(vectors, "COMPILED_ROWS", 0)
 
 
 def _column(rng: np.random.Generator, n: int, d: int, special: bool) -> CsrColumn:

@@ -27,7 +27,7 @@ def assemble(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[in
     """The assembled column: ``columns`` holds a float64 array (nulls as NaN) per number input
     and a VectorColumn per vector input of ``widths[j]`` slots from ``offsets[j]`` (a null
     vector row gives NaNs)."""
-    kernels = compiled()
+    kernels = compiled(n)
     vectors = [c for c in columns if isinstance(c, VectorColumn)]
     sparse = None
     if kernels is not None and vectors and all(isinstance(c, CsrColumn) for c in vectors):
