@@ -357,7 +357,7 @@ class VectorColumn:
         else:
             buffers = kernels.arrow_buffers(self.dense, self.sparse, null)
         value_offsets, values, index_offsets, indices = buffers
-        return vector_struct((~self.sparse).view(np.int8), size, index_offsets, indices,
+        return vector_struct((~self.sparse).astype(np.int8), size, index_offsets, indices,
                              value_offsets, values, self.null)
 
     def _dense_to_arrow(self, n: int, size: int) -> pa.Array:

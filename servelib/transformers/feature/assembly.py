@@ -3,9 +3,9 @@ them and applies handleInvalid): numbers and vectors side by side in one row per
 as Spark's ``Vectors.sparse(...).compressed``.
 
 Inputs that are CsrColumns (one-hot vectors) with numbers beside them, the common shape, are
-assembled straight into CSR entries by one compiled pass (vector_kernels.assemble_entries),
-with no rows x size matrix when every row comes out sparse; otherwise the dense matrix is
-written by blocks of rows, and Spark's per-row sparse/dense choice made on it.
+assembled straight into CSR entries (vector_kernels.write_assembled) when every row comes out
+sparse, with no rows x size matrix; otherwise the dense matrix is written by blocks of rows,
+and Spark's per-row sparse/dense choice made on it.
 """
 
 from __future__ import annotations
