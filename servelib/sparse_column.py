@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from servelib.vectors import SparseVector, VectorColumn, compiled, vector_struct
+from servelib.vectors import SparseVector, VectorColumn, compiled, pooled, vector_struct
 
 
 class CsrColumn(VectorColumn):
@@ -99,9 +99,14 @@ class CsrColumn(VectorColumn):
         if kernels is None:
             with np.errstate(over="ignore", invalid="ignore"):
                 return self.with_values(self.values * factors[self.indices])
-        offsets, indices, values = kernels.scaled_entries(
-            self.offsets, self.indices, self.values, factors, bool((factors == 0).any()))
-        return CsrColumn(offsets, indices, values, self._size, self.null)
+        entries = self.values.shape[0]
+        values = pooled(entries, np.float64)
+        offsets, indices = pooled(len(self) + 1, np.int64), pooled(entries, np.int32)
+        kept = kernels.scaled_entries(self.offsets, self.indices, self.values, factors,
+                                      bool((factors == 0).any()), values, offsets, indices)
+        if kept < 0:  # the same rows and slots: shared (a column is never written to)
+            return CsrColumn(self.offsets, self.indices, values, self._size, self.null)
+        return CsrColumn(offsets, indices[:kept], values[:kept], self._size, self.null)
 
     def take(self, index: np.ndarray) -> CsrColumn:
         counts = self.counts()[index]

@@ -27,15 +27,11 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def arrow_buffers(dense, sparse, null):
-    """The VectorUDT children of a column: value offsets (int32), values, index offsets
-    (int32) and indices (int32, sparse rows only); values and indices are views of buffers
-    sized for the worst case (untouched pages cost no memory)."""
+def arrow_buffers(dense, sparse, null, value_offsets, values, index_offsets, indices):
+    """The VectorUDT children of a column into the buffers given: value offsets (int32),
+    values, index offsets (int32) and indices (int32, sparse rows only), the last two sized
+    for the worst case (a row's every slot); returns how many values and indices."""
     n, size = dense.shape
-    value_offsets = np.empty(n + 1, np.int32)
-    index_offsets = np.empty(n + 1, np.int32)
-    values = np.empty(n * size, np.float64)
-    indices = np.empty(n * size, np.int32)
     v = 0
     k = 0
     value_offsets[0] = 0
@@ -56,7 +52,7 @@ def arrow_buffers(dense, sparse, null):
                     v += 1
         value_offsets[i + 1] = v
         index_offsets[i + 1] = k
-    return value_offsets, values[:v], index_offsets, indices[:k]
+    return v, k
 
 
 @njit(cache=True, nogil=True)
@@ -156,12 +152,14 @@ def scatter_rows(out, start, offsets, indices, values):
 
 
 @njit(cache=True, nogil=True)
-def scaled_entries(offsets, indices, values, factors, zero_factor):
-    """CSR rows with each entry times its slot's factor, the zeros this makes dropped. Without
-    a zero factor (``zero_factor`` False) a product is rarely zero (underflow): the offsets and
-    indices given are returned unless it is (fresh memory is dear)."""
+def scaled_entries(offsets, indices, values, factors, zero_factor, out, out_offsets,
+                   out_indices):
+    """CSR rows with each entry times its slot's factor, the zeros this makes dropped, into
+    ``out`` (values), ``out_offsets`` and ``out_indices``; returns how many entries are kept,
+    or -1 when none is dropped (``out`` then holds every product, and the rows and slots are
+    the ones given). Without a zero factor (``zero_factor`` False) a product is rarely zero
+    (underflow), so the rows and slots are not written unless it is."""
     n = offsets.shape[0] - 1
-    out = np.empty(values.shape[0], np.float64)
     if not zero_factor:
         zeros = 0
         for e in range(values.shape[0]):
@@ -169,9 +167,7 @@ def scaled_entries(offsets, indices, values, factors, zero_factor):
             out[e] = x
             zeros += x == 0.0
         if zeros == 0:
-            return offsets, indices, out
-    out_offsets = np.empty(n + 1, np.int64)
-    out_indices = np.empty(values.shape[0], np.int32)
+            return -1
     k = 0
     out_offsets[0] = 0
     for i in range(n):
@@ -182,7 +178,7 @@ def scaled_entries(offsets, indices, values, factors, zero_factor):
             out_indices[k] = j
             k += x != 0.0
         out_offsets[i + 1] = k
-    return out_offsets, out_indices[:k], out[:k]
+    return k
 
 
 # VectorAssembler over a block of rows (feature/assembly.py): number columns (``numbers``: a

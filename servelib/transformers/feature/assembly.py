@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from servelib.sparse_column import CsrColumn, compressed_column, offsets_of
-from servelib.vectors import VectorColumn, compiled, sparse_by_count
+from servelib.vectors import VectorColumn, compiled, pooled, sparse_by_count
 
 _BLOCK = 4096  # rows assembled at a time
 _ENTRY_BLOCK = 8192  # rows gathered at a time for the compiled assembly
@@ -61,8 +61,8 @@ def _entries(kernels: Any, columns: Sequence[Any], widths: Sequence[int],
         return sparse, None
     blocks = _Blocks(columns, widths, offsets, n)
     row_offsets = offsets_of(counts)
-    indices = np.empty(row_offsets[-1] + 1, dtype=np.int32)  # + 1: a last unkept write
-    values = np.empty(row_offsets[-1] + 1)
+    indices = pooled(row_offsets[-1] + 1, np.int32)  # + 1: a last unkept write
+    values = pooled(row_offsets[-1] + 1, np.float64)
     for a in range(0, n, _ENTRY_BLOCK):
         b = min(n, a + _ENTRY_BLOCK)
         lo, hi = row_offsets[a], row_offsets[b] + 1
@@ -123,7 +123,9 @@ def _dense(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[int]
            n: int) -> np.ndarray:
     entries = [j for j, col in enumerate(columns)
                if isinstance(col, CsrColumn) and col.size == widths[j]]
-    out = (np.zeros if entries else np.empty)((n, offsets[-1]), dtype=np.float64)
+    out = pooled(n * offsets[-1], np.float64).reshape(n, offsets[-1])
+    if entries:
+        out.fill(0.0)
     for a in range(0, n, _BLOCK):  # by blocks of rows: the block written stays in cache
         b = a + _BLOCK
         for j, col in enumerate(columns):
