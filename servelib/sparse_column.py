@@ -135,7 +135,8 @@ class CsrColumn(VectorColumn):
     def to_arrow(self) -> pa.Array:
         """Spark's VectorUDT struct array, built from the offsets (no per-row Python)."""
         n = len(self)
-        offsets = self.offsets.astype(np.int32)  # null rows hold no entries: empty ranges
+        offsets = pooled(n + 1, np.int32)  # null rows hold no entries: empty ranges
+        np.copyto(offsets, self.offsets, casting="unsafe")
         return vector_struct(np.zeros(n, dtype=np.int8), self._size, offsets,
                              self.indices.astype(np.int32, copy=False), offsets,
                              self.values, self.null)
@@ -172,6 +173,7 @@ def count_entries(rows: np.ndarray, slots: np.ndarray,
 
 def offsets_of(counts: np.ndarray) -> np.ndarray:
     """CSR row offsets (int64, one more than rows) from entries per row."""
-    out = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    out = pooled(counts.shape[0] + 1, np.int64)
+    out[0] = 0
     np.cumsum(counts, out=out[1:])
     return out

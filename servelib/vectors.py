@@ -465,9 +465,11 @@ def vector_struct(types: np.ndarray, size: int, index_offsets: np.ndarray, indic
     n = types.shape[0]
     null = None if null is None or not null.any() else null
     no_indices = types.astype(bool) if null is None else types.astype(bool) | null
+    sizes = pooled(n, np.int32)
+    sizes.fill(size)
     children = [
         pa.array(types),
-        pa.array(np.full(n, size, dtype=np.int32), mask=no_indices if no_indices.any() else None),
+        pa.array(sizes, mask=no_indices if no_indices.any() else None),
         _list_array(index_offsets, indices, no_indices, 2),
         _list_array(value_offsets, values, null, 3),
     ]

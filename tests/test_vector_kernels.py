@@ -4,6 +4,7 @@ and against per-row references, bit for bit (-0.0, NaN, inf, null and empty rows
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -157,3 +158,13 @@ def test_engine_and_row_threshold_choose_the_passes(monkeypatch):
     monkeypatch.setattr(vectors, "ENGINE", "numbaa")
     with pytest.raises(ValueError, match="SERVELIB_VECTOR_ENGINE"):
         vectors.compiled(1000)
+
+
+@pytest.mark.parametrize("count", [0, 1, 1000])
+def test_pooled_arrays_are_writable_and_outlive_their_pool_buffer(count):
+    arr = vectors.pooled(count, np.int32)
+    assert arr.dtype == np.int32 and arr.shape == (count,) and arr.flags.writeable
+    arr[:] = np.arange(count)
+    wrapped = pa.array(arr)  # zero-copy: the Arrow array keeps the memory alive
+    del arr
+    assert wrapped.to_pylist() == list(range(count))

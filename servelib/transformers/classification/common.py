@@ -32,7 +32,7 @@ from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.sparse_linear import sparse_linear_sums
-from servelib.vectors import RowVector, VectorColumn, row_values
+from servelib.vectors import RowVector, VectorColumn, pooled, row_values
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
 MIN_DOUBLE_ROW = float(MIN_DOUBLE)
@@ -95,8 +95,8 @@ def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def signed_pair(m: np.ndarray) -> np.ndarray:
-    """``pair(-m, m)`` without the temporary ``-m``."""
-    out = np.empty((m.shape[0], 2))
+    """``pair(-m, m)`` without the temporary ``-m``, in pyarrow's pool (vectors.pooled)."""
+    out = pooled(2 * m.shape[0], np.float64).reshape(-1, 2)
     np.negative(m, out=out[:, 0])
     out[:, 1] = m
     return out

@@ -30,6 +30,7 @@ from servelib.transformers.classification.common import (
     signed_pair,
     softmax,
 )
+from servelib.vectors import pooled
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class LogisticRegressionModel(ClassificationModel):
             np.exp(p0, out=p0)
         p0 += 1.0
         np.divide(1.0, p0, out=p0)
-        out = np.empty((p0.shape[0], 2))
+        out = pooled(2 * p0.shape[0], np.float64).reshape(-1, 2)
         out[:, 0] = p0
         np.subtract(1.0, p0, out=out[:, 1])
         return out

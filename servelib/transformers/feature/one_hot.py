@@ -38,7 +38,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import RowVector
+from servelib.vectors import RowVector, pooled
 
 _NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars the kernel reads as numbers
 
@@ -119,10 +119,13 @@ class OneHotEncoderModel(OnlineTransformer):
                 if null is not None:
                     slot[null] = -1.0  # matches no slot
             # one 1.0 where the slot is a column; slots past the vector give all zeros
-            index = slot.astype(np.int32)
+            index = pooled(len(slot), np.int32)
+            np.copyto(index, slot, casting="unsafe")  # truncated, as astype
             hit = (index >= 0) & (index < length)
             indices = index if hit.all() else index[hit]
-            out[dst] = CsrColumn(offsets_of(hit), indices, np.ones(indices.size), length, null)
+            ones = pooled(indices.size, np.float64)
+            ones.fill(1.0)
+            out[dst] = CsrColumn(offsets_of(hit), indices, ones, length, null)
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:
