@@ -47,6 +47,7 @@ ENGINE = os.environ.get("SERVELIB_VECTOR_ENGINE", "numba")
 # Shorter columns take the NumPy passes: as fast for a few rows, and a row that falls back to
 # the batch path never waits for numba's import (a few hundred ms, once a process).
 COMPILED_ROWS = 64
+_POOLED_BYTES = 1 << 16  # arrays from this size come from pyarrow's memory pool (pooled)
 
 
 def compiled(rows: int) -> ModuleType | None:
@@ -86,8 +87,8 @@ def pooled(count: int, dtype: Any) -> np.ndarray:
     and each page of a new one faults on its first write (~2 us a 4 kB page on a VM; a 100k-row
     batch writes tens of MB)."""
     dtype = np.dtype(dtype)
-    if count == 0:
-        return np.empty(0, dtype)
+    if count * dtype.itemsize < _POOLED_BYTES:  # glibc reuses small blocks: NumPy's is quicker
+        return np.empty(count, dtype)
     return np.frombuffer(pa.allocate_buffer(count * dtype.itemsize), dtype=dtype)
 
 

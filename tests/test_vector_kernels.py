@@ -160,7 +160,7 @@ def test_engine_and_row_threshold_choose_the_passes(monkeypatch):
         vectors.compiled(1000)
 
 
-@pytest.mark.parametrize("count", [0, 1, 1000])
+@pytest.mark.parametrize("count", [0, 1, 1000, 100_000])
 def test_pooled_arrays_are_writable_and_outlive_their_pool_buffer(count):
     arr = vectors.pooled(count, np.int32)
     assert arr.dtype == np.int32 and arr.shape == (count,) and arr.flags.writeable
