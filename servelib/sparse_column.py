@@ -2,7 +2,9 @@
 
 HashingTF, CountVectorizerModel and FeatureHasher always output ``Vectors.sparse`` (see
 https://github.com/apache/spark/blob/v3.5.0/mllib/src/main/scala/org/apache/spark/ml/feature/HashingTF.scala),
-a handful of entries in 512 to 2^18 slots. Held as :class:`~servelib.vectors.VectorColumn`'s
+a handful of entries in 512 to 2^18 slots; so does OneHotEncoderModel (one entry), and
+VectorAssembler's ``compressed`` output often is sparse on every row (one-hot inputs beside a
+few numbers): those come as CsrColumns too, and scalers and linear models keep them so. Held as :class:`~servelib.vectors.VectorColumn`'s
 dense rows x size matrix, 100k rows of 2^18 slots would be 200 GB; as CSR they are the entries
 alone. :class:`CsrColumn` IS a VectorColumn: a stage that knows CSR (IDFModel, linear models,
 the Arrow output) reads ``offsets``/``indices``/``values``; any other stage reads ``dense``,
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from servelib.vectors import VECTOR_ARROW_TYPE, SparseVector, VectorColumn
+from servelib.vectors import SparseVector, VectorColumn, compiled, pooled, vector_struct
 
 
 class CsrColumn(VectorColumn):
@@ -90,12 +92,36 @@ class CsrColumn(VectorColumn):
         return CsrColumn(offsets_of(counts), self.indices[keep], values[keep], self._size,
                          self.null)
 
+    def scaled(self, factors: np.ndarray) -> CsrColumn:
+        """Each entry times its slot's factor (IEEE: 0 * inf is never formed, as only stored
+        entries are multiplied), the zeros this makes dropped."""
+        kernels = compiled(len(self))
+        if kernels is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self.with_values(self.values * factors[self.indices])
+        entries = self.values.shape[0]
+        values = pooled(entries, np.float64)
+        offsets, indices = pooled(len(self) + 1, np.int64), pooled(entries, np.int32)
+        kept = kernels.scaled_entries(self.offsets, self.indices, self.values, factors,
+                                      bool((factors == 0).any()), values, offsets, indices)
+        if kept < 0:  # the same rows and slots: shared (a column is never written to)
+            return CsrColumn(self.offsets, self.indices, values, self._size, self.null)
+        return CsrColumn(offsets, indices[:kept], values[:kept], self._size, self.null)
+
     def take(self, index: np.ndarray) -> CsrColumn:
         counts = self.counts()[index]
         starts = self.offsets[:-1][index]
         pos = np.repeat(starts - offsets_of(counts)[:-1], counts) + np.arange(counts.sum())
         null = None if self.null is None else self.null[index]
         return CsrColumn(offsets_of(counts), self.indices[pos], self.values[pos], self._size, null)
+
+    def scatter_into(self, out: np.ndarray, start: int) -> None:
+        """Write the stored entries into ``out[:, start:start + size]`` (other slots untouched)."""
+        kernels = compiled(len(self))
+        if kernels is None:
+            out[self.row_of_entries(), start + self.indices] = self.values
+        else:
+            kernels.scatter_rows(out, start, self.offsets, self.indices, self.values)
 
     def row(self, i: int) -> SparseVector | None:
         if self.null is not None and self.null[i]:
@@ -109,16 +135,26 @@ class CsrColumn(VectorColumn):
     def to_arrow(self) -> pa.Array:
         """Spark's VectorUDT struct array, built from the offsets (no per-row Python)."""
         n = len(self)
-        offsets = pa.array(self.offsets.astype(np.int32, copy=False))
-        null = None if self.null is None or not self.null.any() else pa.array(self.null)
-        children = [
-            pa.array(np.zeros(n, dtype=np.int8)),
-            pa.array(np.full(n, self._size, dtype=np.int32), mask=self.null),
-            pa.ListArray.from_arrays(offsets, pa.array(self.indices), mask=null),
-            pa.ListArray.from_arrays(offsets, pa.array(self.values), mask=null),
-        ]
-        children = [c.cast(f.type) for c, f in zip(children, VECTOR_ARROW_TYPE)]
-        return pa.StructArray.from_arrays(children, fields=list(VECTOR_ARROW_TYPE), mask=null)
+        offsets = pooled(n + 1, np.int32)  # null rows hold no entries: empty ranges
+        np.copyto(offsets, self.offsets, casting="unsafe")
+        return vector_struct(np.zeros(n, dtype=np.int8), self._size, offsets,
+                             self.indices.astype(np.int32, copy=False), offsets,
+                             self.values, self.null)
+
+
+def compressed_column(dense: np.ndarray, spark4: bool = False) -> VectorColumn:
+    """``VectorColumn.compressed(dense, spark4=spark4)``; with the compiled passes, a CsrColumn
+    (over the same ``dense``) when every row is sparse, so stages that know CSR skip the
+    matrix."""
+    kernels = compiled(dense.shape[0])
+    if kernels is None:
+        return VectorColumn.compressed(dense, spark4=spark4)
+    sparse, offsets, indices, values = kernels.compressed_entries(dense, spark4)
+    if not sparse.all():
+        return VectorColumn(dense, sparse)
+    col = CsrColumn(offsets, indices, values, dense.shape[1])
+    object.__setattr__(col, "_dense", dense)  # a -0.0 there is not an entry, as in VectorColumn
+    return col
 
 
 def count_entries(rows: np.ndarray, slots: np.ndarray,
@@ -137,6 +173,7 @@ def count_entries(rows: np.ndarray, slots: np.ndarray,
 
 def offsets_of(counts: np.ndarray) -> np.ndarray:
     """CSR row offsets (int64, one more than rows) from entries per row."""
-    out = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    out = pooled(counts.shape[0] + 1, np.int64)
+    out[0] = 0
     np.cumsum(counts, out=out[1:])
     return out

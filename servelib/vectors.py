@@ -5,6 +5,12 @@ per-row flag saying whether Spark would hold that row as a SparseVector, and a n
 matrix keeps every stage's math vectorised; the flag keeps Spark's dense/sparse choice, so the
 row objects handed back (``DenseVector``/``SparseVector``) have the same type Spark produces.
 Explicit zeros stored inside a Spark SparseVector are not kept (they never change a value).
+Columns whose rows are all sparse (one-hot vectors, most assembled ones, text features) come as
+:class:`~servelib.sparse_column.CsrColumn`, a VectorColumn holding the entries alone.
+
+The column-wide passes (the Arrow buffers, CSR entries, sums over them) run as compiled numba
+functions (:mod:`servelib.vector_kernels`, imported on first use) with the NumPy passes below as
+the fallback where numba cannot be imported, or with ``SERVELIB_VECTOR_ENGINE=numpy``.
 
 VectorUDT layout (org.apache.spark.ml.linalg.VectorUDT.sqlType):
 ``struct<type: int8, size: int32, indices: list<int32>, values: list<double>>`` with type 0 =
@@ -13,8 +19,14 @@ sparse, 1 = dense (dense rows leave size and indices null).
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
+import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -28,6 +40,56 @@ VECTOR_ARROW_TYPE = pa.struct(
         pa.field("values", pa.list_(pa.field("element", pa.float64(), nullable=False))),
     ]
 )
+
+
+# "numba": the compiled passes of vector_kernels.py; "numpy": the NumPy ones they replace
+ENGINE = os.environ.get("SERVELIB_VECTOR_ENGINE", "numba")
+# Shorter columns take the NumPy passes: as fast for a few rows, and a row that falls back to
+# the batch path never waits for numba's import (a few hundred ms, once a process).
+COMPILED_ROWS = 64
+_POOLED_BYTES = 1 << 16  # arrays from this size come from pyarrow's memory pool (pooled)
+
+
+def compiled(rows: int) -> ModuleType | None:
+    """servelib.vector_kernels when the compiled passes are in use for a column of ``rows``,
+    else None (NumPy)."""
+    if ENGINE == "numpy" or rows < COMPILED_ROWS:
+        return None
+    if ENGINE != "numba":
+        raise ValueError(f"SERVELIB_VECTOR_ENGINE must be 'numba' or 'numpy', got {ENGINE!r}")
+    return _kernels()
+
+
+@functools.cache
+def _kernels() -> ModuleType | None:
+    """Imported on first use: a one-row request never pays for numba."""
+    try:
+        import numba
+    except ImportError as exc:  # numba missing or broken for this NumPy/Python
+        logging.getLogger(__name__).warning(
+            "compiled vector passes unavailable (%s): NumPy does them", exc)
+        return None
+    try:
+        from servelib import vector_kernels
+    except RuntimeError as exc:
+        # cache=True needs a writable cache directory (as for the tree engine's kernels)
+        if "no locator available" not in str(exc):
+            raise
+        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
+        sys.modules.pop("servelib.vector_kernels", None)
+        from servelib import vector_kernels
+    return vector_kernels
+
+
+def pooled(count: int, dtype: Any) -> np.ndarray:
+    """An uninitialised 1-D array in pyarrow's memory pool, for a batch's big outputs: the pool
+    keeps freed memory for the next batch, where glibc hands big freed blocks back to the OS
+    and each page of a new one faults on its first write (~2 us a 4 kB page on a VM; a 100k-row
+    batch writes tens of MB)."""
+    dtype = np.dtype(dtype)
+    if count * dtype.itemsize < _POOLED_BYTES:  # glibc reuses small blocks: NumPy's is quicker
+        return np.empty(count, dtype)
+    return np.frombuffer(pa.allocate_buffer(count * dtype.itemsize), dtype=dtype)
 
 
 class DenseVector:
@@ -267,8 +329,11 @@ def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
     """Spark's ``Vector.compressed`` choice per row. Spark 3.x: sparse iff 1.5 * (nnz + 1) < size.
     Spark 4.x (``compressedWithNNZ``: ``Vectors.getSparseSize(nnz) < getDenseSize(size)``):
     sparse iff 12 * nnz + 28 < 8 * size + 12, so e.g. 2 non-zeros of 5 are dense in 4.x only."""
-    size = dense.shape[1]
-    nnz = _row_counts(dense != 0)  # NaN counts as non-zero, as in Spark
+    return sparse_by_count(_row_counts(dense != 0), dense.shape[1], spark4)  # NaN counts
+
+
+def sparse_by_count(nnz: np.ndarray, size: int, spark4: bool = False) -> np.ndarray:
+    """:func:`compressed_is_sparse` of rows with ``nnz`` stored entries of ``size``."""
     if spark4:
         return 12 * nnz + 28 < 8 * size + 12
     return 1.5 * (nnz + 1.0) < size
@@ -317,39 +382,24 @@ class VectorColumn:
         return DenseVector._of_array(self.dense[i])
 
     def to_arrow(self) -> pa.Array:
-        """Spark's VectorUDT struct array, built column-wise (no per-row Python): the flat
-        positions of the entries rows store (every slot of a dense row, the non-zeros of a
-        sparse one) give the values in row order, their indices, and the row offsets."""
+        """Spark's VectorUDT struct array: the row entries gathered by one compiled sweep
+        (vector_kernels.arrow_buffers), or column-wise in NumPy without numba."""
         n, size = self.dense.shape
         if self.null is None and not self.sparse.any():
             return self._dense_to_arrow(n, size)
         null = np.zeros(n, dtype=bool) if self.null is None else self.null
-        sparse = self.sparse & ~null
-        dense = np.ascontiguousarray(self.dense)
-        stored = dense != 0  # NaN is stored, as Spark's sparse vectors keep it
-        mixed = bool((~self.sparse & ~null).any())  # some dense rows
-        if mixed or self.null is not None:
-            stored[~self.sparse] = True
-            stored[null] = False
-        positions = np.flatnonzero(stored)
-        counts = _row_counts(stored)
-        offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(counts, out=offsets[1:])
-        indices = positions % size if size else positions
-        index_offsets = offsets
-        if mixed:  # only sparse rows list their indices
-            indices = indices[np.repeat(sparse, counts)]
-            index_offsets = np.zeros(n + 1, dtype=np.int32)
-            np.cumsum(np.where(sparse, counts, 0), out=index_offsets[1:])
-        children = [
-            pa.array(np.where(self.sparse, 0, 1).astype(np.int8)),
-            pa.array(np.full(n, size, dtype=np.int32), mask=~sparse),
-            _list_array(index_offsets, indices.astype(np.int32), ~sparse, 2),
-            _list_array(offsets, dense.ravel()[positions], null, 3),
-        ]
-        return pa.StructArray.from_arrays(
-            children, fields=list(VECTOR_ARROW_TYPE), mask=pa.array(null)
-        )
+        kernels = compiled(n)
+        if kernels is None:
+            buffers = _arrow_buffers(self.dense, self.sparse, null)
+        else:
+            listed = int(np.count_nonzero(self.sparse & ~null))  # rows that list indices
+            buffers = (pooled(n + 1, np.int32), pooled(n * size, np.float64),
+                       pooled(n + 1, np.int32), pooled(listed * size, np.int32))
+            v, k = kernels.arrow_buffers(self.dense, self.sparse, null, *buffers)
+            buffers = (buffers[0], buffers[1][:v], buffers[2], buffers[3][:k])
+        value_offsets, values, index_offsets, indices = buffers
+        return vector_struct((~self.sparse).astype(np.int8), size, index_offsets, indices,
+                             value_offsets, values, self.null)
 
     def _dense_to_arrow(self, n: int, size: int) -> pa.Array:
         """The common case (every row dense, none null): the matrix is the values buffer."""
@@ -411,12 +461,55 @@ def _row_counts(mask: np.ndarray) -> np.ndarray:
     return np.einsum("ij->i", mask.view(np.uint8), dtype=np.intp)
 
 
-def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray, field: int) -> pa.Array:
+def _arrow_buffers(dense: np.ndarray, sparse: np.ndarray,
+                   null: np.ndarray) -> tuple[np.ndarray, ...]:
+    """vector_kernels.arrow_buffers in NumPy: the flat positions of the entries rows store
+    (every slot of a dense row, the non-zeros of a sparse one) give the values in row order,
+    their indices, and the row offsets."""
+    n, size = dense.shape
+    dense = np.ascontiguousarray(dense)
+    stored = dense != 0  # NaN is stored, as Spark's sparse vectors keep it
+    stored[~sparse] = True
+    stored[null] = False
+    positions = np.flatnonzero(stored)
+    counts = _row_counts(stored)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    listed = sparse & ~null  # only sparse rows list their indices
+    indices = (positions % size if size else positions)[np.repeat(listed, counts)]
+    index_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.where(listed, counts, 0), out=index_offsets[1:])
+    return offsets, dense.ravel()[positions], index_offsets, indices.astype(np.int32)
+
+
+def vector_struct(types: np.ndarray, size: int, index_offsets: np.ndarray, indices: np.ndarray,
+                  value_offsets: np.ndarray, values: np.ndarray,
+                  null: np.ndarray | None) -> pa.Array:
+    """The VectorUDT struct array of the rows' types (int8: 0 sparse, 1 dense), int32 index and
+    value offsets, int32 indices and float64 values; ``null`` (or None) marks null rows. Sparse
+    non-null rows have the size and an index list, the others null ones."""
+    n = types.shape[0]
+    null = None if null is None or not null.any() else null
+    no_indices = types.astype(bool) if null is None else types.astype(bool) | null
+    sizes = pooled(n, np.int32)
+    sizes.fill(size)
+    children = [
+        pa.array(types),
+        pa.array(sizes, mask=no_indices if no_indices.any() else None),
+        _list_array(index_offsets, indices, no_indices, 2),
+        _list_array(value_offsets, values, null, 3),
+    ]
+    return pa.StructArray.from_arrays(children, fields=list(VECTOR_ARROW_TYPE),
+                                      mask=None if null is None else pa.array(null))
+
+
+def _list_array(offsets: np.ndarray, flat: np.ndarray, null: np.ndarray | None,
+                field: int) -> pa.Array:
     """A list child of VECTOR_ARROW_TYPE (``field``) from int32 row offsets into the flat
     entries; rows where ``null`` is True are null lists."""
+    mask = None if null is None or not null.any() else pa.array(null)
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat),
-                                    type=VECTOR_ARROW_TYPE.field(field).type,
-                                    mask=pa.array(null))
+                                    type=VECTOR_ARROW_TYPE.field(field).type, mask=mask)
 
 
 def is_vector_struct(arrow_type: pa.DataType) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from servelib.sparse_column import CsrColumn
+from servelib.vectors import compiled
 
 DenseSums = Callable[..., np.ndarray]  # linear_sums(x, w, b, stored, b_first)
 _CHUNK = 1 << 20  # doubles per densified block of rows
@@ -33,6 +34,10 @@ def sparse_linear_sums(
     """``dense_sums(x.dense, w, b, stored, b_first)``'s bits without the dense matrix (bar the
     few rows the module docstring names)."""
     n, c = len(x), w.shape[0]
+    kernels = compiled(n)
+    if kernels is not None:
+        held = np.ones(w.shape, dtype=bool) if stored is None else stored
+        return kernels.csr_linear_sums(x.offsets, x.indices, x.values, w, b, held, b_first)
     if not np.isfinite(w).all():
         return _dense(x, np.arange(n), w, b, stored, b_first, dense_sums)
     prod = x.values[:, None] * w[:, x.indices].T  # (entries, classes)

@@ -1,12 +1,20 @@
-"""sparse_linear_sums gives linear_sums' bits on the dense matrix, without building it."""
+"""sparse_linear_sums gives linear_sums' bits on the dense matrix, without building it: the
+compiled pass (vector_kernels.csr_linear_sums) and the NumPy one it replaces."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from servelib import vectors
 from servelib.sparse_column import CsrColumn
 from servelib.transformers.classification.common import linear_sums
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def engine(request, monkeypatch):
+    monkeypatch.setattr(vectors, "ENGINE", request.param)
+    monkeypatch.setattr(vectors, "COMPILED_ROWS", 0)
 
 
 def _column(rng: np.random.Generator, n: int, d: int, special: bool) -> CsrColumn:

@@ -32,7 +32,7 @@ from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import OnlineTransformer, RowKernel, Scored, invalid
 from servelib.transformers.batch import Batch
 from servelib.transformers.sparse_linear import sparse_linear_sums
-from servelib.vectors import EntriesVector, VectorColumn, row_values, vector_of_row
+from servelib.vectors import EntriesVector, VectorColumn, pooled, row_values, vector_of_row
 
 MIN_DOUBLE = -np.finfo(np.float64).max  # Scala's Double.MinValue, softmax's starting maximum
 MIN_DOUBLE_ROW = float(MIN_DOUBLE)
@@ -91,6 +91,14 @@ def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty((a.shape[0], 2))
     out[:, 0] = a
     out[:, 1] = b
+    return out
+
+
+def signed_pair(m: np.ndarray) -> np.ndarray:
+    """``pair(-m, m)`` without the temporary ``-m``, in pyarrow's pool (vectors.pooled)."""
+    out = pooled(2 * m.shape[0], np.float64).reshape(-1, 2)
+    np.negative(m, out=out[:, 0])
+    out[:, 1] = m
     return out
 
 

@@ -27,9 +27,10 @@ from servelib.transformers.classification.common import (
     compile_linear,
     exp_row,
     linear_sums,
-    pair,
+    signed_pair,
     softmax,
 )
+from servelib.vectors import pooled
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,20 @@ class LogisticRegressionModel(ClassificationModel):
             return linear_sums(x, self.coefficients, self.intercepts, self.stored,
                                self.intercept_first)
         m = linear_sums(x, self.coefficients, self.intercepts, self.stored)[:, 0]
-        return pair(-m, m)
+        return signed_pair(m)
 
     def raw_to_probability(self, raw: np.ndarray) -> np.ndarray:
         if self.multinomial:
             return softmax(raw)
+        p0 = np.negative(raw[:, 0])  # 1 / (1 + exp(-raw0)), in one contiguous temporary
         with np.errstate(over="ignore"):
-            p0 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
-        return pair(p0, 1.0 - p0)
+            np.exp(p0, out=p0)
+        p0 += 1.0
+        np.divide(1.0, p0, out=p0)
+        out = pooled(2 * p0.shape[0], np.float64).reshape(-1, 2)
+        out[:, 0] = p0
+        np.subtract(1.0, p0, out=out[:, 1])
+        return out
 
     def raw_to_prediction(self, raw: np.ndarray) -> np.ndarray:
         if self.multinomial:

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from servelib.errors import InvalidInput, ModelLoadError
+from servelib.sparse_column import CsrColumn, offsets_of
 from servelib.transformers.attributes import Attribute, AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -37,7 +38,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import VectorColumn, vector_of_row
+from servelib.vectors import pooled, vector_of_row
 
 _NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars the kernel reads as numbers
 
@@ -118,11 +119,13 @@ class OneHotEncoderModel(OnlineTransformer):
                 if null is not None:
                     slot[null] = -1.0  # matches no slot
             # one 1.0 where the slot is a column; slots past the vector give all zeros
-            index = slot.astype(np.intp)
-            rows = np.flatnonzero((index >= 0) & (index < length))
-            dense = np.zeros((len(index), length))
-            dense[rows, index[rows]] = 1.0
-            out[dst] = VectorColumn.of_sparse(dense, null)
+            index = pooled(len(slot), np.int32)
+            np.copyto(index, slot, casting="unsafe")  # truncated, as astype
+            hit = (index >= 0) & (index < length)
+            indices = index if hit.all() else index[hit]
+            ones = pooled(indices.size, np.float64)
+            ones.fill(1.0)
+            out[dst] = CsrColumn(offsets_of(hit), indices, ones, length, null)
         return Scored(out)
 
     def row_kernel(self) -> RowKernel:

@@ -33,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from servelib.sparse_column import CsrColumn
 from servelib.transformers.attributes import AttributeGroup, Attrs
 from servelib.transformers.base import (
     ABSENT,
@@ -90,6 +91,8 @@ class _ShiftScale(_VectorScaler):
             return Scored({self.output_col: col})
         self._no_nulls(col, batch)
         size, n = col.size, len(col)
+        if isinstance(col, CsrColumn) and self.shift is None and size == self.num_features:
+            return Scored({self.output_col: col.scaled(self.scale)})  # stored entries only
         if size > self.num_features and n:
             # Spark indexes shift/scale by position: only sparse rows without entries beyond the
             # model's size survive, and only when there is no shift.

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any, ClassVar
@@ -45,6 +45,7 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch
+from servelib.transformers.feature.assembly import assemble
 from servelib.vectors import VectorColumn, compressed_row_is_sparse, row_values, vector_of_row
 
 NAN_MESSAGE = (
@@ -62,7 +63,6 @@ KEEP_MESSAGE = (
 _SCALARS = (int, float, np.number, np.bool_, Decimal, str, bytes)
 _NUMBERS = (np.floating, np.integer, np.bool_)  # NumPy scalars a kernel reads as numbers
 SKIP_REASON = "a null or NaN input (handleInvalid='skip')"
-_BLOCK = 4096  # rows assembled at a time
 
 
 def group_size(group: AttributeGroup) -> int | None:
@@ -98,27 +98,11 @@ class VectorAssembler(OnlineTransformer):
     vector: tuple[bool | None, ...] = ()
     widths: tuple[int | None, ...] = ()
     declared: frozenset[str] = frozenset()  # request columns with a declared (scalar) SQL type
-    # (widths, is-vector flags) -> (offsets, output slots of the numbers): the bound layout, plus
-    # the layouts requests revealed (request vectors' sizes), so no request recomputes one.
-    _layouts: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.vector:  # unbound: every input taken as a number
             object.__setattr__(self, "vector", (None,) * len(self.input_cols))
             object.__setattr__(self, "widths", (1,) * len(self.input_cols))
-        object.__setattr__(self, "_layouts", {})
-        self._layout(tuple(w or 0 for w in self.widths), tuple(bool(v) for v in self.vector))
-
-    def _layout(self, widths: tuple[int, ...], kinds: tuple[bool, ...]):
-        key = (widths, kinds)
-        layout = self._layouts.get(key)
-        if layout is None:
-            offsets = (0, *accumulate(widths))
-            numbers = np.array([o for o, v in zip(offsets, kinds) if not v], dtype=np.intp)
-            layout = (offsets, numbers)
-            if len(self._layouts) < 64:  # request-dependent: keep the cache bounded
-                self._layouts[key] = layout
-        return layout
 
     def input_columns(self) -> Sequence[str]:
         return self.input_cols
@@ -173,7 +157,6 @@ class VectorAssembler(OnlineTransformer):
         keep_mode = self.handle_invalid is HandleInvalid.KEEP
         columns: list[Any] = []  # float64 array for a number input, VectorColumn for a vector
         widths: list[int] = []
-        kinds: list[bool] = []
         for j, name in enumerate(self.input_cols):
             is_vector = self.vector[j]
             if is_vector is None and not batch.is_source_number(name):
@@ -181,7 +164,6 @@ class VectorAssembler(OnlineTransformer):
             if not is_vector:
                 columns.append(batch.floats(name, self.name)[0])  # nulls arrive as NaN
                 widths.append(1)
-                kinds.append(False)
                 continue
             vc = batch.vectors(name, self.name)
             meta = self.widths[j] if self.vector[j] else None
@@ -194,41 +176,31 @@ class VectorAssembler(OnlineTransformer):
                               f"{meta}: rows of different sizes", self, name, batch, None)
             columns.append(vc)
             widths.append(width)
-            kinds.append(True)
 
-        offsets, number_slots = self._layout(tuple(widths), tuple(kinds))
-        out = np.empty((n, offsets[-1]), dtype=np.float64)
-        for a in range(0, n, _BLOCK):  # by blocks of rows: the block written stays in cache
-            b = a + _BLOCK
-            for j, col in enumerate(columns):
-                start = offsets[j]
-                if not isinstance(col, VectorColumn):
-                    out[a:b, start] = col[a:b]
-                elif col.size == widths[j]:
-                    out[a:b, start : start + widths[j]] = col.dense[a:b]
+        offsets = (0, *accumulate(widths))
         bad = None  # rows with a null vector
         for j, col in enumerate(columns):
-            if not isinstance(col, VectorColumn):
-                continue
-            start, stop = offsets[j], offsets[j] + widths[j]
-            if col.null is not None and col.null.any():
+            if isinstance(col, VectorColumn) and col.null is not None and col.null.any():
                 if self.handle_invalid is HandleInvalid.ERROR:
                     i = int(np.argmax(col.null))
                     raise invalid(NULL_MESSAGE, self, self.input_cols[j], batch, i)
-                out[col.null, start:stop] = np.nan
                 bad = col.null if bad is None else bad | col.null
         if keep_mode:
-            return self._scored(out)
-        nan = np.isnan(out[:, number_slots]).any(axis=1) if number_slots.size else None
+            return self._scored(columns, widths, offsets, n)
+        nan = None  # rows with a null or NaN number
+        for col in columns:
+            if not isinstance(col, VectorColumn):
+                nan = np.isnan(col) if nan is None else nan | np.isnan(col)
         if self.handle_invalid is HandleInvalid.ERROR:
             if nan is not None and nan.any():
                 self._raise_number(batch, columns, int(np.argmax(nan)))
-            return self._scored(out)
+            return self._scored(columns, widths, offsets, n)
         drop = nan if bad is None else (bad if nan is None else bad | nan)
         column = None
         if n == 1 and drop is not None and drop[0]:  # name the first bad column for one row
             column = next(name for col, name in zip(columns, self.input_cols) if _bad_first(col))
-        return self._scored(out, keep=None if drop is None else ~drop, column=column)
+        return self._scored(columns, widths, offsets, n, keep=None if drop is None else ~drop,
+                            column=column)
 
     def row_kernel(self) -> RowKernel:
         """Floats, ints, booleans, NumPy numbers, vectors (ours, lists, JSON dicts) and nulls
@@ -286,9 +258,9 @@ class VectorAssembler(OnlineTransformer):
 
         return assemble
 
-    def _scored(self, out: np.ndarray, keep: np.ndarray | None = None,
-                column: str | None = None) -> Scored:
-        vectors = VectorColumn.compressed(out, spark4=self.spark4)
+    def _scored(self, columns: list[Any], widths: list[int], offsets: tuple[int, ...], n: int,
+                keep: np.ndarray | None = None, column: str | None = None) -> Scored:
+        vectors = assemble(columns, widths, offsets, n, self.spark4)
         return Scored({self.output_col: vectors}, keep=keep, skip_reason=SKIP_REASON,
                       skip_column=column)
 

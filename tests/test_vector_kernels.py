@@ -1,0 +1,170 @@
+"""The compiled vector passes (servelib/vector_kernels.py) against the NumPy ones they replace
+and against per-row references, bit for bit (-0.0, NaN, inf, null and empty rows)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from servelib import vectors
+from servelib.sparse_column import CsrColumn, compressed_column
+from servelib.transformers.classification.common import linear_sums
+from servelib.vectors import SparseVector, VectorColumn
+
+SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -2.5, np.nan, np.inf, -np.inf, 1e-300, 3.0])
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def every_column_compiled():
+    """The compiled passes for the short columns drawn here too (not only from 64 rows)."""
+    rows, vectors.COMPILED_ROWS = vectors.COMPILED_ROWS, 0
+    yield
+    vectors.COMPILED_ROWS = rows
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+@st.composite
+def columns(draw: st.DrawFn) -> VectorColumn:
+    n = draw(st.integers(0, 12))
+    size = draw(st.integers(0, 7))
+    dense = draw(hnp.arrays(np.float64, (n, size), elements=SPECIAL))
+    sparse = draw(hnp.arrays(np.bool_, n))
+    null = draw(st.none() | hnp.arrays(np.bool_, n))
+    return VectorColumn(dense, sparse, null)
+
+
+def _row_reference(col: VectorColumn) -> list[dict | None]:
+    """The VectorUDT struct of each row, from the row objects."""
+    out: list[dict | None] = []
+    for i in range(len(col)):
+        vec = col.row(i)
+        if vec is None:
+            out.append(None)
+        elif isinstance(vec, SparseVector):
+            out.append({"type": 0, "size": vec.size, "indices": vec.indices.tolist(),
+                        "values": _bits(vec.values).tolist()})
+        else:
+            out.append({"type": 1, "size": None, "indices": None,
+                        "values": _bits(vec.values).tolist()})
+    return out
+
+
+def _arrow_rows(arr) -> list[dict | None]:
+    rows = arr.to_pylist()
+    for row in rows:
+        if row is not None:
+            row["values"] = _bits(np.array(row["values"], dtype=np.float64)).tolist()
+    return rows
+
+
+@SETTINGS
+@given(columns())
+def test_to_arrow_matches_the_row_objects(col):
+    for engine in ("numba", "numpy"):
+        vectors.ENGINE = engine
+        try:
+            arr = col.to_arrow()
+        finally:
+            vectors.ENGINE = "numba"
+        arr.validate(full=True)
+        assert arr.type == vectors.VECTOR_ARROW_TYPE
+        assert _arrow_rows(arr) == _row_reference(col)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float64, st.tuples(st.integers(0, 10), st.integers(0, 8)),
+                  elements=SPECIAL), st.booleans())
+def test_compressed_column_is_spark_compressed(dense, spark4):
+    got = compressed_column(dense, spark4)
+    want = VectorColumn.compressed(dense, spark4=spark4)
+    np.testing.assert_array_equal(got.sparse, want.sparse)
+    assert _arrow_rows(got.to_arrow()) == _arrow_rows(want.to_arrow())
+    assert got.dense is dense  # stages reading the matrix do not rebuild it
+    if isinstance(got, CsrColumn):
+        assert _arrow_rows(got.take(np.arange(len(got))[::-1]).to_arrow()) == _arrow_rows(
+            want.take(np.arange(len(want))[::-1]).to_arrow())
+
+
+@st.composite
+def csr_columns(draw: st.DrawFn) -> CsrColumn:
+    dense = draw(hnp.arrays(np.float64, st.tuples(st.integers(0, 10), st.integers(0, 8)),
+                            elements=SPECIAL))
+    null = draw(st.none() | hnp.arrays(np.bool_, dense.shape[0]))
+    if null is not None:
+        dense[null] = 0.0  # null rows hold no entries
+    rows, slots = np.nonzero(dense != 0)
+    col = CsrColumn.of_entries(rows, slots.astype(np.int32), dense[rows, slots],
+                               dense.shape[0], dense.shape[1])
+    return CsrColumn(col.offsets, col.indices, col.values, col.size, null)
+
+
+@SETTINGS
+@given(csr_columns(), st.data())
+def test_scaled_and_scatter_match_numpy(col, data):
+    factors = data.draw(hnp.arrays(np.float64, col.size, elements=SPECIAL))
+    fast = col.scaled(factors)
+    vectors.ENGINE = "numpy"
+    try:
+        slow = col.scaled(factors)
+    finally:
+        vectors.ENGINE = "numba"
+    for a, b in ((fast.offsets, slow.offsets), (fast.indices, slow.indices)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(_bits(fast.values), _bits(slow.values))
+    want = np.full((len(col), col.size + 2), 7.0)
+    want[:, 1:-1][col.dense != 0] = col.dense[col.dense != 0]
+    for engine in ("numba", "numpy"):
+        vectors.ENGINE = engine
+        try:
+            out = np.full((len(col), col.size + 2), 7.0)
+            col.scatter_into(out, 1)
+        finally:
+            vectors.ENGINE = "numba"
+        np.testing.assert_array_equal(_bits(out), _bits(want))
+
+
+@SETTINGS
+@given(csr_columns(), st.data())
+def test_csr_linear_sums_are_the_dense_bits(col, data):
+    c = data.draw(st.integers(1, 3))
+    w = data.draw(hnp.arrays(np.float64, (c, col.size), elements=SPECIAL | st.floats(-3, 3)))
+    b = data.draw(hnp.arrays(np.float64, c, elements=SPECIAL))
+    stored = data.draw(st.none() | hnp.arrays(np.bool_, (c, col.size)))
+    b_first = data.draw(st.booleans())
+    with np.errstate(all="ignore"):
+        want = linear_sums(col.dense, w, b, stored, b_first)
+        got = linear_sums(col, w, b, stored, b_first)
+    # NaN + NaN keeps one operand's sign and payload, and which one NumPy's loops keep
+    # changes with the number of rows (SIMD body or remainder): NaN is only NaN here
+    nan = np.isnan(want)
+    assert (np.isnan(got) == nan).all()
+    np.testing.assert_array_equal(_bits(got[~nan]), _bits(want[~nan]))
+
+
+def test_engine_and_row_threshold_choose_the_passes(monkeypatch):
+    assert vectors.compiled(1) is not None
+    monkeypatch.setattr(vectors, "COMPILED_ROWS", 64)
+    assert vectors.compiled(63) is None and vectors.compiled(64) is not None
+    monkeypatch.setattr(vectors, "ENGINE", "numpy")
+    assert vectors.compiled(1000) is None
+    monkeypatch.setattr(vectors, "ENGINE", "numbaa")
+    with pytest.raises(ValueError, match="SERVELIB_VECTOR_ENGINE"):
+        vectors.compiled(1000)
+
+
+@pytest.mark.parametrize("count", [0, 1, 1000, 100_000])
+def test_pooled_arrays_are_writable_and_outlive_their_pool_buffer(count):
+    arr = vectors.pooled(count, np.int32)
+    assert arr.dtype == np.int32 and arr.shape == (count,) and arr.flags.writeable
+    arr[:] = np.arange(count)
+    wrapped = pa.array(arr)  # zero-copy: the Arrow array keeps the memory alive
+    del arr
+    assert wrapped.to_pylist() == list(range(count))
