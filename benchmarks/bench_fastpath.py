@@ -30,8 +30,10 @@ Per pipeline, with PySpark (local[2]) while it runs, then with the JVM stopped:
   built from the same row dict inside the timed call: None -> NaN / "", bool -> 0/1), cycling over
   a stream of --stream distinct serving rows, at most --calls calls or --seconds s; p99/p50, and
   servelib's p50 on the dirty rows alone (the cliff);
-- batch: rows/s of servelib ``transform(Arrow table)`` (also with ``outputs=``), onnxruntime ``run`` on the whole feed
-  (1 thread), and PySpark ``transform`` into the noop sink on local[2], on --rows serving rows.
+- batch: rows/s of servelib ``transform(Arrow table)`` (its default threads; also with
+  ``outputs=``, and on one thread), onnxruntime ``run`` on the whole feed (1 thread), and
+  PySpark ``transform`` into the noop sink on local[2], on --rows serving rows, each after one
+  full-size warm-up batch.
 
 Nothing here is a test; the figures are in BENCHMARKS.md.
 """
@@ -62,6 +64,7 @@ import servelib  # noqa: E402
 from benchmarks.compare_onnx import cycle_samples, fix_opset, machine, percentile  # noqa: E402
 from benchmarks.compare_pyspark import median_time, spark_session  # noqa: E402
 from tests.parity.cases import production  # noqa: E402
+from servelib.transformers import threads  # noqa: E402
 
 CASES = ("prod_lr_pipeline", "prod_rf200_pipeline", "prod_gbt100_regressor",
          "prod_gbt30_classifier")
@@ -334,6 +337,16 @@ def with_spark(spark: Any, path: Path, name: str, table: pa.Table, agree_rows: S
     return res
 
 
+@contextlib.contextmanager
+def one_thread() -> Any:
+    """transform on one thread (SERVELIB_THREADS=1), to set beside onnxruntime's one thread."""
+    saved, threads.THREADS = threads.THREADS, 1
+    try:
+        yield
+    finally:
+        threads.THREADS = saved
+
+
 def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Sequence[bool],
                   agree_rows: Sequence[Row], res: dict[str, Any], args: argparse.Namespace
                   ) -> dict[str, Any]:
@@ -352,10 +365,15 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
             args.calls, args.seconds),
         "outputs": [out_col],
     }
-    model.transform(table.slice(0, 1000))
+    model.transform(table)  # one full-size warm-up each, as PySpark gets: steady state, not
+    model.transform(table, outputs=[out_col])  # the first batch's imports and page faults
     out["batch_servelib_s"] = median_time(lambda: model.transform(table), args.batch_repeats)
     out["batch_servelib_outputs_s"] = median_time(
         lambda: model.transform(table, outputs=[out_col]), args.batch_repeats)
+    out["threads"] = threads.THREADS
+    with one_thread():
+        out["batch_servelib_1thread_s"] = median_time(lambda: model.transform(table),
+                                                      args.batch_repeats)
     out["batch_pyspark_s"] = res["batch_pyspark_s"]
     try:
         ort = OrtPipeline(res["onnx"]) if "onnx" in res else None
@@ -367,7 +385,7 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
                                           res["pyspark_out"])
         out["onnx_row"] = latency(ort.score, stream, dirty, args.calls, args.seconds)
         feed = ort.table_feed(table)
-        ort.run({k: v[:1000] for k, v in feed.items()})
+        ort.run(feed)
         out["batch_onnx_s"] = median_time(lambda: ort.run(feed), args.batch_repeats)
     else:
         out["onnx_error"] = res["onnx_error"]
@@ -400,8 +418,9 @@ def report(res: dict[str, Any]) -> None:
                   f"p99/p50 {t['p99_over_p50']:5.1f}  dirty p50 {t['dirty_p50_us']:8.1f} us  "
                   f"({t['calls']} calls)")
         n = a["rows"]
-        batch = [("servelib transform", r["batch_servelib_s"]),
+        batch = [(f"servelib transform, {r['threads']} threads", r["batch_servelib_s"]),
                  ("servelib transform, outputs=", r["batch_servelib_outputs_s"]),
+                 ("servelib transform, 1 thread", r["batch_servelib_1thread_s"]),
                  ("onnxruntime run, 1 thread", r.get("batch_onnx_s")),
                  ("PySpark transform->noop, local[2]", r["batch_pyspark_s"])]
         for label, s in batch:

@@ -21,6 +21,12 @@ def _agree(g: dict | None) -> str:
     return text + (f"; {g['errors']} rows refused" if g["errors"] else "")
 
 
+def threads_of(data: dict) -> str:
+    """How many threads servelib's transform used (SERVELIB_THREADS or the CPUs, at most 4)."""
+    counts = {r.get("threads") for r in data["cases"].values()}
+    return "/".join(str(c) for c in sorted(counts, key=str)) if None not in counts else "?"
+
+
 def fastpath(data: dict) -> str:
     rows = data["args"]["rows"]
     lat, batch, load, agree, goals = [], [], [], [], []
@@ -29,8 +35,8 @@ def fastpath(data: dict) -> str:
         lat.append([f"`{case}`", _pp(ours), num(ours["dirty_p50_us"]), _pp(outs), _pp(ort),
                     f"{ours['p99_over_p50']:.1f}"])
         rate = {k: rows / r[k] if r.get(k) else None
-                for k in ("batch_servelib_s", "batch_servelib_outputs_s", "batch_onnx_s",
-                          "batch_pyspark_s")}
+                for k in ("batch_servelib_s", "batch_servelib_outputs_s",
+                          "batch_servelib_1thread_s", "batch_onnx_s", "batch_pyspark_s")}
         batch.append([f"`{case}`", *(num(v, 0) for v in rate.values())])
         load.append([f"`{case}`", num(r["load_servelib_ms"]), num(r["load_pyspark_ms"], 0),
                      ratio(div(r["load_pyspark_ms"], r["load_servelib_ms"]))])
@@ -63,8 +69,8 @@ def fastpath(data: dict) -> str:
             ["pipeline", "servelib p50 / p99", "servelib dirty-row p50",
              "servelib `outputs=` p50 / p99", "onnxruntime p50 / p99", "servelib p99/p50"], lat),
         "Batch, rows/s:\n\n" + table(
-            ["pipeline", "servelib", "servelib `outputs=`", "onnxruntime (1 thread)",
-             "PySpark local[2]"], batch),
+            ["pipeline", f"servelib ({threads_of(data)} threads)", "servelib `outputs=`",
+             "servelib 1 thread", "onnxruntime (1 thread)", "PySpark local[2]"], batch),
         "Load, ms (warm JVM):\n\n" + table(
             ["pipeline", "servelib", "PySpark", "PySpark / servelib"], load),
         "Agreement with PySpark's own output:\n\n" + table(["pipeline", "servelib", "onnxruntime"],
