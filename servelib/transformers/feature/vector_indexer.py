@@ -43,7 +43,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import VectorColumn, row_vector, vector_of_row
+from servelib.vectors import VectorColumn, pooled, row_vector, vector_of_row
 
 
 SKIP_REASON = "invalid categorical value"
@@ -138,7 +138,8 @@ class VectorIndexerModel(OnlineTransformer):
             )
         if not self.category_maps:
             return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
-        dense = col.dense.copy()
+        dense = pooled(col.dense.size, np.float64).reshape(col.dense.shape)
+        np.copyto(dense, col.dense)
         bad_rows = np.zeros(n, dtype=bool)
         checked = self.handle_invalid is not HandleInvalid.KEEP  # keep: no row is bad
         sparse = np.flatnonzero(col.sparse)
