@@ -20,10 +20,7 @@ sparse, 1 = dense (dense rows leave size and indices null).
 from __future__ import annotations
 
 import functools
-import logging
 import os
-import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -31,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from servelib.compiled import import_kernels
 
 VECTOR_ARROW_TYPE = pa.struct(
     [
@@ -63,22 +62,7 @@ def compiled(rows: int) -> ModuleType | None:
 @functools.cache
 def _kernels() -> ModuleType | None:
     """Imported on first use: a one-row request never pays for numba."""
-    try:
-        import numba
-    except ImportError as exc:  # numba missing or broken for this NumPy/Python
-        logging.getLogger(__name__).warning(
-            "compiled vector passes unavailable (%s): NumPy does them", exc)
-        return None
-    try:
-        from servelib import vector_kernels
-    except RuntimeError as exc:
-        # cache=True needs a writable cache directory (as for the tree engine's kernels)
-        if "no locator available" not in str(exc):
-            raise
-        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
-        sys.modules.pop("servelib.vector_kernels", None)
-        from servelib import vector_kernels
-    return vector_kernels
+    return import_kernels("servelib.vector_kernels", "compiled vector passes")
 
 
 def pooled(count: int, dtype: Any) -> np.ndarray:

@@ -20,13 +20,11 @@ parts run in parallel.
 from __future__ import annotations
 
 import functools
-import logging
 import os
-import sys
-import tempfile
 from collections.abc import Callable
 from types import ModuleType
 
+from servelib.compiled import import_kernels
 from servelib.transformers import threads
 
 ENGINE = os.environ.get("SERVELIB_TREE_ENGINE", "numba")  # "numba" or "numpy"
@@ -44,23 +42,10 @@ def compiled() -> ModuleType | None:
 
 @functools.cache
 def _kernels() -> ModuleType | None:
-    try:
-        import numba
-    except ImportError as exc:  # numba missing or broken for this NumPy/Python
-        logging.getLogger(__name__).warning(
-            "compiled tree engine unavailable (%s): trees are walked with NumPy", exc)
+    kernels = import_kernels(f"{__package__}.kernels", "compiled tree engine",
+                             also=(f"{__package__}.block_kernels",))
+    if kernels is None:
         return None
-    try:
-        from servelib.transformers.tree import kernels
-    except RuntimeError as exc:
-        # cache=True needs a writable cache directory: next to kernels.py, NUMBA_CACHE_DIR or
-        # the user's cache directory. With none, compile into a directory of this process.
-        if "no locator available" not in str(exc):
-            raise
-        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="servelib-numba-")
-        for name in ("kernels", "block_kernels"):
-            sys.modules.pop(f"{__package__}.{name}", None)
-        from servelib.transformers.tree import kernels
     kernels.warm_up()
     return kernels
 
