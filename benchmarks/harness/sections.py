@@ -65,7 +65,7 @@ FASTPATH_QUICK_CASES = ("prod_lr_pipeline", "prod_gbt30_classifier")
 
 SECTIONS: tuple[Section, ...] = (
     Section("fastpath", "bench_fastpath.py",
-            ("--load-repeats", "3", "--batch-repeats", "2", "--seconds", "8",
+            ("--load-repeats", "3", "--batch-repeats", "5", "--seconds", "8",
              "--agree-rows", "1000"),
             ("--quick", "--case", *FASTPATH_QUICK_CASES), (1800, 600),
             render_core.fastpath, needs=("pyspark",), optional={"onnx": ("--no-onnx",)}),
