@@ -31,8 +31,9 @@ Per pipeline, with PySpark (local[2]) while it runs, then with the JVM stopped:
   a stream of --stream distinct serving rows, at most --calls calls or --seconds s; p99/p50, and
   servelib's p50 on the dirty rows alone (the cliff);
 - batch: rows/s of servelib ``transform(Arrow table)`` (its default threads; also with
-  ``outputs=``, and on one thread), onnxruntime ``run`` on the whole feed (1 thread), and
-  PySpark ``transform`` into the noop sink on local[2], on --rows serving rows, each after one
+  ``outputs=``, and on one thread) and onnxruntime ``run`` on the whole feed (1 thread), in
+  rounds that run each once in turn (medians of --batch-repeats rounds), and PySpark
+  ``transform`` into the noop sink on local[2], on --rows serving rows, each after one
   full-size warm-up batch.
 
 Nothing here is a test; the figures are in BENCHMARKS.md.
@@ -42,11 +43,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import io
 import os
 import json
 import math
+import statistics
 import sys
 import time
 import warnings
@@ -337,14 +340,32 @@ def with_spark(spark: Any, path: Path, name: str, table: pa.Table, agree_rows: S
     return res
 
 
-@contextlib.contextmanager
-def one_thread() -> Any:
+def one_thread(transform: Any, table: pa.Table) -> Any:
     """transform on one thread (SERVELIB_THREADS=1), to set beside onnxruntime's one thread."""
     saved, threads.THREADS = threads.THREADS, 1
     try:
-        yield
+        return transform(table)
     finally:
         threads.THREADS = saved
+
+
+def interleaved(calls: Mapping[str, Any], rounds: int) -> dict[str, float]:
+    """Median seconds of each call over ``rounds`` rounds that run every call once in turn,
+    after one full-size warm-up each (steady state, as PySpark gets): a slow spell of the VM
+    falls on all of them alike, so their ratios hold. The process's heap is frozen while they
+    run (gc.freeze), as the server freezes its own after loading models."""
+    for call in calls.values():
+        call()
+    samples: dict[str, list[float]] = {key: [] for key in calls}
+    gc.collect()  # the benchmark's own objects (rows, PySpark's) out of the collector's
+    gc.freeze()  # passes, as `servelib serve` settles its heap after loading models
+    for _ in range(rounds):
+        for key, call in calls.items():
+            t0 = time.perf_counter()
+            call()
+            samples[key].append(time.perf_counter() - t0)
+    gc.unfreeze()
+    return {key: statistics.median(v) for key, v in samples.items()}
 
 
 def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Sequence[bool],
@@ -365,16 +386,11 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
             args.calls, args.seconds),
         "outputs": [out_col],
     }
-    model.transform(table)  # one full-size warm-up each, as PySpark gets: steady state, not
-    model.transform(table, outputs=[out_col])  # the first batch's imports and page faults
-    out["batch_servelib_s"] = median_time(lambda: model.transform(table), args.batch_repeats)
-    out["batch_servelib_outputs_s"] = median_time(
-        lambda: model.transform(table, outputs=[out_col]), args.batch_repeats)
-    out["threads"] = threads.THREADS
-    with one_thread():
-        out["batch_servelib_1thread_s"] = median_time(lambda: model.transform(table),
-                                                      args.batch_repeats)
     out["batch_pyspark_s"] = res["batch_pyspark_s"]
+    out["threads"] = threads.THREADS
+    batch = {"batch_servelib_s": lambda: model.transform(table),
+             "batch_servelib_outputs_s": lambda: model.transform(table, outputs=[out_col]),
+             "batch_servelib_1thread_s": lambda: one_thread(model.transform, table)}
     try:
         ort = OrtPipeline(res["onnx"]) if "onnx" in res else None
     except Exception as exc:  # noqa: BLE001 - a graph onnxruntime refuses is a result
@@ -385,10 +401,10 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
                                           res["pyspark_out"])
         out["onnx_row"] = latency(ort.score, stream, dirty, args.calls, args.seconds)
         feed = ort.table_feed(table)
-        ort.run(feed)
-        out["batch_onnx_s"] = median_time(lambda: ort.run(feed), args.batch_repeats)
+        batch["batch_onnx_s"] = lambda: ort.run(feed)
     else:
         out["onnx_error"] = res["onnx_error"]
+    out.update(interleaved(batch, args.batch_repeats))
     for key in ("onnx_source", "onnx_seconds"):
         if key in res:
             out[key] = res[key]
