@@ -60,9 +60,11 @@ class CsrColumn(VectorColumn):
     def dense(self) -> np.ndarray:  # type: ignore[override]
         """The dense rows x size matrix, built once, for stages that need it."""
         if self._dense is None:
-            out = np.zeros((len(self), self._size), dtype=np.float64)
-            out[self.row_of_entries(), self.indices] = self.values
-            object.__setattr__(self, "_dense", out)
+            n, size = len(self), self._size
+            out = pooled(n * size, np.float64)  # no fresh pages to fault in every batch
+            out.fill(0.0)
+            out[self.row_of_entries() * size + self.indices] = self.values  # flat: one pass
+            object.__setattr__(self, "_dense", out.reshape(n, size))
         return self._dense
 
     @property

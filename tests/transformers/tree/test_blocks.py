@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from servelib.transformers.tree import blocks, engine, kernels
+from servelib.transformers.tree import block_kernels, blocks, engine, kernels
 from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
 from tests.transformers.test_tree import _random_tree, _rows
 from tests.transformers.tree.test_engine import _POOL, _numpy_sums
@@ -65,8 +65,9 @@ def test_block_sums_equal_the_forest_sums(count, lanes, depth):
 
 def test_left_masks_clear_the_left_subtree():
     assert kernels.left_masks(0).size == 0
-    assert np.array_equal(kernels.left_masks(9), kernels.left_masks(5))  # then deeper walks
-    for depth in range(1, 6):
+    top = block_kernels.MASK_DEPTH
+    assert np.array_equal(kernels.left_masks(9), kernels.left_masks(top))  # then deeper walks
+    for depth in range(1, top + 1):
         masks = kernels.left_masks(depth)
         for p, m in enumerate(masks.tolist()):
             cleared = [b for b in range(32) if not m >> b & 1]
