@@ -101,6 +101,13 @@ async def serve(config: ServeConfig, *, reuse_port: bool = False) -> int:
         http_port = sock.getsockname()[1]
         http_server = _uvicorn_server(create_app(dataplane), config.grace)
         http_task = asyncio.create_task(http_server.serve(sockets=[sock]))
+        # the socket listens only once uvicorn has started: "serving" below means both servers
+        # accept connections (a client reading it met "connection refused" on HTTP before)
+        while not http_server.started and not http_task.done():
+            await asyncio.sleep(0.005)
+        if not http_server.started:
+            http_task.result()  # uvicorn's own error
+            raise RuntimeError("the HTTP server stopped before it started")
 
     print(f"servelib: serving {config.repository} gRPC {config.host}:{grpc_server.port}"
           + (f" HTTP {config.host}:{http_port}" if http_port is not None else ""),
