@@ -30,3 +30,13 @@ def import_kernels(module: str, purpose: str, also: tuple[str, ...] = ()) -> Mod
         for name in (module, *also):
             sys.modules.pop(name, None)
         return importlib.import_module(module)
+
+
+def use_compiled(engine: str, variable: str) -> bool:
+    """An engine setting (``variable`` in the environment): True for "numba", False for
+    "numpy", ValueError naming the variable for anything else."""
+    if engine == "numpy":
+        return False
+    if engine != "numba":
+        raise ValueError(f"{variable} must be 'numba' or 'numpy', got {engine!r}")
+    return True

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from servelib.compiled import import_kernels
+from servelib.compiled import import_kernels, use_compiled
 
 VECTOR_ARROW_TYPE = pa.struct(
     [
@@ -52,10 +52,8 @@ _POOLED_BYTES = 1 << 16  # arrays from this size come from pyarrow's memory pool
 def compiled(rows: int) -> ModuleType | None:
     """servelib.vector_kernels when the compiled passes are in use for a column of ``rows``,
     else None (NumPy)."""
-    if ENGINE == "numpy" or rows < COMPILED_ROWS:
+    if rows < COMPILED_ROWS or not use_compiled(ENGINE, "SERVELIB_VECTOR_ENGINE"):
         return None
-    if ENGINE != "numba":
-        raise ValueError(f"SERVELIB_VECTOR_ENGINE must be 'numba' or 'numpy', got {ENGINE!r}")
     return _kernels()
 
 
@@ -270,7 +268,7 @@ def row_vector(value: Any) -> tuple[list[float], bool] | None:
             return None
         return value._values.tolist(), False
     if cls is SparseVector:
-        if value._indices is None and value._row.__class__ is list:  # vector_of_row's
+        if value._row.__class__ is list:  # vector_of_row's floats, read or not
             return value._row, True
         try:
             return value.toArray().tolist(), True

@@ -16,3 +16,16 @@ def test_without_numba_none_and_a_warning(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="servelib.compiled"):
         assert import_kernels("servelib.vector_kernels", "compiled vector passes") is None
     assert "compiled vector passes unavailable" in caplog.text
+
+
+def test_engine_settings(monkeypatch):
+    import pytest
+
+    from servelib import vectors
+    from servelib.compiled import use_compiled
+
+    assert use_compiled("numba", "X") and not use_compiled("numpy", "X")
+    monkeypatch.setattr(vectors, "ENGINE", "gpu")
+    with pytest.raises(ValueError, match="SERVELIB_VECTOR_ENGINE must be 'numba' or 'numpy'"):
+        vectors.compiled(1000)
+    assert vectors.compiled(3) is None  # short columns take NumPy before the setting is read

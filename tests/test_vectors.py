@@ -139,3 +139,22 @@ def test_row_vector_of_entries_matches_the_dense_row_vector():
     assert got.toArray().tobytes() == want.toArray().tobytes()
     values = EntriesVector(9, entries).values  # built on first read
     assert np.array(values).tobytes() == np.array(dense).tobytes()
+
+
+def test_a_kernels_output_vector_keeps_its_floats_until_read():
+    from servelib.vectors import row_vector, vector_of_row
+
+    floats = [1.5, -0.0, 0.0, 2.0]
+    dense = vector_of_row(floats, False)
+    assert isinstance(dense, DenseVector) and dense._values is None and dense.size == 4
+    assert row_vector(dense) == (floats, False) and row_vector(dense)[0] is floats  # no copy
+    assert dense.tolist() == floats and dense.tolist() is not floats
+    assert dense.values.tobytes() == np.array(floats).tobytes()  # built on first read
+    dense.values[0] = 9.0  # the array, once made, is the vector
+    assert dense.tolist()[0] == 9.0 and row_vector(dense)[0][0] == 9.0
+    sparse = vector_of_row(floats, True)
+    assert isinstance(sparse, SparseVector) and sparse.size == 4
+    assert row_vector(sparse)[0] is floats and row_vector(sparse)[1] is True
+    assert sparse.indices.tolist() == [0, 3] and sparse.values.tolist() == [1.5, 2.0]
+    assert row_vector(sparse)[0] is floats  # reading indices keeps the floats
+    assert sparse == SparseVector(4, [0, 3], [1.5, 2.0])

@@ -15,6 +15,8 @@ from servelib.loaders.params import (
     as_double,
     as_int,
     as_strings,
+    floats,
+    ints,
     mapping_fields,
     show,
 )
@@ -117,3 +119,11 @@ def test_vector_size_limit(tmp_path):
     model = copy_model("lr_binomial", tmp_path)
     with pytest.raises(ModelLoadError, match="coefficientMatrix"):
         servelib.load(model, limits=LoadLimits(max_vector_size=2))
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_boolean_among_numbers_is_not_a_number(flag):
+    assert floats([1.0, 0.0, 2.5], 10).tolist() == [1.0, 0.0, 2.5]  # 1.0 == True: still numbers
+    for read in (lambda v: floats(v, 10), lambda v: ints(v, 10, 0)):
+        with pytest.raises(BadValue, match="entry 1"):
+            read([1, flag, 2])

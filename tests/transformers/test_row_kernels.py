@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import servelib
+import servelib.vectors
 from servelib.testing.parity import input_types, read_rows
 from tests.parity.test_golden import CASE_DIRS
 
@@ -144,3 +145,38 @@ def test_dirty_rows_spark_scores_stay_on_the_row_path(fixture: Path):
                 if taken is False and decided is servelib.InvalidInput and type(value) is bool:
                     continue  # a type Spark refuses here (Imputer): rare, the batch path names it
                 assert taken is decided, (column, value)
+
+
+@pytest.mark.parametrize("name", ["lr_binomial", "lr_multinomial_two_classes",
+                                  "lr_multinomial_pipeline", "linear_svc"])
+def test_a_nan_feature_stays_on_the_linear_row_path(name):
+    """LogisticRegression and LinearSVC keep a NaN margin on the kernel (compile_linear's
+    keep_nan): the same outcome as the batch path (a NaN compares as NaN), no fallback."""
+    from servelib.testing.conformance import _outcome
+
+    fixture = Path(__file__).parents[1] / "parity/fixtures/spark-4.3" / name
+    model = servelib.load(str(fixture / "model"))
+    stage = model.stages[-1] if hasattr(model, "stages") else model
+    if not hasattr(stage, "num_features") or stage.features_col not in ("features",):
+        pytest.skip("the classifier does not read the input vector directly")
+    rows = read_rows(fixture / "input.jsonl")
+    base = [float(v) for v in servelib.vectors.as_vector(rows[0]["features"]).toArray()]
+    for slot in (0, len(base) - 1):
+        x = list(base)
+        x[slot] = float("nan")
+        row = {"features": x}
+        assert stage._kernel(dict(row)), f"NaN in slot {slot} left the row path"
+        single = _outcome(lambda row=row: [model.score_instance(row)])
+        assert single == _outcome(lambda row=row: model.score_rows_as_batch([row]))
+
+
+def test_production_rows_with_nulls_take_the_row_path_end_to_end():
+    """The LR pipeline's serving rows, nulls in an unimputed column included: every row is
+    scored by the kernels alone (the cliff issue 8 measured was those rows' fallback)."""
+    from tests.parity.cases import production
+
+    model = servelib.load(str(Path(__file__).parents[1]
+                              / "parity/fixtures/spark-4.3/prod_lr_pipeline/model"))
+    rows = [dict(r) for r in production.serving_rows(400)]
+    assert any(r["discount"] is None for r in rows)
+    assert all(model._kernel(dict(r)) for r in rows)

@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from types import ModuleType
 
-from servelib.compiled import import_kernels
+from servelib.compiled import import_kernels, use_compiled
 from servelib.transformers import threads
 
 ENGINE = os.environ.get("SERVELIB_TREE_ENGINE", "numba")  # "numba" or "numpy"
@@ -33,11 +33,7 @@ _THREAD_ROWS = threads.SPLIT_ROWS  # batches from this size are split between th
 
 def compiled() -> ModuleType | None:
     """kernels.py when the compiled engine is in use, else None (the NumPy walks)."""
-    if ENGINE == "numpy":
-        return None
-    if ENGINE != "numba":
-        raise ValueError(f"SERVELIB_TREE_ENGINE must be 'numba' or 'numpy', got {ENGINE!r}")
-    return _kernels()
+    return _kernels() if use_compiled(ENGINE, "SERVELIB_TREE_ENGINE") else None
 
 
 @functools.cache
