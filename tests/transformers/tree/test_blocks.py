@@ -11,7 +11,7 @@ import pytest
 from servelib.transformers.tree import block_kernels, blocks, engine, kernels
 from servelib.transformers.tree.flat import Forest, TreeNodes, build_forest
 from tests.transformers.test_tree import _random_tree, _rows
-from tests.transformers.tree.test_engine import _POOL, _numpy_sums
+from tests.transformers.tree.test_engine import _POOL, _numpy_sums, sum_cases
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +51,8 @@ def test_block_sums_equal_the_forest_sums(count, lanes, depth):
     forest = _forest(count * 10 + lanes, count, depth)
     rng = np.random.default_rng(count)
     x = _rows(rng, 203, 5)
-    leaves, _ = forest._walk(x, None)
-    for k in (1, 3):
-        values = rng.choice(_POOL, size=(forest.num_nodes, k))
-        with np.errstate(invalid="ignore", over="ignore"):  # NumPy warns on inf - inf
-            want = _numpy_sums(values, leaves, lanes)
+    with np.errstate(invalid="ignore", over="ignore"):  # NumPy warns on inf - inf
+        for values, _, want in sum_cases(forest, x, rng, lanes):
             got, bad = blocks.sums(forest, x, values, lanes)
             assert bad is None and got.tobytes() == want.tobytes()
             assert got.tobytes() == forest.sums(x, values, lanes)[0].tobytes()

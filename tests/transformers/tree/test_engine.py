@@ -77,6 +77,15 @@ def _numpy_sums(values: np.ndarray, leaves: np.ndarray, lanes: int) -> np.ndarra
     return sequential_sum(values[leaves])
 
 
+def sum_cases(forest: Forest, x: np.ndarray, rng: np.random.Generator, lanes: int):
+    """(values, leaves, want) for one and for three values summed per node: ``want`` as the
+    models summed before the engine (the caller silences NumPy's inf - inf warnings)."""
+    leaves, _ = forest._walk(x, None)
+    for k in (1, 3):
+        values = rng.choice(_POOL, size=(forest.num_nodes, k))
+        yield values, leaves, _numpy_sums(values, leaves, lanes)
+
+
 @LAYOUTS
 @pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (30, 6), (7, 9)])
 def test_compiled_leaves_equal_the_numpy_walks(trees, depth, layout):
@@ -104,11 +113,8 @@ def test_compiled_sums_equal_numpy_sums(count, lanes, layout, monkeypatch):
     forest = _forest(count * 10 + lanes, count, 4, layout)
     rng = np.random.default_rng(count)
     x = _rows(rng, 600, 5)
-    leaves, _ = forest._walk(x, None)
-    for k in (1, 3):
-        values = rng.choice(_POOL, size=(forest.num_nodes, k))
-        with np.errstate(invalid="ignore", over="ignore"):  # NumPy warns on inf - inf
-            want = _numpy_sums(values, leaves, lanes)
+    with np.errstate(invalid="ignore", over="ignore"):  # NumPy warns on inf - inf
+        for values, leaves, want in sum_cases(forest, x, rng, lanes):
             assert forest.sums(x, values, lanes)[0].tobytes() == want.tobytes()
             assert forest.leaf_sums(leaves, values, lanes).tobytes() == want.tobytes()
             sums, with_ids = forest.row_sums(values, lanes), row_scorer(forest, values, lanes, True)
