@@ -63,22 +63,32 @@ def _walk8(xt, r, levels, column, threshold, at):
 @njit(cache=True, nogil=True, inline="always")
 def _fill(x, start, rows, width, cats, source, mask, xt, slots):
     """Block rows [start, start + rows) of ``x`` into ``xt``: the ``width`` columns the splits
-    read, then one virtual column per (categorical source, table mask)."""
-    for c in range(width):
-        for r in range(rows):
+    read (row by row: the reads follow memory), then the virtual columns (:func:`_virtual`)."""
+    for r in range(rows):
+        for c in range(width):
             xt[c * BLOCK + r] = x[start + r, c]
+    _virtual(width, cats, source, mask, xt, slots)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _virtual(width, cats, source, mask, xt, slots):
+    """One virtual column per (categorical source, table mask) after the ``width`` columns of
+    ``xt``, from the source's column there (a categorical feature is one the splits read).
+    Whole blocks, rows past the batch's included (junk, unused): loops without a remainder,
+    over contiguous columns, which the compiler turns into vector instructions."""
     for q in range(cats.shape[0]):
         feature, size = cats[q, 0], cats[q, 1]
-        for r in range(rows):
-            v = x[start + r, feature]
-            slot = size
-            if v >= 0.0 and v < size and v == np.floor(v):
-                slot = int(v)
-            slots[q, r] = _U(slot)
+        last = np.float64(size)
+        base = _U(feature * BLOCK)
+        for r in range(_U(BLOCK)):
+            v = xt[base + r]
+            # the category's index, or the table's last slot (NaN fails every comparison)
+            known = (v >= 0.0) & (v < last) & (v == np.floor(v))
+            slots[q, r] = _U(v if known else last)
     for j in range(source.shape[0]):
-        q, m, first = source[j], mask[j], (width + j) * BLOCK
-        for r in range(rows):
-            xt[first + r] = (m >> slots[q, r]) & _U(1)
+        q, m, first = source[j], mask[j], _U((width + j) * BLOCK)
+        for r in range(_U(BLOCK)):
+            xt[first + r] = np.float64((m >> slots[q, r]) & _U(1))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -143,27 +153,17 @@ def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, l
 
 @njit(cache=True, nogil=True, inline="always")
 def _gather(slot_values, first, at, rows, into, assign):
-    """into[r] = (or +=) slot_values[first + at[r]] for the block's rows; the choice made once
+    """into[j, r] = (or +=) slot_values[first + at[r], j] for the block's rows (``into``
+    column-major: the adds of one output run over contiguous memory); the choice made once
     per tree, not per row."""
-    k = slot_values.shape[1]
     if assign:
-        for r in range(rows):
-            s = first + np.int64(at[r])
-            for j in range(k):
-                into[r, j] = slot_values[s, j]
+        for j in range(slot_values.shape[1]):
+            for r in range(rows):
+                into[j, r] = slot_values[first + np.int64(at[r]), j]
     else:
-        for r in range(rows):
-            s = first + np.int64(at[r])
-            for j in range(k):
-                into[r, j] += slot_values[s, j]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _lane_total(part, r, lanes, j):
-    total = part[r, 0, j]
-    for lane in range(1, lanes):
-        total += part[r, lane, j]
-    return total
+        for j in range(slot_values.shape[1]):
+            for r in range(rows):
+                into[j, r] += slot_values[first + np.int64(at[r]), j]
 
 
 @njit(cache=True, nogil=True)
@@ -178,8 +178,8 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slo
     xt = np.empty((width + source.shape[0]) * BLOCK)
     slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
     at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=np.uint32)
-    part = np.empty((BLOCK, max(lanes, 1), k))
-    acc = np.zeros((BLOCK, k))
+    part = np.empty((max(lanes, 1), k, BLOCK))  # per lane, output, row
+    acc = np.zeros((k, BLOCK))
     for start in range(0, n, BLOCK):
         rows = min(n, start + BLOCK) - start
         _fill(x, start, rows, width, cats, source, mask, xt, slots)
@@ -189,16 +189,19 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slo
             _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive)
             first = t * bottom - inner
             if t < whole:  # lane t % lanes: its first tree or the next
-                _gather(slot_values, first, at, rows, part[:, t % lanes], t < lanes)
+                _gather(slot_values, first, at, rows, part[t % lanes], t < lanes)
                 if t == whole - 1:  # the lanes are complete: their sum starts the total
-                    for r in range(rows):
-                        for j in range(k):
-                            acc[r, j] = _lane_total(part, r, lanes, j)
+                    for j in range(k):
+                        for r in range(rows):
+                            total = part[0, j, r]
+                            for lane in range(1, lanes):
+                                total += part[lane, j, r]
+                            acc[j, r] = total
             else:
                 _gather(slot_values, first, at, rows, acc, t == 0)
         for r in range(rows):
             for j in range(k):
-                out[start + r, j] = acc[r, j]
+                out[start + r, j] = acc[j, r]
 
 
 def warm_up() -> None:
