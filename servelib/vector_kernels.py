@@ -213,3 +213,45 @@ def write_assembled(numbers, number_slots, offsets, indices, values, null, start
                         out_values[k] = values[e]
                         out_indices[k] = starts[c] + indices[e]
                         k += 1
+
+
+@njit(cache=True, nogil=True)
+def index_categories(dense, sparse, features, tables, table_starts, keys, key_starts, indices,
+                     out, bad):
+    """VectorIndexer's pass (feature/vector_indexer.py, whose _SlotLookup.find it does for every
+    categorical feature of a row at once): ``out`` the rows with each categorical feature's
+    value replaced by its index (the map's size where it is no key), ``bad`` the rows with such
+    a value. Map q is ``keys[key_starts[q]:key_starts[q + 1]]`` (ascending, -0.0 and 0.0 one
+    key, no NaN) with ``indices`` from ``key_starts[q] + q`` (one more: the size), and, where
+    its table is not empty, the key's position per small integer value. A sparse row's implicit
+    zero (0.0 or -0.0) is not looked up: it stays 0.0."""
+    n, size = dense.shape
+    for i in range(n):
+        for c in range(size):
+            out[i, c] = dense[i, c]
+        wrong = False
+        for q in range(features.shape[0]):
+            f = features[q]
+            x = dense[i, f]
+            if sparse[i] and x == 0.0:
+                out[i, f] = 0.0
+                continue
+            first, count = key_starts[q], key_starts[q + 1] - key_starts[q]
+            pos = count  # no key
+            length = table_starts[q + 1] - table_starts[q]
+            if length:  # NaN, fractions and values out of range are no integer in the table
+                if x >= 0.0 and x < length and x == np.floor(x):
+                    pos = tables[table_starts[q] + np.int64(x)]
+            else:  # the first key not below x, if it is x (NaN is below nothing)
+                lo, hi = 0, count
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if keys[first + mid] < x:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo < count and keys[first + lo] == x:
+                    pos = lo
+            out[i, f] = indices[first + q + pos]
+            wrong |= pos == count
+        bad[i] = wrong

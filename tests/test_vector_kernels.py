@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from servelib import vectors
 from servelib.sparse_column import CsrColumn, compressed_column
 from servelib.transformers.classification.common import linear_sums
+from servelib.transformers.feature.vector_indexer import CategoryMap, VectorIndexerModel
 from servelib.vectors import SparseVector, VectorColumn
 
 SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -2.5, np.nan, np.inf, -np.inf, 1e-300, 3.0])
@@ -147,6 +148,35 @@ def test_csr_linear_sums_are_the_dense_bits(col, data):
     nan = np.isnan(want)
     assert (np.isnan(got) == nan).all()
     np.testing.assert_array_equal(_bits(got[~nan]), _bits(want[~nan]))
+
+
+KEYS = st.sampled_from([0.0, -0.0, 1.0, 2.0, 3.0, 7.0, -1.0, 0.5, 1e300, np.inf])
+
+
+@SETTINGS
+@given(st.data())
+def test_vector_indexer_pass_matches_numpy(data):
+    """VectorIndexer's compiled pass (index_categories) against its NumPy lookups: direct tables
+    (small integer keys) and sorted keys, sparse rows' implicit zeros, NaN and unseen values."""
+    size = data.draw(st.integers(1, 5))
+    maps = []
+    for feature in sorted(data.draw(st.sets(st.integers(0, size - 1), min_size=1))):
+        keys = data.draw(st.lists(KEYS | st.just(np.nan), min_size=1, max_size=5))
+        maps.append(CategoryMap.of(feature, {k: i for i, k in enumerate(keys)}))
+    values = KEYS | SPECIAL | st.sampled_from([4.0, 8.0, 2.5, -3.0])
+    n = data.draw(st.integers(1, 12))
+    col = VectorColumn(data.draw(hnp.arrays(np.float64, (n, size), elements=values)),
+                       data.draw(hnp.arrays(np.bool_, n)))
+    stage = VectorIndexerModel("vi", input_col="f", output_col="o", num_features=size,
+                               category_maps=tuple(maps))
+    got = stage._indexed(col)
+    vectors.ENGINE = "numpy"
+    try:
+        want = stage._indexed(col)
+    finally:
+        vectors.ENGINE = "numba"
+    np.testing.assert_array_equal(_bits(got[0]), _bits(want[0]))
+    np.testing.assert_array_equal(got[1], want[1])
 
 
 def test_engine_and_row_threshold_choose_the_passes(monkeypatch):

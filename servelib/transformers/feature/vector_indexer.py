@@ -43,7 +43,7 @@ from servelib.transformers.base import (
 )
 from servelib.transformers.batch import Batch
 from servelib.transformers.feature.string_indexer import java_double_str
-from servelib.vectors import VectorColumn, pooled, row_vector, vector_of_row
+from servelib.vectors import VectorColumn, compiled, pooled, row_vector, vector_of_row
 
 
 SKIP_REASON = "invalid categorical value"
@@ -78,9 +78,12 @@ class VectorIndexerModel(OnlineTransformer):
     eager_attributes: bool = False  # Spark < 4.3: attributes ignore handleInvalid, see docstring
     # per categorical slot, how a batch looks its values up
     _lookup: tuple[_SlotLookup, ...] = field(init=False, repr=False, compare=False)
+    _packed: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)  # _pack
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_lookup", tuple(_SlotLookup.of(cm) for cm in self.category_maps))
+        lookups = tuple(_SlotLookup.of(cm) for cm in self.category_maps)
+        object.__setattr__(self, "_lookup", lookups)
+        object.__setattr__(self, "_packed", _pack(self.category_maps, lookups))
 
     def input_columns(self) -> Sequence[str]:
         return (self.input_col,)
@@ -138,21 +141,7 @@ class VectorIndexerModel(OnlineTransformer):
             )
         if not self.category_maps:
             return Scored({self.output_col: VectorColumn(col.dense.copy(), col.sparse.copy())})
-        dense = pooled(col.dense.size, np.float64).reshape(col.dense.shape)
-        np.copyto(dense, col.dense)
-        bad_rows = np.zeros(n, dtype=bool)
-        checked = self.handle_invalid is not HandleInvalid.KEEP  # keep: no row is bad
-        sparse = np.flatnonzero(col.sparse)
-        for cm, lookup in zip(self.category_maps, self._lookup):
-            x = col.dense[:, cm.feature]
-            found, mapped = lookup.find(x)
-            if sparse.size:  # a sparse row's implicit 0 is not looked up
-                implicit = sparse[x[sparse] == 0.0]
-                found[implicit] = True
-                mapped[implicit] = 0.0
-            dense[:, cm.feature] = mapped
-            if checked:
-                bad_rows |= ~found
+        dense, bad_rows = self._indexed(col)  # bad_rows: read under "error" and "skip" only
         if self.handle_invalid is HandleInvalid.ERROR and bad_rows.any():
             row = int(np.argmax(bad_rows))
             x = col.dense[row]
@@ -166,6 +155,30 @@ class VectorIndexerModel(OnlineTransformer):
             return Scored({self.output_col: out}, keep=~bad_rows,
                           skip_reason=SKIP_REASON, skip_column=self.input_col)
         return Scored({self.output_col: out})
+
+    def _indexed(self, col: VectorColumn) -> tuple[np.ndarray, np.ndarray]:
+        """The rows with every categorical slot looked up, and which rows hold a value that
+        is no key: by vector_kernels.index_categories in one pass over the rows, or per slot
+        with NumPy (the fallback, the same arrays: tests/transformers/feature/)."""
+        dense = pooled(col.dense.size, np.float64).reshape(col.dense.shape)
+        bad_rows = np.zeros(len(col), dtype=bool)
+        kernels = compiled(len(col))
+        if kernels is not None:
+            x = np.ascontiguousarray(col.dense, dtype=np.float64)
+            kernels.index_categories(x, col.sparse, *self._packed, dense, bad_rows)
+            return dense, bad_rows
+        np.copyto(dense, col.dense)
+        sparse = np.flatnonzero(col.sparse)
+        for cm, lookup in zip(self.category_maps, self._lookup):
+            x = col.dense[:, cm.feature]
+            found, mapped = lookup.find(x)
+            if sparse.size:  # a sparse row's implicit 0 is not looked up
+                implicit = sparse[x[sparse] == 0.0]
+                found[implicit] = True
+                mapped[implicit] = 0.0
+            dense[:, cm.feature] = mapped
+            bad_rows |= ~found
+        return dense, bad_rows
 
     def row_kernel(self) -> RowKernel:
         """A non-null vector of numFeatures slots (ours, a list, a JSON dict) in every mode:
@@ -238,7 +251,7 @@ class _SlotLookup:
                 indices.append(index)
         size = float(len(cm.keys))
         table = None
-        if keys and all(k == int(k) and 0 <= k < _DIRECT for k in keys):
+        if keys and all(0 <= k < _DIRECT and k == int(k) for k in keys):  # inf: no int
             table = np.full(int(max(keys)) + 2, len(keys), dtype=np.intp)
             table[[int(k) for k in keys]] = np.arange(len(keys))
         return cls(np.array(keys, dtype=np.float64), np.array([*indices, size]), table)
@@ -262,6 +275,22 @@ class _SlotLookup:
         np.minimum(pos, len(self.keys) - 1, out=pos)
         hit = self.keys[pos] == x
         return hit, np.where(hit, self.indices[pos], self.indices[-1])
+
+
+def _pack(maps: Sequence[CategoryMap], lookups: Sequence[_SlotLookup]) -> tuple[np.ndarray, ...]:
+    """The lookups as vector_kernels.index_categories takes them: features, tables and their
+    starts, keys and their starts, indices (each map's, then its size)."""
+    def starts(parts: list[np.ndarray]) -> np.ndarray:
+        return np.cumsum([0, *(len(p) for p in parts)]).astype(np.int64)
+
+    tables = [lk.table if lk.table is not None else np.zeros(0, np.intp) for lk in lookups]
+    keys = [lk.keys for lk in lookups]
+    joined = [np.concatenate(parts) if parts else np.zeros(0, dtype)
+              for parts, dtype in ((tables, np.int64), (keys, np.float64),
+                                   ([lk.indices for lk in lookups], np.float64))]
+    features = np.array([cm.feature for cm in maps], dtype=np.int64)
+    return (features, joined[0].astype(np.int64), starts(tables), joined[1], starts(keys),
+            joined[2])
 
 
 def _java_order(x: float) -> tuple[bool, float, float]:
