@@ -61,10 +61,10 @@ class CsrColumn(VectorColumn):
         """The dense rows x size matrix, built once, for stages that need it."""
         if self._dense is None:
             n, size = len(self), self._size
-            out = pooled(n * size, np.float64)  # no fresh pages to fault in every batch
+            out = pooled(n * size, np.float64).reshape(n, size)  # no fresh pages every batch
             out.fill(0.0)
-            out[self.row_of_entries() * size + self.indices] = self.values  # flat: one pass
-            object.__setattr__(self, "_dense", out.reshape(n, size))
+            self.scatter_into(out, 0)
+            object.__setattr__(self, "_dense", out)
         return self._dense
 
     @property
