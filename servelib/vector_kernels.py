@@ -182,7 +182,7 @@ def scaled_entries(offsets, indices, values, factors, zero_factor, out, out_offs
 
 
 # VectorAssembler over a block of rows (feature/assembly.py): number columns (``numbers``: a
-# column per input, at ``number_slots``) and CSR columns (``offsets``: one row per column into
+# row per input, at ``number_slots``) and CSR columns (``offsets``: one row per column into
 # the concatenated ``indices``/``values``, none zero; a ``null`` row gives ``widths`` NaNs
 # from ``starts``), in input order (``plan``: input ``r`` is number ``r`` when ``r >= 0``, CSR
 # column ``-r - 1`` else).
@@ -194,10 +194,10 @@ def write_assembled(numbers, number_slots, offsets, indices, values, null, start
     """The rows' stored entries, in row and slot order, from the start of ``out_indices`` and
     ``out_values`` (one slot longer than the entries: a last unkept write)."""
     k = 0
-    for i in range(numbers.shape[0]):
+    for i in range(numbers.shape[1]):
         for r in plan:
             if r >= 0:
-                x = numbers[i, r]
+                x = numbers[r, i]
                 out_values[k] = x  # kept when stored: no branch to mispredict
                 out_indices[k] = number_slots[r]
                 k += x != 0.0

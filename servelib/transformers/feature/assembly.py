@@ -92,19 +92,19 @@ class _Blocks:
         self.plan, self.slots = np.array(plan, np.int64), np.array(slots, np.int64)
         self.starts, self.spans = np.array(starts, np.int64), np.array(spans, np.int64)
         self._rows = rows = min(n, _ENTRY_BLOCK)
-        self._numbers = np.empty((rows, len(self.numbers)))
+        self._numbers = np.empty((len(self.numbers), rows))  # a row per number input
         self._offsets = np.empty((len(self.csr), rows + 1), dtype=np.int64)
         self._null = np.empty((len(self.csr), rows), dtype=bool)
 
     def gather(self, a: int, b: int) -> tuple[np.ndarray, ...]:
-        """Rows a..b: numbers side by side, CSR offsets into the concatenated indices and
+        """Rows a..b: numbers (a row per input), CSR offsets into the concatenated indices and
         values, null flags, and those indices and values."""
         rows = b - a
-        numbers = self._numbers[:rows]
-        for r, col in enumerate(self.numbers):
-            numbers[:, r] = col[a:b]
         # the last, shorter block in contiguous buffers too: one compiled signature
         full = rows == self._rows
+        numbers = self._numbers if full else np.empty((len(self.numbers), rows))
+        for r, col in enumerate(self.numbers):
+            numbers[r] = col[a:b]
         offsets = self._offsets if full else np.empty((len(self.csr), rows + 1), np.int64)
         null = self._null if full else np.empty((len(self.csr), rows), bool)
         parts_i, parts_v, base = [], [], 0

@@ -160,10 +160,9 @@ class StringIndexerModel(OnlineTransformer):
         if strings is not None:  # an Arrow string column: matched in Arrow, no Python per row
             import pyarrow.compute as pc  # here: its import is a tenth of a first prediction
 
+            # null where the value is null or unseen
             found = pc.index_in(strings, value_set=self._arrow_labels[pos])
-            found = found.to_numpy(zero_copy_only=False)
-            result = np.asarray(found, dtype=np.float64)  # NaN: null or unseen
-            result[np.isnan(result)] = _UNSEEN
+            result = pc.fill_null(found, int(_UNSEEN)).to_numpy().astype(np.float64)
             if strings.null_count:
                 result[strings.is_null().to_numpy(zero_copy_only=False)] = _NULL
             return result
