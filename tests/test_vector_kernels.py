@@ -28,6 +28,16 @@ def every_column_compiled():
     yield
     vectors.COMPILED_ROWS = rows
 
+def both_engines(call):
+    """``call()`` by the compiled passes, then by the NumPy ones."""
+    fast = call()
+    vectors.ENGINE = "numpy"
+    try:
+        return fast, call()
+    finally:
+        vectors.ENGINE = "numba"
+
+
 def _bits(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
 
@@ -111,12 +121,7 @@ def csr_columns(draw: st.DrawFn) -> CsrColumn:
 @given(csr_columns(), st.data())
 def test_scaled_and_scatter_match_numpy(col, data):
     factors = data.draw(hnp.arrays(np.float64, col.size, elements=SPECIAL))
-    fast = col.scaled(factors)
-    vectors.ENGINE = "numpy"
-    try:
-        slow = col.scaled(factors)
-    finally:
-        vectors.ENGINE = "numba"
+    fast, slow = both_engines(lambda: col.scaled(factors))
     for a, b in ((fast.offsets, slow.offsets), (fast.indices, slow.indices)):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(_bits(fast.values), _bits(slow.values))
@@ -169,12 +174,7 @@ def test_vector_indexer_pass_matches_numpy(data):
                        data.draw(hnp.arrays(np.bool_, n)))
     stage = VectorIndexerModel("vi", input_col="f", output_col="o", num_features=size,
                                category_maps=tuple(maps))
-    got = stage._indexed(col)
-    vectors.ENGINE = "numpy"
-    try:
-        want = stage._indexed(col)
-    finally:
-        vectors.ENGINE = "numba"
+    got, want = both_engines(lambda: stage._indexed(col))
     np.testing.assert_array_equal(_bits(got[0]), _bits(want[0]))
     np.testing.assert_array_equal(got[1], want[1])
 

@@ -252,11 +252,16 @@ def test_vector_indexer_batch_lookup_matches_the_row_kernel():
                                                                         [3.0, 0.0, 3.0]]
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("mode", list(HandleInvalid))
-def test_vector_indexer_sparse_rows_in_every_mode(mode):
+def test_vector_indexer_sparse_rows_in_every_mode(mode, compiled, monkeypatch):
     """A sparse row's implicit 0 is not looked up (0.0 is no key here), its stored values are;
-    the batch path keeps, skips and raises as the row path, on the same rows."""
+    the batch path (its NumPy lookups, or the compiled pass these few rows take only when
+    told to) keeps, skips and raises as the row path, on the same rows."""
+    from servelib import vectors
     from servelib.vectors import DenseVector, SparseVector
+
+    monkeypatch.setattr(vectors, "COMPILED_ROWS", 0 if compiled else 10**9)
 
     stage = VectorIndexerModel(
         "vi", input_col="f", output_col="o", num_features=3, handle_invalid=mode,
