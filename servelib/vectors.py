@@ -315,10 +315,13 @@ def compressed_is_sparse(dense: np.ndarray, spark4: bool = False) -> np.ndarray:
 
 
 def sparse_by_count(nnz: np.ndarray, size: int, spark4: bool = False) -> np.ndarray:
-    """:func:`compressed_is_sparse` of rows with ``nnz`` stored entries of ``size``."""
-    if spark4:
-        return 12 * nnz + 28 < 8 * size + 12
-    return 1.5 * (nnz + 1.0) < size
+    """:func:`compressed_is_sparse` of rows with ``nnz`` stored entries (integers) of ``size``,
+    as one comparison with the least count that is not sparse (no rows-long temporaries):
+    Spark 4's ``12 nnz + 28 < 8 size + 12`` is ``12 nnz < 8 size - 16``, Spark 3's
+    ``1.5 (nnz + 1) < size`` is ``3 nnz < 2 size - 3``, and ``k nnz < x`` is
+    ``nnz < ceil(x / k)`` for whole ``nnz``."""
+    k, x = (12, 8 * size - 16) if spark4 else (3, 2 * size - 3)
+    return nnz < -(-x // k)
 
 
 @dataclass(frozen=True)

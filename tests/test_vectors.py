@@ -16,6 +16,7 @@ from servelib.vectors import (
     VectorColumn,
     as_vector,
     column_from_vectors,
+    sparse_by_count,
 )
 
 
@@ -87,6 +88,15 @@ def test_compressed_uses_sparks_rule():
     # Spark's Vector.compressed: sparse iff 1.5 * (nnz + 1) < size
     dense = np.array([[1.0, 0, 0, 0, 0], [1.0, 1.0, 1.0, 0, 0], [np.nan, 0, 0, 0, 0]])
     assert VectorColumn.compressed(dense).sparse.tolist() == [True, False, True]
+
+
+def test_sparse_by_count_is_sparks_formula_for_every_count():
+    """The integer bound gives Spark's formulas exactly: 3.x ``1.5 * (nnz + 1) < size``,
+    4.x ``getSparseSize(nnz) < getDenseSize(size)`` (12 nnz + 28 < 8 size + 12)."""
+    for size in range(200):
+        nnz = np.arange(size + 2)
+        assert (sparse_by_count(nnz, size) == (1.5 * (nnz + 1.0) < size)).all()
+        assert (sparse_by_count(nnz, size, True) == (12 * nnz + 28 < 8 * size + 12)).all()
 
 
 def test_as_vector_accepts_common_forms():

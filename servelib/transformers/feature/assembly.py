@@ -47,12 +47,14 @@ def _entries(kernels: Any, columns: Sequence[Any], widths: Sequence[int],
     entries written a block of rows at a time from inputs gathered side by side in small
     reused buffers (whole-column copies would be fresh memory, whose first touch costs more
     than the assembly)."""
-    counts = np.zeros(n, dtype=np.int64)
+    counts = pooled(n, np.int64)  # this and no other rows-long temporaries: each new one
+    counts.fill(0)  # faults its pages in again where glibc handed the last batch's back
     for j, col in enumerate(columns):
         if not isinstance(col, VectorColumn):
             counts += col != 0  # NaN is stored
-        elif col.null is None:
-            counts += np.diff(col.offsets)  # a CsrColumn stores no zeros
+        elif col.null is None:  # a CsrColumn stores no zeros: its rows' entry counts
+            counts += col.offsets[1:]
+            counts -= col.offsets[:-1]
         else:
             counts += np.where(col.null, widths[j], np.diff(col.offsets))
     size = int(offsets[-1])
