@@ -155,6 +155,20 @@ def test_csr_linear_sums_are_the_dense_bits(col, data):
     np.testing.assert_array_equal(_bits(got[~nan]), _bits(want[~nan]))
 
 
+@SETTINGS
+@given(csr_columns())
+def test_csr_dense_matches_numpy(col):
+    def dense():  # a fresh column each time: dense is built once per column
+        return CsrColumn(col.offsets, col.indices, col.values, col.size, col.null).dense.copy()
+    fast, slow = both_engines(dense)
+    want = np.zeros((len(col), col.size))
+    for i in range(len(col)):  # row by row from the entries (a null row stores none)
+        lo, hi = col.offsets[i], col.offsets[i + 1]
+        want[i, col.indices[lo:hi]] = col.values[lo:hi]
+    np.testing.assert_array_equal(_bits(fast), _bits(want))
+    np.testing.assert_array_equal(_bits(slow), _bits(want))
+
+
 KEYS = st.sampled_from([0.0, -0.0, 1.0, 2.0, 3.0, 7.0, -1.0, 0.5, 1e300, np.inf])
 
 

@@ -153,6 +153,34 @@ def test_skip_drops_rows_with_any_invalid_column():
         model.score_instance(rows[3])
 
 
+@pytest.mark.parametrize("mode", list(HandleInvalid))
+def test_arrow_string_columns_index_as_the_row_path(mode):
+    """An Arrow string column is matched in Arrow (index_in, its nulls filled there): nulls and
+    unseen labels kept, skipped or raised as the row path decides them, row by row."""
+    model = _indexer(mode, cols=("x", "y"))
+    xs = ["a", None, "zz", "b", "2", "", None, "1.0"]
+    ys = ["b", "a", "a", None, "q", "a", "2", "b"]
+    table = pa.table({"x": pa.array(xs, pa.string()), "y": pa.array(ys, pa.string())})
+
+    def outcome(call):
+        try:
+            return call()
+        except (InvalidInput, RowSkipped) as exc:
+            return type(exc).__name__, str(exc).split(" [")[0]  # the message, not where
+    rows = [outcome(lambda r=r: model.score_instance(r)) for r in table.to_pylist()]
+    got = outcome(lambda: model.transform(table).to_pylist())
+    if mode is HandleInvalid.ERROR:  # the first bad row's error (a null, not an unseen label)
+        assert got == rows[1] and "NULL" in got[1]
+        with pytest.raises(InvalidInput) as err:
+            model.transform(table)
+        assert (err.value.row, err.value.column) == (1, "x")
+        later = table.slice(2)  # its first bad value is an unseen label
+        assert outcome(lambda: model.transform(later).to_pylist()) == rows[2]
+        assert "Unseen label: zz" in rows[2][1]
+    else:
+        assert got == [r for r in rows if isinstance(r, dict)]
+
+
 # ---- IndexToString ---------------------------------------------------------------------------
 def test_index_to_string_without_labels_needs_a_nominal_input():
     stage = IndexToString("its", input_col="i", output_col="s")
@@ -288,6 +316,20 @@ def test_vector_indexer_sparse_rows_in_every_mode(mode, compiled, monkeypatch):
     else:
         batch = [r["o"].toArray().tolist() for r in stage.score_rows_as_batch(rows)]
         assert batch == [s for s in single if isinstance(s, list)]
+
+
+def test_vector_indexer_with_an_infinite_category_loads_and_maps_it():
+    """Spark keeps Infinity as a category value; testing keys for a direct table must not
+    convert it to an integer."""
+    import numpy as np
+
+    stage = VectorIndexerModel(
+        "vi", input_col="f", output_col="o", num_features=1, handle_invalid=HandleInvalid.KEEP,
+        category_maps=(CategoryMap.of(0, {1.0: 0, np.inf: 1}),))
+    rows = [{"f": [v]} for v in (np.inf, 1.0, 2.0, -np.inf)] * 20  # 80 rows: compiled pass too
+    want = [[1.0], [0.0], [2.0], [2.0]] * 20
+    assert [r["o"].toArray().tolist() for r in stage.score_rows_as_batch(rows)] == want
+    assert [stage.score_instance(r)["o"].toArray().tolist() for r in rows[:4]] == want[:4]
 
 
 def test_vector_indexer_without_categorical_slots():
