@@ -1,7 +1,7 @@
 """Compiled batch walks over heap.py's padded trees, a block of rows at a time (blocks.py builds
 their arrays; kernels.py keeps the one-row walks and re-exports these for engine.py).
 
-The rows of a block are copied column-major (``xt[c * BLOCK + r]``). A tree's top MASK_DEPTH
+The rows of a block are copied column-major (``xt[c * block + r]``). A tree's top MASK_DEPTH
 levels are decided by masks (_bottom_by_masks): each split one vector comparison over the whole
 block. Levels below them (deeper trees) are walked, eight rows side by side reading one column
 at constant offsets from one base: per level and row two loads from the tree (column,
@@ -21,11 +21,15 @@ sums, then the lanes in order, then the remaining trees.
 # (numba types the arguments from the values passed, which warm_up lists)
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-BLOCK = 64  # rows per block (a power of two: blocks.py scales columns by it)
+BLOCKS = (64, 128)  # rows per block: each size its own compiled entry points (walks())
+_LARGE_FROM = 128  # batches from this many rows take 128-row blocks
 MASK_DEPTH = 4  # the top levels decided by masks (2**4 bits); 4 beat 5 by ~5% CPU on GBT-100 and RF-200
 _LANES = 8
 _U = np.uint64
@@ -61,17 +65,17 @@ def _walk8(xt, r, levels, column, threshold, at):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _fill(x, start, rows, width, cats, source, mask, xt, slots):
+def _fill(x, start, rows, width, cats, source, mask, xt, slots, block):
     """Block rows [start, start + rows) of ``x`` into ``xt``: the ``width`` columns the splits
     read (row by row: the reads follow memory), then the virtual columns (:func:`_virtual`)."""
     for r in range(rows):
         for c in range(width):
-            xt[c * BLOCK + r] = x[start + r, c]
-    _virtual(width, cats, source, mask, xt, slots)
+            xt[c * block + r] = x[start + r, c]
+    _virtual(width, cats, source, mask, xt, slots, block)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _virtual(width, cats, source, mask, xt, slots):
+def _virtual(width, cats, source, mask, xt, slots, block):
     """One virtual column per (categorical source, table mask) after the ``width`` columns of
     ``xt``, from the source's column there (a categorical feature is one the splits read).
     Whole blocks, rows past the batch's included (junk, unused): loops without a remainder,
@@ -79,20 +83,20 @@ def _virtual(width, cats, source, mask, xt, slots):
     for q in range(cats.shape[0]):
         feature, size = cats[q, 0], cats[q, 1]
         last = np.float64(size)
-        base = _U(feature * BLOCK)
-        for r in range(_U(BLOCK)):
+        base = _U(feature * block)
+        for r in range(_U(block)):
             v = xt[base + r]
             # the category's index, or the table's last slot (NaN fails every comparison)
             known = (v >= 0.0) & (v < last) & (v == np.floor(v))
             slots[q, r] = _U(v if known else last)
     for j in range(source.shape[0]):
-        q, m, first = source[j], mask[j], _U((width + j) * BLOCK)
-        for r in range(_U(BLOCK)):
+        q, m, first = source[j], mask[j], _U((width + j) * block)
+        for r in range(_U(block)):
             xt[first + r] = np.float64((m >> slots[q, r]) & _U(1))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive):
+def _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive, block):
     """:func:`_bottom` by every split's answer instead of a walk (QuickScorer's idea): a row's
     ``alive`` bit per bottom position starts set, and a split the row fails clears the bits of
     its left subtree (``left``: per heap position, every bit but those). The lowest bit still
@@ -104,18 +108,18 @@ def _bottom_by_masks(xt, rows, depth, column, threshold, left, at, alive):
     alive[:] = _ALL  # uint32: twice the rows per vector instruction of uint64
     for g in range(inner):
         first, t, m = column[g], threshold[g], left[g]
-        for r in range(_U(BLOCK)):
+        for r in range(_U(block)):
             alive[r] &= _ALL if xt[first + r] <= t else m
     for r in range(rows):
         at[r] = _U(inner) + _U(trailing_zeros(alive[r]))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _bottom(xt, rows, depth, column, threshold, left, at, alive):
+def _bottom(xt, rows, depth, column, threshold, left, at, alive, block):
     """``at[r]``: block row r's heap position at the bottom level of one tree: the top
     MASK_DEPTH levels by masks, the levels below them (deeper trees) by walks."""
     top = min(depth, MASK_DEPTH)
-    _bottom_by_masks(xt, rows, top, column, threshold, left, at, alive)
+    _bottom_by_masks(xt, rows, top, column, threshold, left, at, alive, block)
     levels = depth - top
     if levels == 0:
         return
@@ -131,21 +135,23 @@ def _bottom(xt, rows, depth, column, threshold, left, at, alive):
         at[r] = p
 
 
-@njit(cache=True, nogil=True)
-def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, left, out):
+@njit(cache=True, nogil=True, inline="always")
+def _block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, left, out,
+                  block):
     """(rows, trees) leaf ids of float64 rows ``x`` into ``out``; the arrays are
     blocks.BlockForest's."""
     n, trees = x.shape[0], out.shape[1]
     inner, bottom = (1 << depth) - 1, 1 << depth
-    xt = np.empty((width + source.shape[0]) * BLOCK)
-    slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
-    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=np.uint32)
-    for start in range(0, n, BLOCK):
-        rows = min(n, start + BLOCK) - start
-        _fill(x, start, rows, width, cats, source, mask, xt, slots)
+    xt = np.empty((width + source.shape[0]) * block)
+    slots = np.empty((cats.shape[0], block), dtype=_U)
+    at, alive = np.empty(block, dtype=_U), np.empty(block, dtype=np.uint32)
+    for start in range(0, n, block):
+        rows = min(n, start + block) - start
+        _fill(x, start, rows, width, cats, source, mask, xt, slots, block)
         for t in range(trees):
             g = t * inner
-            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive)
+            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive,
+                    block)
             first = t * bottom - inner  # leaf[first + p]: bottom position p
             for r in range(rows):
                 out[start + r, t] = leaf[first + np.int64(at[r])]
@@ -166,27 +172,28 @@ def _gather(slot_values, first, at, rows, into, assign):
                 into[j, r] += slot_values[first + np.int64(at[r]), j]
 
 
-@njit(cache=True, nogil=True)
-def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slot_values, lanes,
-               out):
+@njit(cache=True, nogil=True, inline="always")
+def _block_sums(x, width, column, threshold, depth, cats, source, mask, left, slot_values, lanes,
+                out, block):
     """(rows, k) sums over trees of ``slot_values`` (trees * 2**depth, k: the summed values of
     each tree's bottom positions), in kernels._sum_leaves' order, into ``out``."""
     n, k = x.shape[0], slot_values.shape[1]
     inner, bottom = (1 << depth) - 1, 1 << depth
     trees = slot_values.shape[0] >> depth
     whole = trees - trees % lanes if lanes > 0 else 0  # trees summed in lanes
-    xt = np.empty((width + source.shape[0]) * BLOCK)
-    slots = np.empty((cats.shape[0], BLOCK), dtype=_U)
-    at, alive = np.empty(BLOCK, dtype=_U), np.empty(BLOCK, dtype=np.uint32)
-    part = np.empty((max(lanes, 1), k, BLOCK))  # per lane, output, row
-    acc = np.zeros((k, BLOCK))
-    for start in range(0, n, BLOCK):
-        rows = min(n, start + BLOCK) - start
-        _fill(x, start, rows, width, cats, source, mask, xt, slots)
+    xt = np.empty((width + source.shape[0]) * block)
+    slots = np.empty((cats.shape[0], block), dtype=_U)
+    at, alive = np.empty(block, dtype=_U), np.empty(block, dtype=np.uint32)
+    part = np.empty((max(lanes, 1), k, block))  # per lane, output, row
+    acc = np.zeros((k, block))
+    for start in range(0, n, block):
+        rows = min(n, start + block) - start
+        _fill(x, start, rows, width, cats, source, mask, xt, slots, block)
         acc[:] = 0.0  # no trees: sums of nothing
         for t in range(trees):
             g = t * inner
-            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive)
+            _bottom(xt, rows, depth, column[g:g + inner], threshold[g:g + inner], left, at, alive,
+                    block)
             first = t * bottom - inner
             if t < whole:  # lane t % lanes: its first tree or the next
                 _gather(slot_values, first, at, rows, part[t % lanes], t < lanes)
@@ -204,16 +211,56 @@ def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slo
                 out[start + r, j] = acc[j, r]
 
 
+class Walks(NamedTuple):
+    """The entry points of one block size: block_leaves(x, width, column, threshold, leaf,
+    depth, cats, source, mask, left, out) and block_sums(x, width, column, threshold, depth,
+    cats, source, mask, left, slot_values, lanes, out), ``column`` scaled by ``block``."""
+
+    block: int
+    block_leaves: Callable[..., None]
+    block_sums: Callable[..., None]
+
+
+def _entry_points(block: int) -> Walks:
+    """Entry points with ``block`` a compile-time constant (a closure's value, part of numba's
+    cache key): the loops over a block's rows have a known trip count, which the compiler
+    unrolls and vectorizes. 128-row blocks walk big batches 7-11% faster than 64-row ones
+    (BENCHMARKS.md), and batches of a few rows 20-45% slower: each size keeps its
+    own machine code, and walks() picks one per batch."""
+
+    @njit(cache=True, nogil=True)
+    def block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, left, out):
+        _block_leaves(x, width, column, threshold, leaf, depth, cats, source, mask, left, out,
+                      block)
+
+    @njit(cache=True, nogil=True)
+    def block_sums(x, width, column, threshold, depth, cats, source, mask, left, slot_values,
+                   lanes, out):
+        _block_sums(x, width, column, threshold, depth, cats, source, mask, left, slot_values,
+                    lanes, out, block)
+
+    return Walks(block, block_leaves, block_sums)
+
+
+_WALKS = {block: _entry_points(block) for block in BLOCKS}
+
+
+def walks(rows: int) -> Walks:
+    """The entry points for a batch of ``rows`` rows."""
+    return _WALKS[BLOCKS[1] if rows >= _LARGE_FROM else BLOCKS[0]]
+
+
 def warm_up() -> None:
-    """Load both entry points from the cache (or compile them) for blocks.py's argument types."""
+    """Load every entry point from the cache (or compile it) for blocks.py's argument types."""
     x, depth = np.zeros((1, 1)), 1
     column, threshold = np.zeros(1, dtype=_U), np.zeros(1)
     cats, source, mask = np.zeros((0, 2), np.int64), np.zeros(0, np.int64), np.zeros(0, _U)
     left = left_masks(depth)
-    block_leaves(x, 1, column, threshold, np.zeros(2, np.int64), depth, cats, source, mask, left,
-                 np.empty((1, 1), np.int64))
-    block_sums(x, 1, column, threshold, depth, cats, source, mask, left, np.zeros((2, 1)), 0,
-               np.empty((1, 1)))
+    for entry in _WALKS.values():
+        entry.block_leaves(x, 1, column, threshold, np.zeros(2, np.int64), depth, cats, source,
+                           mask, left, np.empty((1, 1), np.int64))
+        entry.block_sums(x, 1, column, threshold, depth, cats, source, mask, left,
+                         np.zeros((2, 1)), 0, np.empty((1, 1)))
 
 
 def left_masks(depth: int) -> np.ndarray:

@@ -34,7 +34,7 @@ class BlockForest:
     width: int
     depth: int
     num_trees: int
-    column: np.ndarray  # uint64 per inner node: its column in a block, times BLOCK
+    column: dict[int, np.ndarray]  # per block size: uint64 per inner node, its column times it
     threshold: np.ndarray  # float64 per inner node
     leaf: np.ndarray  # int64 global leaf id per bottom position (heap.py's)
     cats: np.ndarray  # (sources, 2) int64: feature, numCategories of each categorical source
@@ -67,8 +67,13 @@ def leaves(forest: Forest, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty((x.shape[0], plan.num_trees), dtype=np.int64)
     args = _args(plan)
-    engine.in_parts(lambda a, b: kernels.block_leaves(
-        x[a:b], plan.width, plan.column, plan.threshold, plan.leaf, *args, out[a:b]), x.shape[0])
+
+    def score(a: int, b: int) -> None:
+        walk = kernels.walks(b - a)
+        walk.block_leaves(x[a:b], plan.width, plan.column[walk.block], plan.threshold, plan.leaf,
+                          *args, out[a:b])
+
+    engine.in_parts(score, x.shape[0])
     return out, None
 
 
@@ -81,9 +86,13 @@ def sums(forest: Forest, x: np.ndarray, values: np.ndarray, lanes: int
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty((x.shape[0], values.shape[1]))
     slot_values, args = plan.slot_values(values), _args(plan)
-    engine.in_parts(lambda a, b: kernels.block_sums(
-        x[a:b], plan.width, plan.column, plan.threshold, *args, slot_values, lanes, out[a:b]),
-        x.shape[0])
+
+    def score(a: int, b: int) -> None:
+        walk = kernels.walks(b - a)
+        walk.block_sums(x[a:b], plan.width, plan.column[walk.block], plan.threshold, *args,
+                        slot_values, lanes, out[a:b])
+
+    engine.in_parts(score, x.shape[0])
     return out, None
 
 
@@ -114,7 +123,7 @@ def build_blocks(heap: HeapForest, kernels: ModuleType) -> BlockForest | None:
     mask = np.array([sum(1 << s for s in np.flatnonzero(z).tolist())
                      for _, _, z in heap.virtual], dtype=np.uint64)
     cats = np.array(list(sources), dtype=np.int64).reshape(-1, 2)
-    return BlockForest(heap.width, heap.depth, heap.num_trees,
-                       (heap.column * kernels.BLOCK).astype(np.uint64),
+    column = {block: (heap.column * block).astype(np.uint64) for block in kernels.BLOCKS}
+    return BlockForest(heap.width, heap.depth, heap.num_trees, column,
                        heap.threshold.astype(np.float64), heap.leaf.astype(np.int64),
                        cats, source, mask, kernels.left_masks(heap.depth))

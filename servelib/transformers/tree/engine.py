@@ -10,7 +10,7 @@ without trees never pay for it and the first scored row does not either.
 numba keeps the compiled kernels on disk: in ``__pycache__`` next to kernels.py, or, where the
 package is read-only, in the user's cache directory (``~/.cache/numba``), or in
 ``NUMBA_CACHE_DIR`` when set; with none of them writable, in a temporary directory (each process
-then compiles them again, about 10 s of CPU).
+then compiles them again, about 15 s of CPU).
 
 Big batches are cut into row ranges scored in threads (servelib/transformers/threads.py,
 ``SERVELIB_THREADS``): the kernels release the GIL (as do NumPy's gathers in heap.py), so the

@@ -35,12 +35,7 @@ import numpy as np
 from numba import njit
 
 # re-exported: engine.compiled() is this module, blocks.py calls these through it
-from servelib.transformers.tree.block_kernels import (  # noqa: F401
-    BLOCK,
-    block_leaves,
-    block_sums,
-    left_masks,
-)
+from servelib.transformers.tree.block_kernels import BLOCKS, left_masks, walks  # noqa: F401
 from servelib.transformers.tree.block_kernels import warm_up as _warm_up_blocks
 
 _CHUNK = 64  # rows per tree-outer pass

@@ -30,7 +30,7 @@ def _plan(forest: Forest) -> blocks.BlockForest | None:
 
 
 @pytest.mark.parametrize("trees, depth", [(1, 1), (3, 4), (12, 5), (30, 6), (7, 9)])
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 63, 64, 65, 1001])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 63, 64, 65, 127, 128, 129, 1001])
 def test_block_leaves_equal_the_forest_walks(trees, depth, n):
     """Up to block_kernels.MASK_DEPTH by masks, deeper by walks."""
     forest = _forest(trees * 10 + depth, trees, depth)
@@ -58,6 +58,31 @@ def test_block_sums_equal_the_forest_sums(count, lanes, depth):
             assert got.tobytes() == forest.sums(x, values, lanes)[0].tobytes()
             again, _ = blocks.sums(forest, x[:9], values, lanes)  # slot values kept per array
             assert again.tobytes() == want[:9].tobytes()
+
+
+@pytest.mark.parametrize("depth", [3, 6])
+def test_every_block_size_gives_the_same_bits(depth):
+    """Each block size's entry points on the same rows, short and long batches (walks() picks
+    64-row blocks below 128 rows, 128-row ones from there)."""
+    assert [kernels.walks(n).block for n in (1, 127, 128, 10**6)] == [64, 64, 128, 128]
+    forest = _forest(depth, 9, depth)
+    plan = _plan(forest)
+    assert plan is not None and sorted(plan.column) == list(kernels.BLOCKS)
+    values = np.random.default_rng(depth).normal(size=(forest.num_nodes, 3))
+    slot_values, args = plan.slot_values(values), blocks._args(plan)
+    for n in (5, 64, 200, 515):
+        x = _rows(np.random.default_rng(n), n, 5)
+        leaves, sums = [], []
+        for block in kernels.BLOCKS:
+            walk = block_kernels._WALKS[block]
+            leaves.append(np.empty((n, forest.num_trees), dtype=np.int64))
+            walk.block_leaves(x, plan.width, plan.column[block], plan.threshold, plan.leaf,
+                              *args, leaves[-1])
+            sums.append(np.empty((n, 3)))
+            walk.block_sums(x, plan.width, plan.column[block], plan.threshold, *args,
+                            slot_values, 4, sums[-1])
+        assert np.array_equal(leaves[0], forest._walk(x, None)[0])
+        assert np.array_equal(leaves[0], leaves[1]) and sums[0].tobytes() == sums[1].tobytes()
 
 
 def test_left_masks_clear_the_left_subtree():
