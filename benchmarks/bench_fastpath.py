@@ -11,8 +11,8 @@ module's :func:`serving_rows`: dicts as ``pyarrow.Table.to_pylist()`` gives them
 as Python ints, booleans as bools, nulls as None), one in 13 dirty (null/NaN in imputed columns,
 unseen and null categories, a null in a column the VectorAssembler keeps as NaN).
 
-Per pipeline, with PySpark (local[2]) in a child process first, then servelib and onnxruntime in
-this process, which never drove a JVM (:func:`jvm_side` says why):
+PySpark (local[2]) runs in a child process, which stays up while servelib and onnxruntime are
+timed in this process, which never drove a JVM (:func:`spark_child` says why). Per pipeline:
 
 - load: ``servelib.load`` vs ``pyspark.ml.PipelineModel.load`` (warm JVM), median of
   --load-repeats each;
@@ -31,11 +31,12 @@ this process, which never drove a JVM (:func:`jvm_side` says why):
   built from the same row dict inside the timed call: None -> NaN / "", bool -> 0/1), cycling over
   a stream of --stream distinct serving rows, at most --calls calls or --seconds s; p99/p50, and
   servelib's p50 on the dirty rows alone (the cliff);
-- batch: rows/s of servelib ``transform(Arrow table)`` (its default threads; also with
-  ``outputs=``, and on one thread) and onnxruntime ``run`` on the whole feed (1 thread), in
-  rounds that run each once in turn (medians of --batch-repeats rounds), and PySpark
-  ``transform`` into the noop sink on local[2], on --rows serving rows, each after one
-  full-size warm-up batch.
+- batch: rows/s on --rows serving rows of PySpark ``transform`` into the noop sink on local[2]
+  (the rows cached in Spark; timed in the child), servelib ``transform(Arrow table)`` (its
+  default threads; also with ``outputs=``, and on one thread) and onnxruntime ``run`` on the
+  whole feed (1 thread), in rounds that run each once in turn (medians of --batch-repeats
+  rounds), each after one full-size warm-up batch: a slow spell of the VM falls on PySpark and
+  servelib alike.
 
 Nothing here is a test; the figures are in BENCHMARKS.md.
 """
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import hashlib
 import io
@@ -54,9 +56,10 @@ import multiprocessing
 import statistics
 import sys
 import time
+import traceback
 import warnings
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -304,8 +307,9 @@ def spark_frame(spark: Any, rows: Sequence[Row]) -> Any:
 
 # ---- one pipeline --------------------------------------------------------------------------------
 def with_spark(spark: Any, path: Path, name: str, table: pa.Table, agree_rows: Sequence[Row],
-               args: argparse.Namespace) -> dict[str, Any]:
-    """Everything that needs the JVM: load times, conversion, PySpark's answers and batch."""
+               args: argparse.Namespace) -> tuple[dict[str, Any], Callable[[], None]]:
+    """Everything that needs the JVM: load times, conversion, PySpark's answers; and its batch
+    (the serving rows cached in Spark, one warm-up run done), for the rounds to time."""
     from pyspark.ml import PipelineModel as SparkPipelineModel
 
     columns = list(servelib.load(str(path)).input_columns())
@@ -338,29 +342,67 @@ def with_spark(spark: Any, path: Path, name: str, table: pa.Table, agree_rows: S
         spark_model.transform(df).write.format("noop").mode("overwrite").save()
 
     spark_batch()
-    res["batch_pyspark_s"] = median_time(spark_batch, args.batch_repeats)
-    df.unpersist()
-    return res
+    return res, spark_batch
 
 
-def jvm_side(paths: Mapping[str, Path], table: pa.Table, agree_rows: Sequence[Row],
-             args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """:func:`with_spark` of every case, run in a child process, the ONNX graphs as bytes.
+def spark_child(conn: Connection, paths: Mapping[str, Path], table: pa.Table,
+                agree_rows: Sequence[Row], args: argparse.Namespace) -> None:
+    """The child process that drives PySpark: :func:`with_spark` of every case, sent as
+    ``("ok", {case: figures})`` (ONNX graphs as bytes) or ``("error", traceback)``; then, per
+    case name received, one timed PySpark batch, its seconds sent back; None ends it.
 
     Driving PySpark leaves the driver's Python process with a changed malloc state: there,
     servelib's LR ``transform`` on one thread took 30 ms with ~1,900 page faults a batch, against
     23 ms and none in a process that never ran PySpark (glibc handing freed heap back to the OS;
     MALLOC_TRIM_THRESHOLD_ set high took it back to 24.5 ms). A serving process never runs
-    PySpark, so servelib and onnxruntime are timed in one that did not."""
+    PySpark, so servelib and onnxruntime are timed in one that did not, and PySpark's batches
+    in this one, in the same rounds (:func:`interleaved`)."""
     spark = spark_session(cores=2, app="servelib-bench-fastpath")
     try:
-        jvm = {c: with_spark(spark, p, c, table, agree_rows, args) for c, p in paths.items()}
+        try:
+            jvm = {c: with_spark(spark, p, c, table, agree_rows, args) for c, p in paths.items()}
+        except Exception:  # noqa: BLE001 - reported to the parent, which raises it
+            conn.send(("error", traceback.format_exc()))
+            return
+        for res, _ in jvm.values():
+            if "onnx" in res:
+                res["onnx"] = res["onnx"].SerializeToString()
+        conn.send(("ok", {c: res for c, (res, _) in jvm.items()}))
+        while (case := conn.recv()) is not None:
+            t0 = time.perf_counter()
+            jvm[case][1]()
+            conn.send(time.perf_counter() - t0)
     finally:
         spark.stop()
-    for res in jvm.values():
-        if "onnx" in res:
-            res["onnx"] = res["onnx"].SerializeToString()
-    return jvm
+
+
+@contextlib.contextmanager
+def spark_side(paths: Mapping[str, Path], table: pa.Table, agree_rows: Sequence[Row],
+               args: argparse.Namespace) -> Iterator[tuple[dict[str, dict[str, Any]],
+                                                          Callable[[str], float]]]:
+    """:func:`spark_child` started (spawned: a fresh interpreter), its figures per case, and a
+    call that times one PySpark batch of a case there; the child stopped on exit."""
+    ctx = multiprocessing.get_context("spawn")
+    mine, theirs = ctx.Pipe()
+    child = ctx.Process(target=spark_child, args=(theirs, paths, table, agree_rows, args),
+                        daemon=True)
+    child.start()
+    try:
+        status, jvm = mine.recv()
+        if status != "ok":
+            raise RuntimeError(f"the PySpark side failed:\n{jvm}")
+
+        def batch(case: str) -> float:
+            mine.send(case)
+            return float(mine.recv())
+
+        yield jvm, batch
+    finally:
+        with contextlib.suppress(OSError):
+            mine.send(None)
+        child.join(timeout=120)
+        if child.is_alive():
+            child.kill()
 
 
 def one_thread(transform: Any, table: pa.Table) -> Any:
@@ -372,11 +414,13 @@ def one_thread(transform: Any, table: pa.Table) -> Any:
         threads.THREADS = saved
 
 
-def interleaved(calls: Mapping[str, Any], rounds: int) -> dict[str, float]:
+def interleaved(calls: Mapping[str, Any], rounds: int, own_clock: Sequence[str] = ()
+                ) -> dict[str, float]:
     """Median seconds of each call over ``rounds`` rounds that run every call once in turn,
-    after one full-size warm-up each (steady state, as PySpark gets): a slow spell of the VM
-    falls on all of them alike, so their ratios hold. The process's heap is frozen while they
-    run (gc.freeze), as the server freezes its own after loading models."""
+    after one full-size warm-up each (steady state): a slow spell of the VM falls on all of
+    them alike, so their ratios hold. The calls named in ``own_clock`` return their own seconds
+    (PySpark's batch, timed in its process). The process's heap is frozen while they run
+    (gc.freeze), as the server freezes its own after loading models."""
     for call in calls.values():
         call()
     samples: dict[str, list[float]] = {key: [] for key in calls}
@@ -385,14 +429,15 @@ def interleaved(calls: Mapping[str, Any], rounds: int) -> dict[str, float]:
     for _ in range(rounds):
         for key, call in calls.items():
             t0 = time.perf_counter()
-            call()
-            samples[key].append(time.perf_counter() - t0)
+            took = call()
+            samples[key].append(took if key in own_clock else time.perf_counter() - t0)
     gc.unfreeze()
     return {key: statistics.median(v) for key, v in samples.items()}
 
 
 def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Sequence[bool],
-                  agree_rows: Sequence[Row], res: dict[str, Any], args: argparse.Namespace
+                  agree_rows: Sequence[Row], res: dict[str, Any],
+                  pyspark_batch: Callable[[], float], args: argparse.Namespace
                   ) -> dict[str, Any]:
     model = servelib.load(str(path))
     out_col = res["out_col"]
@@ -409,9 +454,9 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
             args.calls, args.seconds),
         "outputs": [out_col],
     }
-    out["batch_pyspark_s"] = res["batch_pyspark_s"]
     out["threads"] = threads.THREADS
-    batch = {"batch_servelib_s": lambda: model.transform(table),
+    batch = {"batch_pyspark_s": pyspark_batch,
+             "batch_servelib_s": lambda: model.transform(table),
              "batch_servelib_outputs_s": lambda: model.transform(table, outputs=[out_col]),
              "batch_servelib_1thread_s": lambda: one_thread(model.transform, table)}
     try:
@@ -427,7 +472,7 @@ def without_spark(path: Path, table: pa.Table, stream: Sequence[Row], dirty: Seq
         batch["batch_onnx_s"] = lambda: ort.run(feed)
     else:
         out["onnx_error"] = res["onnx_error"]
-    out.update(interleaved(batch, args.batch_repeats))
+    out.update(interleaved(batch, args.batch_repeats, own_clock=["batch_pyspark_s"]))
     for key in ("onnx_source", "onnx_seconds"):
         if key in res:
             out[key] = res[key]
@@ -520,11 +565,11 @@ def main(argv: list[str] | None = None) -> int:
                                  arrow_schema())
     agree_rows = stream[: args.agree_rows]
     # PySpark's side in a child process: servelib and onnxruntime are timed in a process that
-    # never drove a JVM (see jvm_side)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-        jvm = child.submit(jvm_side, paths, table, agree_rows, args).result()
-    cases = {c: without_spark(p, table, stream, dirty, agree_rows, jvm[c], args)
-             for c, p in paths.items()}
+    # never drove a JVM (see spark_child)
+    with spark_side(paths, table, agree_rows, args) as (jvm, pyspark_batch):
+        cases = {c: without_spark(p, table, stream, dirty, agree_rows, jvm[c],
+                                  functools.partial(pyspark_batch, c), args)
+                 for c, p in paths.items()}
     res = {
         "env": {"servelib": servelib.__version__, "pyspark": pyspark.__version__,
                 "onnxruntime": installed("onnxruntime"), "onnxmltools": installed("onnxmltools"),

@@ -22,6 +22,14 @@ def test_rounds_take_turns_after_one_warm_up_each():
     assert gc.get_freeze_count() == 0
 
 
+def test_calls_on_their_own_clock_give_their_own_seconds():
+    """PySpark's batch is timed in its child process: its seconds, not the round trip's."""
+    seconds = iter([9.0, 1.0, 2.0, 3.0])  # the warm-up's, then one per round
+    out = interleaved({"spark": lambda: next(seconds), "here": lambda: 7.0}, rounds=3,
+                      own_clock=["spark"])
+    assert out["spark"] == 2.0 and out["here"] < 1.0
+
+
 def test_one_thread_restores_the_setting():
     saved = threads.THREADS
     assert one_thread(lambda table: threads.THREADS, None) == 1
