@@ -34,9 +34,9 @@ timed in this process, which never drove a JVM (:func:`spark_child` says why). P
 - batch: rows/s on --rows serving rows of PySpark ``transform`` into the noop sink on local[2]
   (the rows cached in Spark; timed in the child), servelib ``transform(Arrow table)`` (its
   default threads; also with ``outputs=``, and on one thread) and onnxruntime ``run`` on the
-  whole feed (1 thread), in rounds that run each once in turn (medians of --batch-repeats
-  rounds), each after one full-size warm-up batch: a slow spell of the VM falls on PySpark and
-  servelib alike.
+  whole feed (1 thread), in rounds that run each in turn (medians of --batch-repeats rounds),
+  each timed batch right after 0.1 s at least of untimed ones (:func:`interleaved`): a slow
+  spell of the VM falls on PySpark and servelib alike.
 
 Nothing here is a test; the figures are in BENCHMARKS.md.
 """
@@ -367,13 +367,54 @@ def spark_child(conn: Connection, paths: Mapping[str, Path], table: pa.Table,
         for res, _ in jvm.values():
             if "onnx" in res:
                 res["onnx"] = res["onnx"].SerializeToString()
+        settle()
         conn.send(("ok", {c: res for c, (res, _) in jvm.items()}))
         while (case := conn.recv()) is not None:
             t0 = time.perf_counter()
             jvm[case][1]()
-            conn.send(time.perf_counter() - t0)
+            took = time.perf_counter() - t0
+            settle()
+            conn.send(took)
     finally:
         spark.stop()
+
+
+def settle(step: float = 0.1, limit: float = 5.0) -> None:
+    """Return once this process's children (the JVM) are quiet: a tenth of a core at most
+    over ``step`` seconds, or after ``limit`` seconds. After each batch the JVM keeps working
+    for ~0.3 s (0.13-0.23 s of CPU: compilation, collection, cleanup); on 2 cores that landed on
+    the batch timed next in the rounds, and servelib's 2-thread GBT-30 batch took longer than
+    its 1-thread one. That work is not counted in PySpark's figure either."""
+    end = time.perf_counter() + limit
+    last = children_cpu_seconds()
+    while time.perf_counter() < end:
+        time.sleep(step)
+        now = children_cpu_seconds()
+        if now - last <= step / 10:
+            return
+        last = now
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of the processes under this one (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = int(fields[11]) + int(fields[12])
+    todo, ticks = list(children.get(os.getpid(), [])), 0
+    while todo:
+        pid = todo.pop()
+        ticks += cpu[pid]
+        todo.extend(children.get(pid, []))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
@@ -414,20 +455,26 @@ def one_thread(transform: Any, table: pa.Table) -> Any:
         threads.THREADS = saved
 
 
-def interleaved(calls: Mapping[str, Any], rounds: int, own_clock: Sequence[str] = ()
-                ) -> dict[str, float]:
-    """Median seconds of each call over ``rounds`` rounds that run every call once in turn,
-    after one full-size warm-up each (steady state): a slow spell of the VM falls on all of
-    them alike, so their ratios hold. The calls named in ``own_clock`` return their own seconds
-    (PySpark's batch, timed in its process). The process's heap is frozen while they run
-    (gc.freeze), as the server freezes its own after loading models."""
-    for call in calls.values():
-        call()
+def interleaved(calls: Mapping[str, Any], rounds: int, own_clock: Sequence[str] = (),
+                lead_in: float = 0.1) -> dict[str, float]:
+    """Median seconds of each call over ``rounds`` rounds that run every call in turn: a slow
+    spell of the VM falls on all of them alike, so their ratios hold. In each round a call
+    runs untimed for ``lead_in`` seconds (once at least) right before its timed run: steady
+    state, as a batch job's stream of batches. On this VM the first batches after an idle or
+    busy spell of the other runtime are slow: servelib's 2-thread GBT-30 batch took 22-40 ms
+    for the first two after a PySpark batch or a 0.5 s sleep, then 15-17 ms. The calls named
+    in ``own_clock`` return their own seconds (PySpark's batch, timed in its process). The
+    process's heap is frozen while they run (gc.freeze), as the server freezes its own after
+    loading models."""
     samples: dict[str, list[float]] = {key: [] for key in calls}
     gc.collect()  # the benchmark's own objects (rows, PySpark's) out of the collector's
     gc.freeze()  # passes, as `servelib serve` settles its heap after loading models
     for _ in range(rounds):
         for key, call in calls.items():
+            end = time.perf_counter() + lead_in
+            call()
+            while time.perf_counter() < end:
+                call()
             t0 = time.perf_counter()
             took = call()
             samples[key].append(took if key in own_clock else time.perf_counter() - t0)

@@ -4,29 +4,36 @@ with the heap frozen only while they run (nothing here is timed)."""
 from __future__ import annotations
 
 import gc
+import time
 
 from benchmarks.bench_fastpath import interleaved, one_thread
 from servelib.transformers import threads
 
 
-def test_rounds_take_turns_after_one_warm_up_each():
+def test_rounds_take_turns_each_timed_run_after_a_lead_in():
     calls: list[str] = []
     frozen: list[int] = []
 
     def runtime(name: str):
         return lambda: (calls.append(name), frozen.append(gc.get_freeze_count()))
 
-    out = interleaved({"a": runtime("a"), "b": runtime("b")}, rounds=3)
-    assert calls == ["a", "b"] * 4 and set(out) == {"a", "b"}
-    assert frozen[0] == 0 and all(n > 0 for n in frozen[2:])  # warm-ups before the freeze
-    assert gc.get_freeze_count() == 0
+    out = interleaved({"a": runtime("a"), "b": runtime("b")}, rounds=3, lead_in=0.0)
+    assert calls == ["a", "a", "b", "b"] * 3 and set(out) == {"a", "b"}  # one untimed run each
+    assert all(n > 0 for n in frozen) and gc.get_freeze_count() == 0
+
+
+def test_the_lead_in_runs_a_call_for_its_seconds():
+    calls: list[float] = []
+    interleaved({"a": lambda: (calls.append(time.perf_counter()), time.sleep(0.01))},
+                rounds=1, lead_in=0.05)
+    assert 4 <= len(calls) <= 12 and calls[-1] - calls[0] >= 0.05
 
 
 def test_calls_on_their_own_clock_give_their_own_seconds():
     """PySpark's batch is timed in its child process: its seconds, not the round trip's."""
-    seconds = iter([9.0, 1.0, 2.0, 3.0])  # the warm-up's, then one per round
+    seconds = iter([9.0, 1.0, 9.0, 2.0, 9.0, 3.0])  # per round: the lead-in's, the timed one's
     out = interleaved({"spark": lambda: next(seconds), "here": lambda: 7.0}, rounds=3,
-                      own_clock=["spark"])
+                      own_clock=["spark"], lead_in=0.0)
     assert out["spark"] == 2.0 and out["here"] < 1.0
 
 
