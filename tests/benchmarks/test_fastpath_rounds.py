@@ -1,12 +1,16 @@
-"""bench_fastpath's batch rounds: every runtime warmed once, then each once per round in turn,
-with the heap frozen only while they run (nothing here is timed)."""
+"""bench_fastpath's batch rounds: each runtime in turn, its timed run after a lead-in, with the
+heap frozen only while they run; and the wait for PySpark's JVM to go quiet (nothing here
+times a runtime)."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from benchmarks.bench_fastpath import interleaved, one_thread
+from benchmarks.bench_fastpath import children_cpu_seconds, interleaved, one_thread, settle
 from servelib.transformers import threads
 
 
@@ -41,3 +45,25 @@ def test_one_thread_restores_the_setting():
     saved = threads.THREADS
     assert one_thread(lambda table: threads.THREADS, None) == 1
     assert threads.THREADS == saved
+
+
+def test_the_cpu_of_processes_under_this_one_is_counted():
+    """settle() waits on it after each PySpark batch: a spinning child must show up in it."""
+    before = children_cpu_seconds()
+    spin = "import time\nend = time.time() + 0.6\nwhile time.time() < end: pass"
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.4)
+        assert children_cpu_seconds() > before + 0.05
+    finally:
+        child.wait(timeout=10)
+
+
+def test_settle_returns_when_nothing_under_this_process_works():
+    """In a fresh process (this one may have test servers under it)."""
+    code = ("import time\nfrom benchmarks.bench_fastpath import settle\n"
+            "t0 = time.perf_counter()\nsettle(step=0.05, limit=3.0)\n"
+            "print(time.perf_counter() - t0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parents[2], check=True)
+    assert float(out.stdout.split()[-1]) < 1.0
