@@ -176,6 +176,10 @@ def count_entries(rows: np.ndarray, slots: np.ndarray,
 def offsets_of(counts: np.ndarray) -> np.ndarray:
     """CSR row offsets (int64, one more than rows) from entries per row."""
     out = pooled(counts.shape[0] + 1, np.int64)
+    kernels = compiled(counts.shape[0])
+    if kernels is not None:  # NumPy's cumsum holds the GIL: threads scoring other rows wait
+        kernels.running_totals(counts, out)
+        return out
     out[0] = 0
     np.cumsum(counts, out=out[1:])
     return out

@@ -144,6 +144,28 @@ def _dense_sum(row, w, b, stored, b_first, k):
 
 
 @njit(cache=True, nogil=True)
+def running_totals(counts, out):
+    """``out[0] = 0`` and ``out[i + 1]``: the sum of ``counts[:i + 1]`` (CSR row offsets)."""
+    total = 0
+    out[0] = 0
+    for i in range(counts.shape[0]):
+        total += counts[i]
+        out[i + 1] = total
+
+
+@njit(cache=True, nogil=True)
+def floats_of(values, validity, start, out, null):
+    """An Arrow column of numbers with nulls (bit ``start + i`` of ``validity`` clear; an empty
+    bitmap: none) as float64, NaN where null, and its null mask."""
+    nullable = validity.shape[0] > 0
+    for i in range(out.shape[0]):
+        bit = start + i
+        gone = nullable and not (validity[bit >> 3] >> (bit & 7)) & 1
+        null[i] = gone
+        out[i] = np.nan if gone else np.float64(values[i])
+
+
+@njit(cache=True, nogil=True)
 def scatter_rows(out, start, offsets, indices, values):
     """Write CSR rows into ``out[:, start:]`` (the slots they store; the others untouched)."""
     for i in range(offsets.shape[0] - 1):
@@ -190,10 +212,13 @@ def scaled_entries(offsets, indices, values, factors, zero_factor, out, out_offs
 
 @njit(cache=True, nogil=True)
 def write_assembled(numbers, number_slots, offsets, indices, values, null, starts, widths, plan,
-                    out_indices, out_values):
-    """The rows' stored entries, in row and slot order, from the start of ``out_indices`` and
-    ``out_values`` (one slot longer than the entries: a last unkept write)."""
-    k = 0
+                    limit, row_offsets, out_indices, out_values):
+    """The rows' stored entries, in row and slot order, from ``out_indices[row_offsets[0]]``
+    and ``out_values[row_offsets[0]]`` (one slot longer than the entries can be: a last
+    unkept write), each row's end in ``row_offsets[1:]``; returns the entries' end, or -1 as
+    soon as a row stores ``limit`` entries or more (not sparse: Spark's ``compressed`` makes
+    it dense)."""
+    k = row_offsets[0]
     for i in range(numbers.shape[1]):
         for r in plan:
             if r >= 0:
@@ -213,6 +238,10 @@ def write_assembled(numbers, number_slots, offsets, indices, values, null, start
                         out_values[k] = values[e]
                         out_indices[k] = starts[c] + indices[e]
                         k += 1
+        if k - row_offsets[i] >= limit:
+            return -1
+        row_offsets[i + 1] = k
+    return k
 
 
 @njit(cache=True, nogil=True)
@@ -255,3 +284,125 @@ def index_categories(dense, sparse, features, tables, table_starts, keys, key_st
             out[i, f] = indices[first + q + pos]
             wrong |= pos == count
         bad[i] = wrong
+
+
+# StringIndexer over an Arrow string column (feature/string_indexer.py): each value looked up
+# in an open-addressing table of the labels' UTF-8 bytes (equal bytes are equal strings, how
+# Spark matches a label). A string is keyed by its length and its first and last 8 bytes as
+# words (the whole string up to 16 bytes; longer ones compare their bytes too); label ``q`` is
+# ``label_bytes[label_offsets[q]:label_offsets[q + 1]]`` keyed ``keys[q]`` (length, first,
+# last); ``slots`` (a power of two, at least one empty) holds label numbers, -1 when empty.
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(data, lo, hi):
+    """Bytes ``lo``..``hi`` (at most 8) as a little-endian word."""
+    w = np.uint64(0)
+    for p in range(hi - lo):
+        w |= np.uint64(data[lo + p]) << np.uint64(8 * p)
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word8(data, lo):
+    w = np.uint64(0)
+    for p in range(8):
+        w |= np.uint64(data[lo + p]) << np.uint64(8 * p)
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _key(data, lo, hi):
+    """(length, first 8 bytes, last 8 bytes); with no branch on the length, where the rows'
+    lengths vary (a mispredicted branch a row costs more than the lookup), save near the ends
+    of the buffer."""
+    length = hi - lo
+    if lo + 8 > data.shape[0] or hi < 8:
+        return np.uint64(length), _word(data, lo, min(hi, lo + 8)), \
+            _word(data, max(lo, hi - 8), hi)
+    short = length < 8
+    shift = np.uint64(8 * min(length, 7))
+    mask = np.uint64(0xFFFFFFFFFFFFFFFF) if not short else \
+        (np.uint64(1) << shift) - np.uint64(1)
+    first = _word8(data, lo) & mask
+    last = _word8(data, hi - 8)
+    return np.uint64(length), first, first if short else last
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(length, first, last, bits):
+    h = first ^ ((last ^ length) * np.uint64(0x9E3779B97F4A7C15))
+    h = (h ^ (h >> np.uint64(33))) * np.uint64(0xFF51AFD7ED558CCD)  # murmur3's finaliser
+    h = (h ^ (h >> np.uint64(33))) * np.uint64(0xC4CEB9FE1A85EC53)
+    return np.int64(h >> np.uint64(64 - bits))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _same(data, lo, hi, length, first, last, label_bytes, keys, label_offsets, q):
+    if keys[q, 0] != length or keys[q, 1] != first or keys[q, 2] != last:
+        return False
+    a = label_offsets[q]
+    for p in range(8, hi - lo - 8):  # the middle of a string longer than 16 bytes
+        if data[lo + p] != label_bytes[a + p]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def label_slots(label_bytes, label_offsets, bits):
+    """The keys, the table of ``2 ** bits`` slots (more than the labels) and how many labels
+    are not in their first slot; a label given twice holds the later number, as a dict built
+    from the labels in order does."""
+    count = label_offsets.shape[0] - 1
+    keys = np.empty((count, 3), np.uint64)
+    slots = np.full(1 << bits, -1, np.int64)
+    moved = 0
+    for q in range(count):
+        a, b = label_offsets[q], label_offsets[q + 1]
+        length, first, last = _key(label_bytes, a, b)
+        keys[q, 0], keys[q, 1], keys[q, 2] = length, first, last
+        s = _slot(length, first, last, bits)
+        while slots[s] >= 0 and not _same(label_bytes, a, b, length, first, last, label_bytes,
+                                          keys, label_offsets, slots[s]):
+            s = (s + 1) & ((1 << bits) - 1)
+            moved += 1
+        slots[s] = q
+    return keys, slots, moved
+
+
+@njit(cache=True, nogil=True)
+def index_labels(offsets, data, validity, start, label_bytes, label_offsets, label_values, keys,
+                 slots, bits, null_value, unseen_value, out):
+    """``out[i]``: the value of row ``i``'s label (``offsets[i]:offsets[i + 1]`` of ``data``),
+    ``unseen_value`` for no label, ``null_value`` for a null row (bit ``start + i`` of the
+    Arrow ``validity`` bitmap clear; an empty bitmap: no nulls)."""
+    nullable = validity.shape[0] > 0
+    for i in range(out.shape[0]):
+        if nullable:
+            bit = start + i
+            if not (validity[bit >> 3] >> (bit & 7)) & 1:
+                out[i] = null_value
+                continue
+        lo, hi = offsets[i], offsets[i + 1]
+        length, first, last = _key(data, lo, hi)
+        s = _slot(length, first, last, bits)
+        q = max(slots[s], 0)  # the common case, a label of at most 16 bytes in its own slot,
+        hit = (slots[s] >= 0) & (keys[q, 0] == length) & (keys[q, 1] == first) & \
+            (keys[q, 2] == last) & (length <= 16)  # decided with no branch on the key
+        if hit:
+            out[i] = label_values[q]
+        else:
+            out[i] = _probe(data, lo, hi, length, first, last, s, label_bytes, label_offsets,
+                            label_values, keys, slots, unseen_value)
+
+
+@njit(cache=True, nogil=True)
+def _probe(data, lo, hi, length, first, last, s, label_bytes, label_offsets, label_values, keys,
+           slots, unseen_value):
+    """The value of the label from slot ``s`` on, ``unseen_value`` when there is none."""
+    while slots[s] >= 0:
+        q = slots[s]
+        if _same(data, lo, hi, length, first, last, label_bytes, keys, label_offsets, q):
+            return label_values[q]
+        s = (s + 1) & (slots.shape[0] - 1)
+    return unseen_value

@@ -320,8 +320,14 @@ def sparse_by_count(nnz: np.ndarray, size: int, spark4: bool = False) -> np.ndar
     Spark 4's ``12 nnz + 28 < 8 size + 12`` is ``12 nnz < 8 size - 16``, Spark 3's
     ``1.5 (nnz + 1) < size`` is ``3 nnz < 2 size - 3``, and ``k nnz < x`` is
     ``nnz < ceil(x / k)`` for whole ``nnz``."""
+    return nnz < first_dense_count(size, spark4)
+
+
+def first_dense_count(size: int, spark4: bool = False) -> int:
+    """The least stored-entry count of a row of ``size`` that Spark's ``compressed`` keeps
+    dense (see :func:`sparse_by_count`)."""
     k, x = (12, 8 * size - 16) if spark4 else (3, 2 * size - 3)
-    return nnz < -(-x // k)
+    return -(-x // k)
 
 
 @dataclass(frozen=True)

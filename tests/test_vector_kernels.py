@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from servelib import vectors
-from servelib.sparse_column import CsrColumn, compressed_column
+from servelib.sparse_column import CsrColumn, compressed_column, offsets_of
+from servelib.transformers.base import HandleInvalid
+from servelib.transformers.batch import Batch
 from servelib.transformers.classification.common import linear_sums
+from servelib.transformers.feature.string_indexer import StringIndexerModel
 from servelib.transformers.feature.vector_indexer import CategoryMap, VectorIndexerModel
 from servelib.vectors import SparseVector, VectorColumn
 
@@ -212,3 +215,68 @@ def test_pooled_arrays_are_writable_and_outlive_their_pool_buffer(count):
     wrapped = pa.array(arr)  # zero-copy: the Arrow array keeps the memory alive
     del arr
     assert wrapped.to_pylist() == list(range(count))
+
+
+@SETTINGS
+@given(st.one_of(hnp.arrays(np.bool_, st.integers(0, 20)),
+                 hnp.arrays(np.int64, st.integers(0, 20), elements=st.integers(0, 9))))
+def test_offsets_of_match_numpy(counts):
+    fast, slow = both_engines(lambda: offsets_of(counts))
+    assert fast.dtype == slow.dtype == np.int64
+    np.testing.assert_array_equal(fast, slow)
+
+
+# labels alike in length and in their first and last 8 bytes, short, long and non-ASCII ones
+LABELS = ["", "a", "b", "ab", "ba", "é", "日本", "a" * 8, "a" * 9, "x" * 40,
+          "prefix__A__suffix", "prefix__B__suffix", "0123456789abcdefXY", "0123456789abcdefYX"]
+VALUES = st.sampled_from(LABELS + ["zz", "A", "日", "a ", "prefix__C__suffix"]) | st.none()
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(LABELS), min_size=1, max_size=12),
+       st.lists(VALUES, max_size=40), st.integers(0, 5), st.booleans(),
+       st.sampled_from(["keep", "skip", "error"]))
+def test_string_indexer_lookup_matches_arrow_index_in(labels, values, cut, large, mode):
+    """StringIndexer's compiled lookup (index_labels) against Arrow's index_in, on chunked,
+    sliced string and large_string columns with nulls; repeated labels map as ``_index``
+    maps them (the later index), as the row path does."""
+    labels = tuple(labels)
+    typ = pa.large_string() if large else pa.string()
+    arr = pa.chunked_array([pa.array(values[:cut], typ), pa.array(values[cut:], typ)])
+    table = pa.table({"c": arr}).slice(min(1, len(values)))
+    stage = StringIndexerModel("si", input_cols=("c",), output_cols=("o",), labels=(labels,),
+                               handle_invalid=HandleInvalid(mode))
+    got, want = both_engines(lambda: stage._lookup(Batch.from_table(table), "c", 0))
+    if len(set(labels)) < len(labels):  # index_in gives a repeated label's first index
+        index = stage._index[0]
+        column = table.column("c").to_pylist()
+        want = np.array([-1.0 if v is None else index.get(v, -2.0) for v in column])
+    np.testing.assert_array_equal(got, want)
+
+
+NUMBER_TYPES = [pa.int8(), pa.int32(), pa.int64(), pa.uint32(), pa.float32(), pa.float64(),
+                pa.uint64(), pa.bool_()]
+
+
+@SETTINGS
+@given(st.sampled_from(NUMBER_TYPES), st.data())
+def test_source_floats_match_numpy(typ, data):
+    """A number column with nulls read from the Arrow buffers (floats_of) as the NumPy path
+    reads it: chunked and sliced, every value's bits (big integers round as astype rounds)."""
+    if pa.types.is_boolean(typ):
+        element = st.booleans()
+    elif pa.types.is_floating(typ):
+        element = st.floats(width=32 if typ == pa.float32() else 64)
+    else:
+        info = np.iinfo(typ.to_pandas_dtype())
+        element = st.integers(int(info.min), int(info.max))
+    values = data.draw(st.lists(element | st.none(), max_size=30))
+    cut = data.draw(st.integers(0, len(values)))
+    arr = pa.chunked_array([pa.array(values[:cut], typ), pa.array(values[cut:], typ)], typ)
+    table = pa.table({"x": arr}).slice(data.draw(st.integers(0, 2)))
+    got, want = both_engines(lambda: Batch.from_table(table).source_floats("x"))
+    if want is None:
+        assert got is None and not table.column("x").null_count
+        return
+    np.testing.assert_array_equal(_bits(got[0]), _bits(want[0]))
+    np.testing.assert_array_equal(got[1], want[1])

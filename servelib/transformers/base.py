@@ -238,13 +238,15 @@ class OnlineTransformer:
         scored = batch.outputs()
         if batch.n != table.num_rows:
             table = table.take(pa.array(batch.row_ids, pa.int64()))
+        names = table.column_names  # kept here: the property builds a new list every call
         for key in self._produced:
             if key in scored and (wanted is None or key in wanted):
                 arr = arrow_column(scored[key])
-                if key in table.column_names:
-                    table = table.set_column(table.column_names.index(key), key, arr)
+                if key in names:
+                    table = table.set_column(names.index(key), key, arr)
                 else:
                     table = table.append_column(key, arr)
+                    names.append(key)
         if batch.visible is not None:  # a projection (SQLTransformer); unwanted outputs absent
             table = table.select([k for k in batch.visible if k in table.column_names])
         if batch.hidden:

@@ -13,7 +13,7 @@ A text stage may keep an array<string> output as a
 gives other readers its object array of lists.
 
 An Arrow column of numbers with nulls is an object array in that canonical form, but the stages
-that want its numbers (``floats``, the Imputer through ``source_numbers``) decode it
+that want its numbers (``floats``, the Imputer through ``source_floats``) decode it
 column-wise from Arrow (values and null mask) without building it: with a few percent of dirty
 rows, nearly every numeric column of a real batch has a null.
 """
@@ -31,6 +31,7 @@ from servelib.errors import InvalidInput
 from servelib.transformers.text.token_column import TokenColumn
 from servelib.vectors import (
     VectorColumn,
+    compiled,
     as_vector,
     column_from_vectors,
     is_vector_struct,
@@ -38,6 +39,10 @@ from servelib.vectors import (
 )
 
 _MISSING = object()
+# Arrow types whose values buffer NumPy reads as they are, and casts to float64 as astype does
+_BUFFER_FLOATS = frozenset([pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(),
+                            pa.uint16(), pa.uint32(), pa.float32(), pa.float64()])
+_NO_BITMAP = np.empty(0, np.uint8)
 _BRIEF = 80  # characters of a bad value an error message shows
 
 
@@ -55,8 +60,8 @@ def brief(value: Any) -> str:
 class Batch:
     """Rows under scoring. ``n`` is the number of rows still alive (skip may drop some)."""
 
-    __slots__ = ("n", "single", "visible", "hidden", "_cols", "_rows", "_table", "_floats",
-                 "_row_ids", "_written")
+    __slots__ = ("n", "single", "visible", "hidden", "_cols", "_rows", "_table", "_names",
+                 "_floats", "_row_ids", "_written")
 
     def __init__(
         self,
@@ -69,6 +74,8 @@ class Batch:
         self.single = single  # one online row: a skipped row is an error, not an empty result
         self._rows = rows
         self._table = table
+        # the source table's columns (``Table.column_names`` builds a new list on every call)
+        self._names = frozenset(() if table is None else table.column_names)
         self._cols: dict[str, Any] = {}
         self._floats: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         self._row_ids = np.arange(n)  # index into the source of each alive row
@@ -99,7 +106,7 @@ class Batch:
         if name in self._cols:
             return True
         if self._table is not None:
-            return name in self._table.column_names
+            return name in self._names
         # no rows: no column (an empty list is a table with no known columns, not every column)
         return bool(self._rows) and all(name in r for r in self._rows)
 
@@ -113,7 +120,7 @@ class Batch:
 
         For stages whose output type follows the input's Spark type (Imputer) when nulls made the
         canonical column an object array."""
-        if self._table is None or name not in self._table.column_names:
+        if name not in self._names:
             return None
         return self._table.schema.field(name).type
 
@@ -122,25 +129,41 @@ class Batch:
         read or written and no row was dropped, for stages that can work on Arrow directly."""
         if self._table is None or name in self._cols or self.n != self._table.num_rows:
             return None
-        if name not in self._table.column_names:
+        if name not in self._names:
             return None
         col = self._table.column(name)
         return col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else None
 
-    def source_numbers(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def source_floats(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An Arrow source column of numbers or booleans that has nulls and that no stage has
-        read or written: its values in their own NumPy type (0 or False where null) and the
-        null mask, decoded column-wise. None for any other column (read it with
-        :meth:`column`, whose canonical form for such a column is an object array)."""
+        read or written: its values as float64 (NaN where null) and the null mask, decoded
+        column-wise (a compiled pass over the Arrow buffers for integers and floats). None
+        for any other column (read it with :meth:`column`, whose canonical form for such a
+        column is an object array)."""
         arr = self._unread_numbers(name)
         if arr is None or not arr.null_count:
             return None
-        null = arr.is_null().to_numpy(zero_copy_only=False)
-        values = arr.fill_null(False if pa.types.is_boolean(arr.type) else 0)
-        values = values.to_numpy(zero_copy_only=False)
-        if len(values) != self.n:  # rows were dropped before this column was first read
-            values, null = values[self._row_ids], null[self._row_ids]
-        return values, null
+        kernels = compiled(len(arr))
+        if kernels is None or arr.type not in _BUFFER_FLOATS or len(arr) != self.n:
+            null = arr.is_null().to_numpy(zero_copy_only=False)
+            values = arr.fill_null(False if pa.types.is_boolean(arr.type) else 0)
+            x = values.to_numpy(zero_copy_only=False).astype(np.float64)
+            x[null] = np.nan
+            if len(x) != self.n:  # rows were dropped before this column was first read
+                x, null = x[self._row_ids], null[self._row_ids]
+            return x, null
+        x, null = np.empty(self.n), np.empty(self.n, dtype=bool)
+        dtype, start = arr.type.to_pandas_dtype(), 0
+        for chunk in arr.chunks:
+            if not len(chunk):
+                continue
+            validity, data = chunk.buffers()
+            end = start + len(chunk)
+            values = np.frombuffer(data, dtype)[chunk.offset : chunk.offset + len(chunk)]
+            bitmap = _NO_BITMAP if validity is None else np.frombuffer(validity, np.uint8)
+            kernels.floats_of(values, bitmap, chunk.offset, x[start:end], null[start:end])
+            start = end
+        return x, null
 
     def is_source_number(self, name: str) -> bool:
         """Whether ``name`` is an Arrow source column of numbers or booleans that no stage has
@@ -150,7 +173,7 @@ class Batch:
     def _unread_numbers(self, name: str) -> pa.ChunkedArray | None:
         if self._table is None or name in self._cols or name in self.hidden:
             return None
-        if self.visible is not None or name not in self._table.column_names:
+        if self.visible is not None or name not in self._names:
             return None
         arr = self._table.column(name)
         return arr if _is_plain_number(arr.type) else None
@@ -176,7 +199,7 @@ class Batch:
             raise InvalidInput("missing input column (an earlier stage dropped it)",
                                column=name, stage=stage)
         if self._table is not None:
-            if name not in self._table.column_names:
+            if name not in self._names:
                 raise InvalidInput("missing input column", column=name, stage=stage)
             arr = self._table.column(name)
             col = _from_arrow(arr, name, stage)
@@ -200,13 +223,10 @@ class Batch:
         hit = self._floats.get(name)
         if hit is not None:
             return hit
-        found = self.source_numbers(name)
+        found = self.source_floats(name)
         if found is not None:  # as to_floats makes it from the object column, without one
-            values, null = found
-            x = values.astype(np.float64)
-            x[null] = np.nan
-            self._floats[name] = (x, null)
-            return x, null
+            self._floats[name] = found
+            return found
         col = self.column(name, stage)
         if isinstance(col, VectorColumn):
             raise InvalidInput("expected a number, got a vector", column=name, stage=stage)

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from servelib.sparse_column import CsrColumn, compressed_column, offsets_of
-from servelib.vectors import VectorColumn, compiled, pooled, sparse_by_count
+from servelib.sparse_column import CsrColumn, compressed_column
+from servelib.vectors import VectorColumn, compiled, first_dense_count, pooled
 
 _BLOCK = 4096  # rows assembled at a time
 _ENTRY_BLOCK = 8192  # rows gathered at a time for the compiled assembly
@@ -29,50 +29,43 @@ def assemble(columns: Sequence[Any], widths: Sequence[int], offsets: Sequence[in
     vector row gives NaNs)."""
     kernels = compiled(n)
     vectors = [c for c in columns if isinstance(c, VectorColumn)]
-    sparse = None
     if kernels is not None and vectors and all(isinstance(c, CsrColumn) for c in vectors):
-        sparse, entries = _entries(kernels, columns, widths, offsets, n, spark4)
+        entries = _entries(kernels, columns, widths, offsets, n, spark4)
         if entries is not None:
             return entries
-    out = _dense(columns, widths, offsets, n)
-    if sparse is None:
-        return compressed_column(out, spark4)
-    return VectorColumn(out, sparse)
+    return compressed_column(_dense(columns, widths, offsets, n), spark4)
 
 
 def _entries(kernels: Any, columns: Sequence[Any], widths: Sequence[int],
-             offsets: Sequence[int], n: int,
-             spark4: bool) -> tuple[np.ndarray, CsrColumn | None]:
-    """Spark's sparse/dense choice per row and, when every row is sparse, the CsrColumn, its
-    entries written a block of rows at a time from inputs gathered side by side in small
-    reused buffers (whole-column copies would be fresh memory, whose first touch costs more
-    than the assembly)."""
-    counts = pooled(n, np.int64)  # this and no other rows-long temporaries: each new one
-    counts.fill(0)  # faults its pages in again where glibc handed the last batch's back
-    for j, col in enumerate(columns):
-        if not isinstance(col, VectorColumn):
-            counts += col != 0  # NaN is stored
-        elif col.null is None:  # a CsrColumn stores no zeros: its rows' entry counts
-            counts += col.offsets[1:]
-            counts -= col.offsets[:-1]
-        else:
-            counts += np.where(col.null, widths[j], np.diff(col.offsets))
+             offsets: Sequence[int], n: int, spark4: bool) -> CsrColumn | None:
+    """The CsrColumn when every row comes out sparse, else None: its entries written a block
+    of rows at a time from inputs gathered side by side in small reused buffers (whole-column
+    copies would be fresh memory, whose first touch costs more than the assembly), each row's
+    count checked against Spark's sparse/dense choice as it is written (the first dense row
+    stops it)."""
     size = int(offsets[-1])
-    sparse = sparse_by_count(counts, size, spark4)
-    if not sparse.all():
-        return sparse, None
     blocks = _Blocks(columns, widths, offsets, n)
-    row_offsets = offsets_of(counts)
-    indices = pooled(row_offsets[-1] + 1, np.int32)  # + 1: a last unkept write
-    values = pooled(row_offsets[-1] + 1, np.float64)
+    bound = n * len(blocks.numbers)  # the most entries the rows can store
+    for j, col in enumerate(blocks.csr):
+        bound += col.values.shape[0]
+        if col.null is not None:
+            bound += int(np.count_nonzero(col.null)) * int(blocks.spans[j])
+    row_offsets = pooled(n + 1, np.int64)
+    row_offsets[0] = 0
+    indices = pooled(bound + 1, np.int32)  # + 1: a last unkept write
+    values = pooled(bound + 1, np.float64)
+    limit = first_dense_count(size, spark4)
+    end = 0
     for a in range(0, n, _ENTRY_BLOCK):
         b = min(n, a + _ENTRY_BLOCK)
-        lo, hi = row_offsets[a], row_offsets[b] + 1
         numbers, entry_offsets, null, entry_indices, entry_values = blocks.gather(a, b)
-        kernels.write_assembled(numbers, blocks.slots, entry_offsets, entry_indices,
-                                entry_values, null, blocks.starts, blocks.spans, blocks.plan,
-                                indices[lo:hi], values[lo:hi])
-    return sparse, CsrColumn(row_offsets, indices[:-1], values[:-1], size)
+        end = kernels.write_assembled(numbers, blocks.slots, entry_offsets, entry_indices,
+                                      entry_values, null, blocks.starts, blocks.spans,
+                                      blocks.plan, limit, row_offsets[a : b + 1], indices,
+                                      values)
+        if end < 0:
+            return None
+    return CsrColumn(row_offsets, indices[:end], values[:end], size)
 
 
 class _Blocks:

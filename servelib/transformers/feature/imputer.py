@@ -157,11 +157,9 @@ class ImputerModel(OnlineTransformer):
         source = batch.source_type(src)
         if source is not None and (pa.types.is_floating(source) or
                                    pa.types.is_signed_integer(source)):
-            found = batch.source_numbers(src)  # an Arrow column with nulls, read column-wise
+            found = batch.source_floats(src)  # an Arrow column with nulls, read column-wise
             if found is not None:
-                values, null = found
-                x = values.astype(np.float64)
-                x[null] = np.nan
+                x, null = found
                 return x, null, _arrow_dtype(source, src, self.name), True
         col = batch.column(src, self.name)
         if isinstance(col, VectorColumn):

@@ -38,6 +38,7 @@ from servelib.transformers.base import (
     invalid,
 )
 from servelib.transformers.batch import Batch, brief
+from servelib.vectors import COMPILED_ROWS, compiled
 
 NULL_MESSAGE = (
     "StringIndexer encountered NULL value. To handle or skip NULLS, try setting "
@@ -46,6 +47,7 @@ NULL_MESSAGE = (
 SKIP_REASON = "null or unseen label"
 _SHOWN = 80  # characters of a label an error message shows
 _NULL, _UNSEEN, _NAN = -1.0, -2.0, -3.0  # sentinels in the index array before handleInvalid
+_WIDER = 3  # the compiled lookup's table doubled up to this many times against collisions
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,28 @@ class StringIndexerModel(OnlineTransformer):
         """index_in's value sets, made for the first batch: ``pa.array`` imports pandas (half
         a second), which loading a model and scoring rows never need."""
         return tuple(pa.array(labs, pa.string()) for labs in self.labels)
+
+    @cached_property
+    def _label_tables(self) -> tuple[tuple[np.ndarray, ...], ...]:
+        """Per input column, the compiled lookup's labels (vector_kernels.index_labels): UTF-8
+        bytes, their offsets, the index of each (as ``_index`` maps it) and the hash slots."""
+        kernels = compiled(COMPILED_ROWS)
+        tables = []
+        for labels, index in zip(self.labels, self._index):
+            encoded = [lab.encode("utf-8", "surrogatepass") for lab in labels]
+            offsets = np.zeros(len(encoded) + 1, np.int64)
+            np.cumsum([len(b) for b in encoded], out=offsets[1:])
+            data = np.frombuffer(b"".join(encoded), np.uint8)
+            values = np.array([index[lab] for lab in labels], np.float64)
+            bits = max(2, (2 * len(labels)).bit_length())  # under half full
+            keys, slots, moved = kernels.label_slots(data, offsets, bits)
+            for _ in range(_WIDER):  # a label off its first slot is looked up off the
+                if not moved:  # quick path: a bigger table may place every label
+                    break
+                bits += 1
+                keys, slots, moved = kernels.label_slots(data, offsets, bits)
+            tables.append((data, offsets, values, keys, slots, bits))
+        return tuple(tables)
 
     def input_columns(self) -> Sequence[str]:
         return self.input_cols
@@ -158,6 +182,9 @@ class StringIndexerModel(OnlineTransformer):
         skip = self.handle_invalid is HandleInvalid.SKIP
         strings = batch.source_strings(src)
         if strings is not None:  # an Arrow string column: matched in Arrow, no Python per row
+            kernels = compiled(len(strings))
+            if kernels is not None:
+                return _compiled_lookup(kernels, strings, self._label_tables[pos])
             import pyarrow.compute as pc  # here: its import is a tenth of a first prediction
 
             # null where the value is null or unseen
@@ -194,6 +221,28 @@ class StringIndexerModel(OnlineTransformer):
         if len(label) > _SHOWN:  # a 10 MB label must not make a 10 MB message
             label = f"{label[:_SHOWN]}... ({len(label)} characters)"
         return f"Unseen label: {label}. To handle unseen labels, set Param handleInvalid to keep."
+
+
+def _compiled_lookup(kernels: Any, strings: pa.ChunkedArray,
+                     table: tuple[np.ndarray, ...]) -> np.ndarray:
+    """_lookup of an Arrow string column by the compiled pass, chunk by chunk from the Arrow
+    buffers (a chunk may be a slice: its offset into them)."""
+    out = np.empty(len(strings))
+    start = 0
+    no_bitmap = np.empty(0, np.uint8)
+    for chunk in strings.chunks:
+        n = len(chunk)
+        validity, offsets, data = chunk.buffers()
+        wide = pa.types.is_large_string(chunk.type)
+        offsets = np.frombuffer(offsets, np.int64 if wide else np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + n + 1]
+        data = no_bitmap if data is None else np.frombuffer(data, np.uint8)
+        bitmap = no_bitmap if validity is None or not chunk.null_count else \
+            np.frombuffer(validity, np.uint8)
+        kernels.index_labels(offsets, data, bitmap, chunk.offset, *table, _NULL, _UNSEEN,
+                             out[start : start + n])
+        start += n
+    return out
 
 
 def _other(value: Any, get: Any, skip: bool) -> float:
