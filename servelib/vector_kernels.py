@@ -1,8 +1,11 @@
-"""Compiled (numba) passes over vector columns: the Arrow buffers, CSR entries, linear sums.
+"""Compiled (numba) passes over columns: vectors' Arrow buffers, CSR entries, linear sums, and
+the Arrow buffers of string and number columns (StringIndexer's lookup, numbers with nulls).
 
-Each replaces several NumPy passes (masks, counts, cumsums, gathers) by one or two sweeps over
-the rows, with the same results to the bit: the callers (vectors.py, sparse_column.py,
-sparse_linear.py) keep their NumPy code as the fallback where numba cannot be imported, and
+Each replaces several NumPy or Arrow passes (masks, counts, cumsums, gathers) by one or two
+sweeps over the rows, with the same results to the bit, and releases the GIL while it runs
+(NumPy's cumsum and Arrow's null handling hold it: threads scoring other rows wait). The
+callers (vectors.py, sparse_column.py, sparse_linear.py, the batch and a few stages) keep their
+NumPy or Arrow code as the fallback where numba cannot be imported, and
 tests/test_vector_kernels.py checks both ways give the same arrays.
 
 * An entry a row "stores" is what Spark's sparse vectors keep: ``x != 0`` (NaN is stored, a
