@@ -307,14 +307,6 @@ def _word(data, lo, hi):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _word8(data, lo):
-    w = np.uint64(0)
-    for p in range(8):
-        w |= np.uint64(data[lo + p]) << np.uint64(8 * p)
-    return w
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _key(data, lo, hi):
     """(length, first 8 bytes, last 8 bytes); with no branch on the length, where the rows'
     lengths vary (a mispredicted branch a row costs more than the lookup), save near the ends
@@ -327,8 +319,8 @@ def _key(data, lo, hi):
     shift = np.uint64(8 * min(length, 7))
     mask = np.uint64(0xFFFFFFFFFFFFFFFF) if not short else \
         (np.uint64(1) << shift) - np.uint64(1)
-    first = _word8(data, lo) & mask
-    last = _word8(data, hi - 8)
+    first = _word(data, lo, lo + 8) & mask
+    last = _word(data, hi - 8, hi)
     return np.uint64(length), first, first if short else last
 
 

@@ -20,7 +20,7 @@ rows, nearly every numeric column of a real batch has a null.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -31,9 +31,9 @@ from servelib.errors import InvalidInput
 from servelib.transformers.text.token_column import TokenColumn
 from servelib.vectors import (
     VectorColumn,
-    compiled,
     as_vector,
     column_from_vectors,
+    compiled,
     is_vector_struct,
     vector_from_struct,
 )
@@ -42,8 +42,22 @@ _MISSING = object()
 # Arrow types whose values buffer NumPy reads as they are, and casts to float64 as astype does
 _BUFFER_FLOATS = frozenset([pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(),
                             pa.uint16(), pa.uint32(), pa.float32(), pa.float64()])
-_NO_BITMAP = np.empty(0, np.uint8)
+_NO_NULLS = np.empty(0, np.uint8)  # the bitmap arrow_chunks gives a chunk with no nulls
 _BRIEF = 80  # characters of a bad value an error message shows
+
+
+def arrow_chunks(arr: pa.ChunkedArray) -> Iterator[tuple[int, pa.Array, np.ndarray]]:
+    """Each non-empty chunk of ``arr``, the row of ``arr`` it starts at, and its validity
+    bitmap as bytes (empty when the chunk has no null), for the compiled passes that read
+    Arrow buffers (a chunk may be a slice of them: from its ``offset``)."""
+    start = 0
+    for chunk in arr.chunks:
+        if len(chunk):
+            validity = chunk.buffers()[0]
+            bitmap = _NO_NULLS if validity is None or not chunk.null_count else \
+                np.frombuffer(validity, np.uint8)
+            yield start, chunk, bitmap
+        start += len(chunk)
 
 
 def brief(value: Any) -> str:
@@ -153,16 +167,12 @@ class Batch:
                 x, null = x[self._row_ids], null[self._row_ids]
             return x, null
         x, null = np.empty(self.n), np.empty(self.n, dtype=bool)
-        dtype, start = arr.type.to_pandas_dtype(), 0
-        for chunk in arr.chunks:
-            if not len(chunk):
-                continue
-            validity, data = chunk.buffers()
+        dtype = arr.type.to_pandas_dtype()
+        for start, chunk, bitmap in arrow_chunks(arr):
             end = start + len(chunk)
-            values = np.frombuffer(data, dtype)[chunk.offset : chunk.offset + len(chunk)]
-            bitmap = _NO_BITMAP if validity is None else np.frombuffer(validity, np.uint8)
+            values = np.frombuffer(chunk.buffers()[1], dtype)
+            values = values[chunk.offset : chunk.offset + len(chunk)]
             kernels.floats_of(values, bitmap, chunk.offset, x[start:end], null[start:end])
-            start = end
         return x, null
 
     def is_source_number(self, name: str) -> bool:

@@ -1,6 +1,6 @@
 """VectorAssembler's batch output (servelib/transformers/feature/assembly.py): the compiled CSR
 assembly against the NumPy one, row by row and bit for bit, on numbers (0, -0.0, NaN),
-one-hot-like CSR inputs with null rows and dense vector inputs."""
+one-hot-like CSR inputs with null rows and dense vector inputs, in one block of rows or many."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from servelib import vectors
 from servelib.sparse_column import CsrColumn
+from servelib.transformers.feature import assembly
 from servelib.transformers.feature.assembly import assemble
 from servelib.vectors import VectorColumn
 
@@ -82,3 +83,29 @@ def test_compiled_assembly_matches_numpy(given_inputs, spark4):
     stored = slow.dense != 0  # what a row holds (-0.0 is not an entry)
     np.testing.assert_array_equal(fast.dense[stored].view(np.uint64),
                                   slow.dense[stored].view(np.uint64))
+    block, assembly._ENTRY_BLOCK = assembly._ENTRY_BLOCK, 2  # rows written a block at a time
+    try:
+        assert _rows(assemble(columns, widths, offsets, n, spark4)) == _rows(slow)
+    finally:
+        assembly._ENTRY_BLOCK = block
+
+
+def test_entries_written_block_by_block_are_one_blocks_entries(monkeypatch):
+    """Rows assembled a few at a time (each block from where the last one ended) give the
+    entries one block gives: numbers with zeros, one-hot columns, null rows among them."""
+    n = 11
+    numbers = np.array([1.0, 0.0, np.nan, -2.0, 0.0, 3.0, 0.0, 0.0, 5.0, -0.0, 7.0])
+    rows = np.array([0, 2, 3, 5, 6, 8, 10])
+    small = CsrColumn.of_entries(rows, (rows % 3).astype(np.int32), np.ones(rows.size), n, 3)
+    null = np.zeros(n, dtype=bool)
+    null[[1, 4]] = True  # rows with no entry: null vectors, NaN in every slot
+    wide = CsrColumn.of_entries(np.arange(n), (np.arange(n) * 7 % 30).astype(np.int32),
+                                np.arange(n) - 4.0, n, 30)  # a 0.0 value: no entry
+    columns = [numbers, CsrColumn(small.offsets, small.indices, small.values, 3, null), wide,
+               numbers]
+    widths, offsets = [1, 3, 30, 1], (0, 1, 4, 34, 35)
+    one = assemble(columns, widths, offsets, n, True)
+    monkeypatch.setattr(assembly, "_ENTRY_BLOCK", 3)
+    blocks = assemble(columns, widths, offsets, n, True)
+    assert isinstance(one, CsrColumn) and isinstance(blocks, CsrColumn)
+    assert _rows(blocks) == _rows(one)

@@ -153,10 +153,15 @@ def test_skip_drops_rows_with_any_invalid_column():
         model.score_instance(rows[3])
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("mode", list(HandleInvalid))
-def test_arrow_string_columns_index_as_the_row_path(mode):
-    """An Arrow string column is matched in Arrow (index_in, its nulls filled there): nulls and
-    unseen labels kept, skipped or raised as the row path decides them, row by row."""
+def test_arrow_string_columns_index_as_the_row_path(mode, compiled, monkeypatch):
+    """An Arrow string column is matched on its Arrow buffers (Arrow's index_in, or the
+    compiled lookup these few rows take only when told to): nulls and unseen labels kept,
+    skipped or raised as the row path decides them, row by row."""
+    from servelib import vectors
+
+    monkeypatch.setattr(vectors, "COMPILED_ROWS", 0 if compiled else 10**9)
     model = _indexer(mode, cols=("x", "y"))
     xs = ["a", None, "zz", "b", "2", "", None, "1.0"]
     ys = ["b", "a", "a", None, "q", "a", "2", "b"]

@@ -37,7 +37,7 @@ from servelib.transformers.base import (
     Scored,
     invalid,
 )
-from servelib.transformers.batch import Batch, brief
+from servelib.transformers.batch import Batch, arrow_chunks, brief
 from servelib.vectors import COMPILED_ROWS, compiled
 
 NULL_MESSAGE = (
@@ -48,6 +48,7 @@ SKIP_REASON = "null or unseen label"
 _SHOWN = 80  # characters of a label an error message shows
 _NULL, _UNSEEN, _NAN = -1.0, -2.0, -3.0  # sentinels in the index array before handleInvalid
 _WIDER = 3  # the compiled lookup's table doubled up to this many times against collisions
+_NO_BYTES = np.empty(0, np.uint8)  # the data of a string chunk with no buffer (all empty)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ class StringIndexerModel(OnlineTransformer):
     @cached_property
     def _label_tables(self) -> tuple[tuple[np.ndarray, ...], ...]:
         """Per input column, the compiled lookup's labels (vector_kernels.index_labels): UTF-8
-        bytes, their offsets, the index of each (as ``_index`` maps it) and the hash slots."""
+        bytes, their offsets, the index of each (as ``_index`` maps it), their keys, the slots
+        and the slots' bits. Built for the first batch of 64 rows or more, once: numba is
+        imported then, not at load (a model that scores single rows never needs it)."""
         kernels = compiled(COMPILED_ROWS)
         tables = []
         for labels, index in zip(self.labels, self._index):
@@ -85,8 +88,9 @@ class StringIndexerModel(OnlineTransformer):
             values = np.array([index[lab] for lab in labels], np.float64)
             bits = max(2, (2 * len(labels)).bit_length())  # under half full
             keys, slots, moved = kernels.label_slots(data, offsets, bits)
-            for _ in range(_WIDER):  # a label off its first slot is looked up off the
-                if not moved:  # quick path: a bigger table may place every label
+            # a label not in its first slot is found by the slower probe: try wider tables
+            for _ in range(_WIDER):
+                if not moved:
                     break
                 bits += 1
                 keys, slots, moved = kernels.label_slots(data, offsets, bits)
@@ -225,23 +229,17 @@ class StringIndexerModel(OnlineTransformer):
 
 def _compiled_lookup(kernels: Any, strings: pa.ChunkedArray,
                      table: tuple[np.ndarray, ...]) -> np.ndarray:
-    """_lookup of an Arrow string column by the compiled pass, chunk by chunk from the Arrow
-    buffers (a chunk may be a slice: its offset into them)."""
+    """_lookup of an Arrow string column by the compiled pass over its buffers."""
     out = np.empty(len(strings))
-    start = 0
-    no_bitmap = np.empty(0, np.uint8)
-    for chunk in strings.chunks:
+    wide = pa.types.is_large_string(strings.type)
+    for start, chunk, bitmap in arrow_chunks(strings):
         n = len(chunk)
-        validity, offsets, data = chunk.buffers()
-        wide = pa.types.is_large_string(chunk.type)
+        _, offsets, data = chunk.buffers()
         offsets = np.frombuffer(offsets, np.int64 if wide else np.int32)
         offsets = offsets[chunk.offset : chunk.offset + n + 1]
-        data = no_bitmap if data is None else np.frombuffer(data, np.uint8)
-        bitmap = no_bitmap if validity is None or not chunk.null_count else \
-            np.frombuffer(validity, np.uint8)
+        data = _NO_BYTES if data is None else np.frombuffer(data, np.uint8)
         kernels.index_labels(offsets, data, bitmap, chunk.offset, *table, _NULL, _UNSEEN,
                              out[start : start + n])
-        start += n
     return out
 
 
